@@ -1,0 +1,31 @@
+"""The ``url`` backend: an existing server named by DATABASE_URL or --url."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL
+
+from dbops.backends.base import Backend
+from dbops.database import wait_ready
+from dbops.errors import ConfigError
+from dbops.urls import mask_url, parse_url
+
+
+class UrlBackend(Backend):
+    """A server somebody else runs: we only check that it answers."""
+
+    name = "url"
+
+    def _url(self) -> URL:
+        if not self.settings.url:
+            raise ConfigError("the url backend needs a database URL", "set DATABASE_URL or pass --url")
+        return parse_url(self.settings.url)
+
+    def start(self) -> URL:
+        """Check the server answers; return its URL."""
+        url = self._url()
+        wait_ready(url, timeout=5.0)
+        return url
+
+    def status(self) -> str:
+        """Where the server is; we neither start nor stop it."""
+        return f"url: {mask_url(self._url())} (external server, not managed by dbops)"

@@ -1,0 +1,111 @@
+"""Settings from ``[tool.dbops]`` in pyproject.toml, overridable by flags and the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbops.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+BACKENDS = ("url", "embedded", "docker")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything dbops needs to know about one Alembic project."""
+
+    root: Path
+    alembic_ini: Path
+    metadata: str
+    database: str = "app"
+    seed: str | None = None
+    backend: str | None = None
+    url: str | None = None
+    allow_tables: tuple[str, ...] = ()
+    disposable: tuple[str, ...] = ()
+    sprint_start: str | None = None
+    cache_dir: Path = field(default_factory=lambda: Path(".dbops"))
+    docker_image: str = "postgres:16-alpine"
+    pg_version: str | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; ``None`` values are ignored."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def resolved_backend(self) -> str:
+        """The backend to use: explicit, else ``url`` when a URL is known, else ``embedded``."""
+        name = self.backend or ("url" if self.url else "embedded")
+        if name not in BACKENDS:
+            raise ConfigError(f"unknown backend {name!r}", f"use one of: {', '.join(BACKENDS)}")
+        return name
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` holding a pyproject.toml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    raise ConfigError(f"no pyproject.toml found at or above {here}", "run from inside the project")
+
+
+def load_settings(start: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read ``[tool.dbops]`` from the project's pyproject.toml, then DATABASE_URL and DBOPS_* variables."""
+    env = dict(os.environ if env is None else env)
+    root = find_root(start)
+    pyproject = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject} is not valid TOML: {exc}", "fix the file's syntax") from None
+    table = data.get("tool", {}).get("dbops", {})
+    if "metadata" not in table:
+        raise ConfigError(
+            f"{pyproject} has no [tool.dbops] metadata setting",
+            'add metadata = "yourpkg.models:metadata" under [tool.dbops]',
+        )
+    known = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
+    values: dict[str, Any] = dict(table)
+    values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
+    values["cache_dir"] = root / env.get("DBOPS_CACHE_DIR", table.get("cache_dir", ".dbops"))
+    for key in ("allow_tables", "disposable"):
+        values[key] = tuple(table.get(key, ()))
+    values["url"] = env.get("DATABASE_URL") or None
+    values["backend"] = env.get("DBOPS_BACKEND") or table.get("backend")
+    if env.get("DBOPS_DOCKER_IMAGE"):
+        values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
+    return Settings(root=root, **values)
+
+
+def import_object(path: str, what: str) -> Any:
+    """Import ``module:attribute``; a failure is one ConfigError line naming the path."""
+    module_name, _, attr = path.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"{what} path {path!r} is not of the form module:attribute", 'e.g. "billing.models:metadata"')
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"{what} module {module_name!r} cannot be imported: {exc}", "check the path and that the package is installed") from None
+    except Exception as exc:  # a models module that raises on import
+        raise ConfigError(
+            f"{what} module {module_name!r} raised {type(exc).__name__} on import: {exc}",
+            "fix the module (run with --debug for the traceback)",
+        ) from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ConfigError(f"{what} module {module_name!r} has no attribute {attr!r}", "check the name after the colon") from None

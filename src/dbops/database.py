@@ -1,0 +1,102 @@
+"""Server-level operations: wait for a server, create, drop and clone databases, the reset guard."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL
+
+from dbops.errors import ConfigError, DatabaseUnreachable, UnsafeOperation
+from dbops.urls import is_local, libpq_url, mask_text, mask_url, with_database
+
+PROTECTED = frozenset({"postgres", "template0", "template1"})
+_AUTH_CODES = {"28P01", "28000"}
+
+
+def _describe(exc: psycopg.Error, url: URL) -> DatabaseUnreachable | ConfigError:
+    """Turn a driver error into one line that names the server (never the password)."""
+    text = mask_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    where = mask_url(url)
+    state = getattr(exc, "sqlstate", None)
+    if state in _AUTH_CODES or "password authentication failed" in text:
+        return DatabaseUnreachable(f"{where}: authentication failed", "check the user and password in DATABASE_URL")
+    if state == "3D000" or "does not exist" in text:
+        return DatabaseUnreachable(f"{where}: {text}", "create it, or run `invoke reset-db`")
+    return DatabaseUnreachable(f"cannot connect to {where}: {text}", "is the server running? check host and port")
+
+
+def connect(url: URL, autocommit: bool = True, timeout: float = 5.0) -> psycopg.Connection:
+    """A psycopg connection to ``url``; failures become DatabaseUnreachable with the password masked."""
+    try:
+        return psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=max(1, int(timeout)))
+    except psycopg.Error as exc:
+        raise _describe(exc, url) from None
+
+
+def wait_ready(url: URL, timeout: float = 30.0) -> None:
+    """Poll until the server accepts connections to ``url``, or raise the last error."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connect(url, timeout=min(5.0, timeout)).close()
+            return
+        except DatabaseUnreachable as exc:
+            # Authentication and missing-database errors will not fix themselves.
+            if "authentication failed" in exc.message or "does not exist" in exc.message:
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def exists(server: URL, name: str) -> bool:
+    """True if database ``name`` exists on the server."""
+    with connect(server) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def create(server: URL, name: str, template: str | None = None, strategy: str | None = None) -> URL:
+    """Create database ``name`` (optionally cloned from ``template``); return its URL."""
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        if strategy:
+            query += sql.SQL(" STRATEGY {}").format(sql.Identifier(strategy))
+    with connect(server) as conn:
+        conn.execute(query)
+    return with_database(server, name)
+
+
+def guard_drop(server: URL, name: str, disposable: tuple[str, ...] = ()) -> None:
+    """Refuse to drop protected databases, and databases on non-local hosts unless listed as disposable."""
+    if name in PROTECTED:
+        raise UnsafeOperation(f"refusing to drop {name!r}: it is a PostgreSQL system database", "choose another database name")
+    if not is_local(server) and name not in disposable:
+        raise UnsafeOperation(
+            f"refusing to drop database {name!r} on non-local host {server.host!r}",
+            f'add "{name}" to disposable = [...] under [tool.dbops] if it is meant to be thrown away',
+        )
+
+
+def drop(server: URL, name: str, disposable: tuple[str, ...] = (), force: bool = True) -> bool:
+    """Drop database ``name`` if it exists, after the guard; return True if it existed."""
+    guard_drop(server, name, disposable)
+    query = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+    if force:
+        query += sql.SQL(" WITH (FORCE)")
+    with connect(server) as conn:
+        existed = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+        if existed:
+            # A template cannot be dropped; clear the flag first.
+            conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(sql.Identifier(name)))
+            conn.execute(query)
+    return existed
+
+
+def list_databases(server: URL, prefix: str = "") -> list[str]:
+    """Database names on the server starting with ``prefix``."""
+    with connect(server) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (prefix + "%",)).fetchall()
+    return [r[0] for r in rows]

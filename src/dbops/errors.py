@@ -1,0 +1,51 @@
+"""Errors that carry an exit code, a one-line message and a hint with the fix."""
+
+from __future__ import annotations
+
+# Documented exit codes (README, "Exit codes").
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130
+
+
+class DbopsError(Exception):
+    """Base error: ``message`` says what and why, ``hint`` says how to fix it."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message and hint as the single line users see."""
+        return f"{self.message} (fix: {self.hint})" if self.hint else self.message
+
+
+class ConfigError(DbopsError):
+    """Bad configuration or bad input: exit 2."""
+
+
+class UnsafeOperation(DbopsError):
+    """A refused destructive operation (dropping a non-disposable remote database): exit 2."""
+
+
+class DatabaseUnreachable(DbopsError):
+    """The server cannot be reached or refuses our credentials: exit 3."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class BackendUnavailable(DbopsError):
+    """A database backend cannot run on this machine (no binaries, no Docker engine): exit 3."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class MigrationError(DbopsError):
+    """A migration script failed or the history is broken: exit 1."""
+
+    exit_code = EXIT_FINDINGS

@@ -1,0 +1,78 @@
+"""Reusable pytest fixtures: a server, and a fresh database per test cloned from a migrated template.
+
+Use from any Alembic project's conftest.py::
+
+    pytest_plugins = ["dbops.testing"]
+
+Each xdist worker gets its own databases; the template is built once (under a file lock)
+and only rebuilt when the migrations or models change.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Connection
+
+from dbops import database, templates
+from dbops.backends.base import get_backend
+from dbops.config import Settings, load_settings
+from dbops.urls import plain_url
+
+
+def _unique(prefix: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{prefix}_{worker}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def dbops_settings() -> Settings:
+    """The project's dbops settings (pyproject.toml, DATABASE_URL, DBOPS_*)."""
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def pg_server(dbops_settings: Settings) -> URL:
+    """URL of a running PostgreSQL server (maintenance database), started on demand."""
+    return get_backend(dbops_settings).start()
+
+
+@pytest.fixture()
+def empty_database(pg_server: URL, dbops_settings: Settings) -> Iterator[URL]:
+    """URL of a new, empty database, dropped after the test."""
+    name = _unique(f"t_{dbops_settings.database}_empty")
+    url = database.create(pg_server, name)
+    yield url
+    database.drop(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def head_template(pg_server: URL, dbops_settings: Settings) -> str:
+    """Name of a template database migrated to head."""
+    return templates.ensure_template(dbops_settings, pg_server, "head")
+
+
+@pytest.fixture()
+def migrated_database(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[URL]:
+    """URL of a fresh database at head, cloned from the template and dropped after the test."""
+    name = _unique(f"t_{dbops_settings.database}")
+    url = templates.clone(pg_server, head_template, name)
+    yield url
+    database.drop(pg_server, name)
+
+
+@pytest.fixture()
+def db_connection(migrated_database: URL) -> Iterator[Connection]:
+    """A SQLAlchemy connection to a database at head, inside a transaction that is rolled back."""
+    engine = create_engine(plain_url(migrated_database))
+    try:
+        with engine.connect() as conn:
+            trans = conn.begin()
+            yield conn
+            trans.rollback()
+    finally:
+        engine.dispose()

@@ -1,0 +1,24 @@
+"""Test suite configuration: tests are marked unit or integration by folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["dbops.testing"]
+
+_DB_FIXTURES = {"pg_server", "empty_database", "migrated_database", "db_connection", "head_template"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by folder; a unit test that asks for the database is an error, not a slow test."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        elif "unit" in parts:
+            item.add_marker(pytest.mark.unit)
+            wanted = _DB_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            if wanted:
+                raise pytest.UsageError(f"unit test {item.nodeid} asks for the database ({', '.join(sorted(wanted))}); move it to tests/integration")
