@@ -62,8 +62,8 @@ def find_root(start: Path | None = None) -> Path:
 
 def load_settings(start: Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Read ``[tool.dbops]`` from the project's pyproject.toml, then DATABASE_URL and DBOPS_* variables."""
-    env = dict(os.environ if env is None else env)
     root = find_root(start)
+    env = {**read_dotenv(root / ".env"), **(os.environ if env is None else env)}
     pyproject = root / "pyproject.toml"
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
@@ -89,6 +89,18 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     if env.get("DBOPS_DOCKER_IMAGE"):
         values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
     return Settings(root=root, **values)
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (comments and blanks skipped); {} when there is none."""
+    if not path.is_file():
+        return {}
+    out: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            out[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return out
 
 
 def import_object(path: str, what: str) -> Any:

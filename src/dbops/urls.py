@@ -27,7 +27,7 @@ def parse_url(raw: str) -> URL:
     except (ArgumentError, ValueError):
         raise ConfigError(
             f"malformed database URL {mask_text(text)!r}",
-            "use the form postgresql://user:password@host:5432/dbname",
+            "use the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME, port a number",
         ) from None
     backend = url.get_backend_name()
     if backend not in _SCHEMES:

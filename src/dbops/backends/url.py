@@ -7,7 +7,7 @@ from sqlalchemy.engine import URL
 from dbops.backends.base import Backend
 from dbops.database import wait_ready
 from dbops.errors import ConfigError
-from dbops.urls import mask_url, parse_url
+from dbops.urls import mask_url, parse_url, with_database
 
 
 class UrlBackend(Backend):
@@ -23,7 +23,8 @@ class UrlBackend(Backend):
     def start(self) -> URL:
         """Check the server answers; return its URL."""
         url = self._url()
-        wait_ready(url, timeout=5.0)
+        # The project's database may not exist yet (reset-db creates it): probe the server itself.
+        wait_ready(with_database(url, "postgres"), timeout=5.0)
         return url
 
     def status(self) -> str:

@@ -1,0 +1,250 @@
+"""The ``embedded`` backend: a throwaway PostgreSQL cluster under the project's cache directory.
+
+The cluster is kept between commands (that is what makes them fast) and stopped by ``db.stop``.
+It listens on 127.0.0.1 only, on a free port, and runs with fsync off: its data is disposable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from dbops.backends.base import Backend
+from dbops.database import wait_ready
+from dbops.errors import BackendUnavailable, ConfigError
+from dbops.locks import file_lock
+from dbops.pgbin import PgBin, find_pgbin
+
+SERVER_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "unix_socket_directories": "''",
+    # Disposable data: durability buys nothing here and costs most of a reset's time.
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "logging_collector": "off",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_taken(port: int) -> bool:
+    """True if something already listens on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _service_user() -> pwd.struct_passwd | None:
+    """PostgreSQL refuses to run as root: as root, run it as ``postgres`` (or ``nobody``)."""
+    if os.geteuid() != 0:
+        return None
+    for name in (os.environ.get("DBOPS_PG_USER", ""), "postgres", "nobody"):
+        if name:
+            with contextlib.suppress(KeyError):
+                return pwd.getpwnam(name)
+    raise BackendUnavailable("running as root and no unprivileged user exists to run PostgreSQL", "create a user, e.g. useradd postgres")
+
+
+def _traversable(path: Path, uid: int) -> bool:
+    """True if every folder above ``path`` lets ``uid`` pass through."""
+    for folder in path.resolve().parents:
+        if not folder.exists():
+            continue  # created later by us, with a mode that lets it through
+        st = folder.stat()
+        if not (st.st_mode & stat.S_IXOTH or st.st_uid == uid):
+            return False
+    return True
+
+
+class EmbeddedBackend(Backend):
+    """A cluster started with initdb/pg_ctl from the system's PostgreSQL or the pgserver wheel."""
+
+    name = "embedded"
+
+    def __init__(self, settings):  # type: ignore[no-untyped-def]
+        super().__init__(settings)
+        self.user = _service_user()
+        self.home = self._home()
+
+    def _home(self) -> Path:
+        home = self.settings.cache_dir / "pg"
+        if self.user is not None and not _traversable(home, self.user.pw_uid):
+            # The service user cannot reach a cache inside e.g. /root: keep the cluster in /tmp instead.
+            tag = hashlib.sha256(str(self.settings.root).encode()).hexdigest()[:10]
+            home = Path(tempfile.gettempdir()) / f"dbops-{tag}" / "pg"
+        return home
+
+    # -- files -----------------------------------------------------------------------------------
+    def _data(self, pg: PgBin) -> Path:
+        return self.home / f"data{pg.major}"
+
+    def _state_file(self) -> Path:
+        return self.home / "state.json"
+
+    def _read_state(self) -> dict[str, object]:
+        try:
+            data = json.loads(self._state_file().read_text())
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _password(self) -> str:
+        path = self.home / "password"
+        if path.is_file():
+            return path.read_text().strip()
+        pw = secrets.token_urlsafe(18)
+        self.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(pw)
+        return pw
+
+    def _run(self, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        kwargs: dict[str, object] = {}
+        if self.user is not None:
+            kwargs = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
+        try:
+            return subprocess.run(  # type: ignore[call-overload, no-any-return]
+                args, capture_output=True, text=True, timeout=timeout, cwd=self.home, **kwargs
+            )
+        except subprocess.TimeoutExpired:
+            raise BackendUnavailable(f"{Path(args[0]).name} did not finish within {timeout:.0f} s", "see " + str(self.home / "postgres.log")) from None
+
+    def _chown(self, path: Path) -> None:
+        if self.user is None:
+            return
+        for p in (path, *path.rglob("*")) if path.is_dir() else (path,):
+            os.chown(p, self.user.pw_uid, self.user.pw_gid)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def _initdb(self, pg: PgBin, data: Path) -> None:
+        """Create the cluster in a scratch folder and rename it, so an interrupted initdb leaves no half cluster."""
+        scratch = data.with_name(data.name + ".init")
+        shutil.rmtree(scratch, ignore_errors=True)
+        pwfile = self.home / "initdb.pw"
+        pwfile.write_text(self._password())
+        self._chown(self.home)
+        try:
+            proc = self._run(
+                [pg.tool("initdb"), "-D", str(scratch), "-U", "postgres", "--auth=scram-sha-256",
+                 f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--no-sync"],
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            shutil.rmtree(scratch, ignore_errors=True)
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise BackendUnavailable(f"initdb failed: {last}", f"check that {self.home} is writable")
+        with (scratch / "postgresql.conf").open("a") as fh:
+            fh.write("\ninclude_if_exists = 'dbops.conf'\n")
+        scratch.rename(data)
+
+    def _write_conf(self, data: Path, port: int) -> None:
+        lines = [f"{k} = {v}" for k, v in {**SERVER_SETTINGS, "port": str(port)}.items()]
+        (data / "dbops.conf").write_text("\n".join(lines) + "\n")
+        self._chown(data / "dbops.conf")
+
+    def _running(self, pg: PgBin, data: Path) -> bool:
+        pid_file = data / "postmaster.pid"
+        if not pid_file.exists():
+            return False
+        if self._run([pg.tool("pg_ctl"), "status", "-D", str(data)]).returncode == 0:
+            pid = pid_file.read_text().split("\n", 1)[0].strip()
+            with contextlib.suppress(OSError):
+                if "postgres" in Path(f"/proc/{pid}/comm").read_text():
+                    return True
+        # The pid file names a dead process (or a reused pid): stale, postgres would refuse to start.
+        pid_file.unlink(missing_ok=True)
+        return False
+
+    def _url(self, port: int) -> URL:
+        return URL.create("postgresql+psycopg", "postgres", self._password(), "127.0.0.1", port, "postgres")
+
+    def start(self) -> URL:
+        """Start the cluster if it is not running (creating it on first use); return its URL."""
+        pg = find_pgbin(self.settings.pg_version)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cache directory {self.home} is not writable: {exc.strerror}", "set DBOPS_CACHE_DIR to a writable folder") from None
+        if not os.access(self.home, os.W_OK):
+            raise ConfigError(f"cache directory {self.home} is not writable", "set DBOPS_CACHE_DIR to a writable folder")
+        with file_lock(self.home / "start.lock", "waiting for another dbops command to start the embedded cluster..."):
+            data = self._data(pg)
+            if not (data / "PG_VERSION").is_file():
+                shutil.rmtree(data, ignore_errors=True)
+                self._initdb(pg, data)
+            state = self._read_state()
+            port = int(str(state.get("port", 0))) or 0
+            if self._running(pg, data) and port:
+                url = self._url(port)
+                wait_ready(url, timeout=10)
+                return url
+            url = self._start_server(pg, data, port)
+        return url
+
+    def _start_server(self, pg: PgBin, data: Path, port: int) -> URL:
+        log = self.home / "postgres.log"
+        last = ""
+        for _ in range(3):
+            if not port or port_taken(port):
+                port = free_port()
+            self._write_conf(data, port)
+            log.touch()
+            self._chown(log)
+            proc = self._run([pg.tool("pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log)], timeout=90)
+            if proc.returncode == 0:
+                self._state_file().write_text(json.dumps({"port": port, "major": pg.major, "bindir": str(pg.bindir)}))
+                url = self._url(port)
+                wait_ready(url, timeout=30)
+                return url
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+            last = " / ".join(tail) or proc.stderr.strip()
+            port = 0  # likely a port race: try another one
+        raise BackendUnavailable(f"the embedded PostgreSQL did not start: {last[-300:]}", f"see {log}; `invoke db.stop` then retry")
+
+    def stop(self) -> bool:
+        """Stop the cluster (its data stays for the next start); True if it was running."""
+        try:
+            pg = find_pgbin(self.settings.pg_version)
+        except BackendUnavailable:
+            return False
+        data = self._data(pg)
+        if not self._running(pg, data):
+            return False
+        return self._run([pg.tool("pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(data)]).returncode == 0
+
+    def destroy(self) -> None:
+        """Stop the cluster and delete its data directory."""
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def status(self) -> str:
+        """Whether the cluster runs, where, and from which binaries."""
+        try:
+            pg = find_pgbin(self.settings.pg_version)
+        except BackendUnavailable as exc:
+            return f"embedded: {exc.message}"
+        data = self._data(pg)
+        port = self._read_state().get("port")
+        state = "running" if self._running(pg, data) else "stopped"
+        return f"embedded: PostgreSQL {pg.major} ({pg.source}) {state}, 127.0.0.1:{port}, data {data}"

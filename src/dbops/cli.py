@@ -1,0 +1,73 @@
+"""What every command-line entry point shares: one-line errors, exit codes, masked output, settings."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from invoke.exceptions import Exit
+
+from dbops.config import Settings, load_settings
+from dbops.errors import EXIT_INTERRUPTED, DbopsError
+from dbops.urls import mask_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERNAL = 70
+
+
+def debug_enabled() -> bool:
+    """Tracebacks are shown with ``invoke --debug ...`` or DBOPS_DEBUG=1."""
+    return bool(os.environ.get("DBOPS_DEBUG")) or "--debug" in sys.argv[1:3] or "-d" in sys.argv[1:2]
+
+
+def _secrets() -> tuple[str, ...]:
+    """Passwords we know of, so no message ever shows them even outside a URL."""
+    found = []
+    for key in ("DATABASE_URL",):
+        raw = os.environ.get(key, "")
+        if "@" in raw and ":" in raw.split("@", 1)[0].split("//", 1)[-1]:
+            found.append(raw.split("@", 1)[0].split("//", 1)[-1].split(":", 1)[1])
+    return tuple(s for s in found if len(s) >= 3)
+
+
+def fail(message: str, code: int) -> Exit:
+    """An invoke Exit that prints one masked line to stderr."""
+    print(f"error: {mask_text(message, _secrets())}", file=sys.stderr)
+    return Exit(code=code)
+
+
+def handled(fn: F) -> F:
+    """Turn dbops errors into one line and an exit code; tracebacks only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exit:
+            raise
+        except DbopsError as exc:
+            if debug_enabled():
+                traceback.print_exc()
+            raise fail(exc.one_line(), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; the next run recovers by itself", EXIT_INTERRUPTED) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if debug_enabled():
+                traceback.print_exc()
+            raise fail(
+                f"unexpected {type(exc).__name__}: {exc} (rerun with `invoke --debug ...` for the traceback)", EXIT_INTERNAL
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(backend: str | None = None, url: str | None = None, **extra: Any) -> Settings:
+    """Project settings with command-line overrides applied (None means 'not given')."""
+    settings = load_settings()
+    if url:
+        backend = backend or "url"
+    return settings.replace(backend=backend, url=url, **extra)

@@ -1,0 +1,87 @@
+"""The database lifecycle: pick the server, reset a database (template clone or naive), migrate, seed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.engine import URL
+
+from dbops import database, migrations, templates
+from dbops.backends.base import get_backend
+from dbops.config import Settings, import_object
+from dbops.urls import plain_url, with_database
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server (maintenance database URL) and the name of the project's database on it."""
+
+    server: URL
+    name: str
+
+    @property
+    def url(self) -> URL:
+        """URL of the project's database."""
+        return with_database(self.server, self.name)
+
+
+def target(settings: Settings, backend: str | None = None) -> Target:
+    """Start (or reach) the server and name the database: the URL's own database, else settings.database."""
+    server = get_backend(settings, backend).start()
+    name = server.database if server.database and server.database != "postgres" else settings.database
+    return Target(with_database(server, "postgres"), name)
+
+
+def seed(settings: Settings, url: URL) -> bool:
+    """Run the project's seed callable on ``url``; False when none is configured."""
+    if not settings.seed:
+        return False
+    import_object(settings.seed, "seed")(plain_url(url))
+    return True
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    """What a reset did and how long it took."""
+
+    url: URL
+    strategy: str
+    seconds: float
+    seeded: bool
+
+
+def reset(
+    settings: Settings,
+    tgt: Target,
+    *,
+    revision: str = "head",
+    with_seed: bool = True,
+    use_template: bool = True,
+) -> ResetResult:
+    """Drop and recreate the project's database at ``revision``, then seed it.
+
+    With ``use_template`` the migrated schema comes from a cached template (rebuilt only when
+    the migrations or models change); otherwise it is the naive drop, create, upgrade.
+    """
+    started = time.perf_counter()
+    database.guard_drop(tgt.server, tgt.name, settings.disposable)
+    if use_template:
+        tpl = templates.ensure_template(settings, tgt.server, revision)
+        database.drop(tgt.server, tgt.name, settings.disposable)
+        url = templates.clone(tgt.server, tpl, tgt.name)
+        strategy = "template"
+    else:
+        database.drop(tgt.server, tgt.name, settings.disposable)
+        url = database.create(tgt.server, tgt.name)
+        migrations.upgrade(settings, url, revision)
+        strategy = "naive"
+    seeded = with_seed and seed(settings, url)
+    return ResetResult(url, strategy, time.perf_counter() - started, seeded)
+
+
+def ensure_database(tgt: Target) -> URL:
+    """Create the project's database if it does not exist yet; return its URL."""
+    if not database.exists(tgt.server, tgt.name):
+        database.create(tgt.server, tgt.name)
+    return tgt.url
