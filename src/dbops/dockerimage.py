@@ -95,8 +95,8 @@ def shared_libraries(binaries: list[Path]) -> set[str]:
 class _Tar:
     """A rootfs tarball written member by member, with ownership set per entry (no chown needed)."""
 
-    def __init__(self, path: Path) -> None:
-        self.tar = tarfile.open(path, "w")
+    def __init__(self, tar: tarfile.TarFile) -> None:
+        self.tar = tar
         self.seen: set[str] = set()
 
     def _info(self, name: str, kind: bytes, mode: int, uid: int = 0) -> tarfile.TarInfo:
@@ -144,10 +144,6 @@ class _Tar:
             self.tar.addfile(info, fh)
         self.seen.add(arc)
 
-    def close(self) -> None:
-        """Finish the archive."""
-        self.tar.close()
-
 
 def _in_rootfs(path: str) -> str:
     """Where a host path lands in the image: its directory resolved, so merged-/usr layouts stay consistent."""
@@ -167,8 +163,8 @@ def write_rootfs(tar_path: Path, version: str) -> None:
     ]
     shell = Path("/bin/sh")
     libs = shared_libraries([shell, *_elf_files(files)])
-    tar = _Tar(tar_path)
-    try:
+    with tarfile.open(tar_path, "w") as archive:
+        tar = _Tar(archive)
         # Keep the host's merged-/usr symlinks (/lib -> usr/lib ...) so paths baked into binaries resolve.
         for top in ("bin", "sbin", "lib", "lib64", "lib32", "libx32"):
             host = Path("/") / top
@@ -179,7 +175,10 @@ def write_rootfs(tar_path: Path, version: str) -> None:
         for lib in sorted(libs):
             tar.copy(Path(lib), _in_rootfs(lib))
         tar.copy(shell, _in_rootfs(str(shell)))
-        tar.data("/etc/passwd", f"root:x:0:0:root:/root:/bin/sh\npostgres:x:{PG_UID}:{PG_UID}::/var/lib/postgresql:/bin/sh\n".encode())
+        tar.data(
+            "/etc/passwd",
+            f"root:x:0:0:root:/root:/bin/sh\npostgres:x:{PG_UID}:{PG_UID}::/var/lib/postgresql:/bin/sh\n".encode(),
+        )
         tar.data("/etc/group", f"root:x:0:\npostgres:x:{PG_UID}:\n".encode())
         # UTC only: the server needs a zone file for its TimeZone setting, not the whole tz database.
         for zone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
@@ -194,8 +193,6 @@ def write_rootfs(tar_path: Path, version: str) -> None:
         tar.dir("/proc")
         tar.dir("/sys")
         tar.dir("/etc")
-    finally:
-        tar.close()
 
 
 def image_changes(version: str) -> list[str]:
@@ -224,7 +221,9 @@ def _client() -> Any:
         client.ping()
     except docker.errors.DockerException as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BackendUnavailable(f"no Docker engine is reachable ({reason})", "start Docker (dockerd), then retry") from None
+        raise BackendUnavailable(
+            f"no Docker engine is reachable ({reason})", "start Docker (dockerd), then retry"
+        ) from None
     return client
 
 
@@ -249,7 +248,8 @@ def build_local_image(tag: str = DEFAULT_TAG, version: str | None = None, force:
     versions = installed_versions()
     if not versions:
         raise BackendUnavailable(
-            f"no PostgreSQL server binaries under {PG_ROOT}", "install them (apt-get install postgresql), or pull an image"
+            f"no PostgreSQL server binaries under {PG_ROOT}",
+            "install them (apt-get install postgresql), or pull an image",
         )
     if version is None:
         version = versions[-1]
@@ -266,7 +266,9 @@ def build_local_image(tag: str = DEFAULT_TAG, version: str | None = None, force:
                 str(tar_path), repository=repository, tag=image_tag, changes=image_changes(version)
             )
         except docker.errors.APIError as exc:
-            raise BackendUnavailable(f"docker import of {tag} failed: {exc.explanation or exc}", "see the dockerd log") from None
+            raise BackendUnavailable(
+                f"docker import of {tag} failed: {exc.explanation or exc}", "see the dockerd log"
+            ) from None
     if not image_exists(client, tag):
         raise BackendUnavailable(f"docker import did not produce image {tag}", "see the dockerd log")
     return tag
