@@ -1,0 +1,1 @@
+"""The SaaS billing backend: its schema (``billing.models``), migrations and reference data."""
