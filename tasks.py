@@ -6,10 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-from invoke import Collection, Context, task
+from invoke import Collection, Context, Exit, task
 
-from dbops import lifecycle, migrations
+from dbops import lifecycle, migrations, pipeline, steps
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
@@ -20,19 +21,32 @@ URL_HELP = "database server URL (default: DATABASE_URL)"
 DB_HELP = {"backend": BACKEND_HELP, "url": URL_HELP}
 
 
-
 # -- database lifecycle ----------------------------------------------------------------------------
-@task(help={**DB_HELP, "revision": "migrate to this revision instead of head", "no_seed": "skip the seed data",
-            "naive": "drop, create and migrate without the template cache"})
+@task(
+    help={
+        **DB_HELP,
+        "revision": "migrate to this revision instead of head",
+        "no_seed": "skip the seed data",
+        "naive": "drop, create and migrate without the template cache",
+    }
+)
 @handled
-def reset_db(c: Context, backend: str | None = None, url: str | None = None, revision: str = "head",
-             no_seed: bool = False, naive: bool = False) -> None:
+def reset_db(
+    c: Context,
+    backend: str | None = None,
+    url: str | None = None,
+    revision: str = "head",
+    no_seed: bool = False,
+    naive: bool = False,
+) -> None:
     """Drop and recreate the database, migrate it to head and seed it (refuses non-local hosts)."""
     settings = settings_for(backend, url)
     tgt = lifecycle.target(settings)
     result = lifecycle.reset(settings, tgt, revision=revision, with_seed=not no_seed, use_template=not naive)
-    print(f"reset {mask_url(result.url)} to {revision} ({result.strategy}, {result.seconds:.2f} s"
-          f"{', seeded' if result.seeded else ''})")
+    print(
+        f"reset {mask_url(result.url)} to {revision} ({result.strategy}, {result.seconds:.2f} s"
+        f"{', seeded' if result.seeded else ''})"
+    )
 
 
 @task(help=DB_HELP)
@@ -84,7 +98,9 @@ def migrate_history(c: Context) -> None:
 
 @task(help={**DB_HELP, "message": "what the revision does", "empty": "an empty revision, no autogenerate"})
 @handled
-def migrate_new(c: Context, message: str, backend: str | None = None, url: str | None = None, empty: bool = False) -> None:
+def migrate_new(
+    c: Context, message: str, backend: str | None = None, url: str | None = None, empty: bool = False
+) -> None:
     """Autogenerate a new revision from the models (the database is brought to head first)."""
     settings = settings_for(backend, url)
     db_url = lifecycle.ensure_database(lifecycle.target(settings))
@@ -141,7 +157,9 @@ def db_shell(c: Context, backend: str | None = None, url: str | None = None) -> 
 
 @task(help={"host": "interface to bind", "port": "port", **DB_HELP})
 @handled
-def api(c: Context, host: str = "127.0.0.1", port: int = 8000, backend: str | None = None, url: str | None = None) -> None:
+def api(
+    c: Context, host: str = "127.0.0.1", port: int = 8000, backend: str | None = None, url: str | None = None
+) -> None:
     """Run the billing HTTP API locally with uvicorn against the project's database."""
     import uvicorn
 
@@ -150,8 +168,115 @@ def api(c: Context, host: str = "127.0.0.1", port: int = 8000, backend: str | No
     uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port)
 
 
+# -- checks and pipelines --------------------------------------------------------------------------
+def _run_steps(
+    title: str,
+    phase: int | None,
+    fail_fast: bool,
+    json_file: str | None,
+    junit: str | None,
+    backend: str | None,
+    url: str | None,
+) -> None:
+    settings = settings_for(backend, url)
+    junit_dir = Path(junit) if junit else None
+    with steps.run_context(settings, junit_dir, settings.backend) as ctx:
+        all_steps = steps.build_steps(ctx)
+        chosen = steps.select_phase(all_steps, phase) if phase else all_steps
+        with pipeline.ProgressPrinter() as progress:
+            result = pipeline.run_pipeline(title, chosen, fail_fast=fail_fast, on_event=progress)
+    pipeline.render_summary(result)
+    if json_file:
+        pipeline.write_json(result, Path(json_file))
+    if junit_dir:
+        pipeline.write_junit(result, junit_dir)
+    if result.exit_code:
+        raise Exit(code=result.exit_code)
 
-ns = Collection(reset_db, seed, api)
-ns.add_collection(Collection("migrate", up=migrate_up, down=migrate_down, current=migrate_current,
-                             history=migrate_history, new=migrate_new))
+
+PIPE_HELP = {
+    **DB_HELP,
+    "fail_fast": "stop starting new steps after the first failure",
+    "json": "also write the summary as JSON to this file",
+    "junit": "write JUnit XML files into this folder",
+}
+
+
+@task(help=PIPE_HELP)
+@handled
+def full_check(
+    c: Context,
+    fail_fast: bool = False,
+    json: str | None = None,
+    junit: str | None = None,
+    backend: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
+    _run_steps("full-check", None, fail_fast, json, junit, backend, url)
+
+
+@task(help={**PIPE_HELP, "number": "1 consistency tests, 2 migrations, 3 blockers, 4 end-to-end verification"})
+@handled
+def phase(
+    c: Context,
+    number: int,
+    fail_fast: bool = False,
+    json: str | None = None,
+    junit: str | None = None,
+    backend: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Run one of the sprint's four phases (with the steps it depends on)."""
+    if number not in pipeline.PHASES:
+        raise fail(f"there is no phase {number}", EXIT_USAGE)
+    _run_steps(f"phase {number}", number, fail_fast, json, junit, backend, url)
+
+
+@task(help={"fix": "apply ruff's fixes and formatting instead of only checking"})
+@handled
+def lint(c: Context, fix: bool = False) -> None:
+    """ruff (format and lint) and mypy, strict on src/."""
+    s = settings_for()
+    py = sys.executable
+    if fix:
+        c.run(f"{py} -m ruff format {' '.join(s.lint_paths)}", echo=True)
+        c.run(f"{py} -m ruff check --fix {' '.join(s.lint_paths)}", echo=True)
+    with steps.run_context(s) as ctx:
+        chosen = [st for st in steps.build_steps(ctx) if st.name in ("lint", "format", "typecheck")]
+        result = pipeline.run_pipeline("lint", chosen, on_event=pipeline.ProgressPrinter())
+    for r in result.results:
+        if r.status != pipeline.PASSED:
+            print(r.output.strip(), file=sys.stderr)
+    if result.exit_code:
+        raise Exit(code=result.exit_code)
+
+
+@task(
+    help={
+        "integration": "run the integration tests (real PostgreSQL) instead of the unit tests",
+        "all": "run unit and integration tests",
+        "workers": "pytest-xdist workers (default auto; 0 = no xdist)",
+        "k": "only tests matching this expression",
+    }
+)
+@handled
+def test(c: Context, integration: bool = False, all: bool = False, workers: str = "auto", k: str | None = None) -> None:
+    """Run the unit tests (no database), or --integration, or --all."""
+    s = settings_for()
+    paths = [s.unit_tests, s.integration_tests] if all else [s.integration_tests if integration else s.unit_tests]
+    args = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
+    if workers != "0":
+        args += ["-n", workers]
+    if k:
+        args += ["-k", k]
+    sys.exit(subprocess.call(args, cwd=s.root))
+
+
+ns = Collection(reset_db, seed, api, full_check, phase, lint, test)
+ns.add_collection(
+    Collection(
+        "migrate", up=migrate_up, down=migrate_down, current=migrate_current, history=migrate_history, new=migrate_new
+    )
+)
 ns.add_collection(Collection("db", up=db_up, stop=db_stop, url=db_url, status=db_status, shell=db_shell))

@@ -21,4 +21,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.unit)
             wanted = _DB_FIXTURES.intersection(getattr(item, "fixturenames", ()))
             if wanted:
-                raise pytest.UsageError(f"unit test {item.nodeid} asks for the database ({', '.join(sorted(wanted))}); move it to tests/integration")
+                raise pytest.UsageError(
+                    f"unit test {item.nodeid} asks for the database ({', '.join(sorted(wanted))}); "
+                    "move it to tests/integration"
+                )

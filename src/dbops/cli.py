@@ -59,7 +59,8 @@ def handled(fn: F) -> F:
             if debug_enabled():
                 traceback.print_exc()
             raise fail(
-                f"unexpected {type(exc).__name__}: {exc} (rerun with `invoke --debug ...` for the traceback)", EXIT_INTERNAL
+                f"unexpected {type(exc).__name__}: {exc} (rerun with `invoke --debug ...` for the traceback)",
+                EXIT_INTERNAL,
             ) from None
 
     return wrapper  # type: ignore[return-value]

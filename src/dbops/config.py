@@ -37,6 +37,11 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path(".dbops"))
     docker_image: str = "postgres:16-alpine"
     pg_version: str | None = None
+    smoke: str | None = None
+    unit_tests: str = "tests/unit"
+    integration_tests: str = "tests/integration"
+    lint_paths: tuple[str, ...] = ("src", "tests")
+    typecheck_paths: tuple[str, ...] = ("src",)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored."""
@@ -82,8 +87,9 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / env.get("DBOPS_CACHE_DIR", table.get("cache_dir", ".dbops"))
-    for key in ("allow_tables", "disposable"):
-        values[key] = tuple(table.get(key, ()))
+    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths"):
+        if key in table:
+            values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None
     values["backend"] = env.get("DBOPS_BACKEND") or table.get("backend")
     if env.get("DBOPS_DOCKER_IMAGE"):
@@ -111,7 +117,10 @@ def import_object(path: str, what: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"{what} module {module_name!r} cannot be imported: {exc}", "check the path and that the package is installed") from None
+        raise ConfigError(
+            f"{what} module {module_name!r} cannot be imported: {exc}",
+            "check the path and that the package is installed",
+        ) from None
     except Exception as exc:  # a models module that raises on import
         raise ConfigError(
             f"{what} module {module_name!r} raised {type(exc).__name__} on import: {exc}",
@@ -120,4 +129,6 @@ def import_object(path: str, what: str) -> Any:
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise ConfigError(f"{what} module {module_name!r} has no attribute {attr!r}", "check the name after the colon") from None
+        raise ConfigError(
+            f"{what} module {module_name!r} has no attribute {attr!r}", "check the name after the colon"
+        ) from None

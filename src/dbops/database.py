@@ -72,7 +72,9 @@ def create(server: URL, name: str, template: str | None = None, strategy: str | 
 def guard_drop(server: URL, name: str, disposable: tuple[str, ...] = ()) -> None:
     """Refuse to drop protected databases, and databases on non-local hosts unless listed as disposable."""
     if name in PROTECTED:
-        raise UnsafeOperation(f"refusing to drop {name!r}: it is a PostgreSQL system database", "choose another database name")
+        raise UnsafeOperation(
+            f"refusing to drop {name!r}: it is a PostgreSQL system database", "choose another database name"
+        )
     if not is_local(server) and name not in disposable:
         raise UnsafeOperation(
             f"refusing to drop database {name!r} on non-local host {server.host!r}",
@@ -98,5 +100,7 @@ def drop(server: URL, name: str, disposable: tuple[str, ...] = (), force: bool =
 def list_databases(server: URL, prefix: str = "") -> list[str]:
     """Database names on the server starting with ``prefix``."""
     with connect(server) as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (prefix + "%",)).fetchall()
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (prefix + "%",)
+        ).fetchall()
     return [r[0] for r in rows]

@@ -24,7 +24,9 @@ def alembic_config(settings: Settings, connection: Connection | None = None, url
     """An Alembic Config for the project; a connection or URL is handed to env.py as attributes."""
     ini = settings.alembic_ini
     if not ini.is_file():
-        raise ConfigError(f"alembic config {ini} does not exist", "set alembic_ini under [tool.dbops] or create the file")
+        raise ConfigError(
+            f"alembic config {ini} does not exist", "set alembic_ini under [tool.dbops] or create the file"
+        )
     cfg = Config(str(ini), stdout=io.StringIO())
     if connection is not None:
         cfg.attributes["connection"] = connection
@@ -40,7 +42,9 @@ def script_directory(settings: Settings) -> ScriptDirectory:
     except CommandError as exc:
         raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
     except SyntaxError as exc:
-        raise MigrationError(f"migration {exc.filename}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file") from None
+        raise MigrationError(
+            f"migration {exc.filename}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -114,6 +118,8 @@ def new_revision(settings: Settings, url: URL, message: str, autogenerate: bool 
         try:
             script = command.revision(cfg, message=message, autogenerate=autogenerate)
         except CommandError as exc:
-            raise MigrationError(f"cannot create the revision: {exc}", "run `invoke migrate` first so the database is at head") from None
+            raise MigrationError(
+                f"cannot create the revision: {exc}", "run `invoke migrate` first so the database is at head"
+            ) from None
     scripts = script if isinstance(script, list) else [script]
     return ", ".join(s.path for s in scripts if s is not None)

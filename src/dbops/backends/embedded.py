@@ -61,7 +61,9 @@ def _service_user() -> pwd.struct_passwd | None:
         if name:
             with contextlib.suppress(KeyError):
                 return pwd.getpwnam(name)
-    raise BackendUnavailable("running as root and no unprivileged user exists to run PostgreSQL", "create a user, e.g. useradd postgres")
+    raise BackendUnavailable(
+        "running as root and no unprivileged user exists to run PostgreSQL", "create a user, e.g. useradd postgres"
+    )
 
 
 def _traversable(path: Path, uid: int) -> bool:
@@ -127,7 +129,9 @@ class EmbeddedBackend(Backend):
                 args, capture_output=True, text=True, timeout=timeout, cwd=self.home, **kwargs
             )
         except subprocess.TimeoutExpired:
-            raise BackendUnavailable(f"{Path(args[0]).name} did not finish within {timeout:.0f} s", "see " + str(self.home / "postgres.log")) from None
+            raise BackendUnavailable(
+                f"{Path(args[0]).name} did not finish within {timeout:.0f} s", "see " + str(self.home / "postgres.log")
+            ) from None
 
     def _chown(self, path: Path) -> None:
         if self.user is None:
@@ -145,8 +149,19 @@ class EmbeddedBackend(Backend):
         self._chown(self.home)
         try:
             proc = self._run(
-                [pg.tool("initdb"), "-D", str(scratch), "-U", "postgres", "--auth=scram-sha-256",
-                 f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C", "--no-sync"],
+                [
+                    pg.tool("initdb"),
+                    "-D",
+                    str(scratch),
+                    "-U",
+                    "postgres",
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -185,9 +200,14 @@ class EmbeddedBackend(Backend):
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cache directory {self.home} is not writable: {exc.strerror}", "set DBOPS_CACHE_DIR to a writable folder") from None
+            raise ConfigError(
+                f"cache directory {self.home} is not writable: {exc.strerror}",
+                "set DBOPS_CACHE_DIR to a writable folder",
+            ) from None
         if not os.access(self.home, os.W_OK):
-            raise ConfigError(f"cache directory {self.home} is not writable", "set DBOPS_CACHE_DIR to a writable folder")
+            raise ConfigError(
+                f"cache directory {self.home} is not writable", "set DBOPS_CACHE_DIR to a writable folder"
+            )
         with file_lock(self.home / "start.lock", "waiting for another dbops command to start the embedded cluster..."):
             data = self._data(pg)
             if not (data / "PG_VERSION").is_file():
@@ -211,7 +231,9 @@ class EmbeddedBackend(Backend):
             self._write_conf(data, port)
             log.touch()
             self._chown(log)
-            proc = self._run([pg.tool("pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log)], timeout=90)
+            proc = self._run(
+                [pg.tool("pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log)], timeout=90
+            )
             if proc.returncode == 0:
                 self._state_file().write_text(json.dumps({"port": port, "major": pg.major, "bindir": str(pg.bindir)}))
                 url = self._url(port)
@@ -220,7 +242,9 @@ class EmbeddedBackend(Backend):
             tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
             last = " / ".join(tail) or proc.stderr.strip()
             port = 0  # likely a port race: try another one
-        raise BackendUnavailable(f"the embedded PostgreSQL did not start: {last[-300:]}", f"see {log}; `invoke db.stop` then retry")
+        raise BackendUnavailable(
+            f"the embedded PostgreSQL did not start: {last[-300:]}", f"see {log}; `invoke db.stop` then retry"
+        )
 
     def stop(self) -> bool:
         """Stop the cluster (its data stays for the next start); True if it was running."""

@@ -1,0 +1,210 @@
+"""The steps of `full-check` and of the four sprint phases, built from the project's settings."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from dbops import database, lifecycle, migrations
+from dbops.config import Settings, import_object
+from dbops.pipeline import Outcome, Step
+from dbops.urls import mask_text, plain_url, with_database
+
+RUN_PREFIX = "_run"
+
+
+@dataclass
+class RunContext:
+    """One pipeline run: its settings, its server and the databases it made (dropped at the end)."""
+
+    settings: Settings
+    junit_dir: Path | None = None
+    backend: str | None = None
+    run_id: str = field(default_factory=lambda: str(os.getpid()))
+    _target: lifecycle.Target | None = None
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def target(self) -> lifecycle.Target:
+        """The server, started on first use."""
+        if self._target is None:
+            self._target = lifecycle.target(self.settings, self.backend)
+        return self._target
+
+    def db_name(self, purpose: str) -> str:
+        """A database name private to this run, so concurrent runs never collide."""
+        name = f"{self.settings.database}{RUN_PREFIX}{self.run_id}_{purpose}"[:63]
+        if name not in self.created:
+            self.created.append(name)
+        return name
+
+    def fresh_db(self, purpose: str) -> URL:
+        """A new empty database for this run."""
+        name = self.db_name(purpose)
+        database.drop(self.target.server, name)
+        return database.create(self.target.server, name)
+
+    def child_env(self) -> dict[str, str]:
+        """Environment for subprocess steps: same server, no stray settings."""
+        env = dict(os.environ)
+        if self.settings.url:
+            env["DATABASE_URL"] = self.settings.url
+        if self.backend:
+            env["DBOPS_BACKEND"] = self.backend
+        return env
+
+
+def sweep_stale_runs(ctx: RunContext) -> list[str]:
+    """Drop databases left by runs whose process is gone (an interrupted full-check)."""
+    dropped = []
+    prefix = f"{ctx.settings.database}{RUN_PREFIX}"
+    for name in database.list_databases(ctx.target.server, prefix):
+        pid = name[len(prefix) :].split("_", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            database.drop(ctx.target.server, name)
+            dropped.append(name)
+    return dropped
+
+
+@contextlib.contextmanager
+def run_context(settings: Settings, junit_dir: Path | None = None, backend: str | None = None) -> Iterator[RunContext]:
+    """A RunContext whose databases are dropped afterwards, even on Ctrl-C."""
+    ctx = RunContext(settings, junit_dir, backend)
+    try:
+        yield ctx
+    finally:
+        if ctx._target is not None:
+            for name in ctx.created:
+                with contextlib.suppress(Exception):
+                    database.drop(ctx.target.server, name)
+
+
+# -- step bodies -----------------------------------------------------------------------------------
+def _tail(text: str, lines: int = 1) -> str:
+    kept = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return " / ".join(kept[-lines:])[:300]
+
+
+def _command(ctx: RunContext, args: Sequence[str], name: str) -> Outcome:
+    """Run a tool as a subprocess in the project root; its last line is the summary."""
+    try:
+        proc = subprocess.run(
+            list(args), cwd=ctx.settings.root, capture_output=True, text=True, env=ctx.child_env(), timeout=1800
+        )
+    except FileNotFoundError:
+        return Outcome(2, f"{args[0]} is not installed")
+    output = mask_text(proc.stdout + proc.stderr)
+    code = proc.returncode
+    if name.endswith("tests") and code == 5:  # pytest: no tests collected is not a failure of the code
+        code = 0
+    return Outcome(min(code, 1) if code not in (2, 3) else code, _tail(output), output)
+
+
+def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) -> Outcome:
+    args = [sys.executable, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", *extra]
+    if ctx.junit_dir:
+        args.append(f"--junitxml={ctx.junit_dir / (name + '.xml')}")
+    return _command(ctx, args, name)
+
+
+def _findings_outcome(findings: Sequence[object], what: str) -> Outcome:
+    errors = [f for f in findings if getattr(f, "severity", "error") == "error"]
+    lines = [f"{f.rule} {f.object}: {f.message}" for f in findings]  # type: ignore[attr-defined]
+    if not findings:
+        return Outcome(0, f"{what}: clean")
+    head = "; ".join(lines[:3]) + (f"; +{len(lines) - 3} more" if len(lines) > 3 else "")
+    return Outcome(1 if errors else 0, f"{len(findings)} finding(s): {head}", "\n".join(lines))
+
+
+def step_reset(ctx: RunContext) -> Outcome:
+    """Reset this run's database from the template and seed it."""
+    tgt = lifecycle.Target(ctx.target.server, ctx.db_name("main"))
+    result = lifecycle.reset(ctx.settings, tgt)
+    return Outcome(0, f"{result.strategy} reset in {result.seconds:.2f}s" + (", seeded" if result.seeded else ""))
+
+
+def step_migrate(ctx: RunContext) -> Outcome:
+    """Upgrade an empty database from base to head the plain Alembic way."""
+    url = ctx.fresh_db("migrate")
+    migrations.upgrade(ctx.settings, url, "head")
+    revs = migrations.history(ctx.settings)
+    return Outcome(0, f"{len(revs)} revisions applied, at {migrations.current(ctx.settings, url)}")
+
+
+def step_consistency(ctx: RunContext) -> Outcome:
+    """Run every consistency rule on this run's database."""
+    from dbops.checks import run_checks
+
+    result = run_checks(ctx.settings, with_database(ctx.target.server, ctx.db_name("main")))
+    return _findings_outcome(result.findings, "models, tables, enums and history agree")
+
+
+def step_round_trip(ctx: RunContext) -> Outcome:
+    """Upgrade, downgrade and upgrade again, naming anything a downgrade leaves behind."""
+    from dbops.roundtrip import round_trip
+
+    return _findings_outcome(round_trip(ctx.settings, ctx.fresh_db("roundtrip")), "every downgrade leaves no trace")
+
+
+def step_blockers(ctx: RunContext) -> Outcome:
+    """Scan the migration files for commented-out code, empty downgrades and TODOs."""
+    from dbops.blockers import scan_blockers
+
+    return _findings_outcome(scan_blockers(ctx.settings), "no migration blockers")
+
+
+def step_smoke(ctx: RunContext) -> Outcome:
+    """Run the project's end-to-end smoke (settings.smoke) against this run's seeded database."""
+    if not ctx.settings.smoke:
+        return Outcome(0, "no smoke configured")
+    smoke = import_object(ctx.settings.smoke, "smoke")
+    lines: list[tuple[str, bool, str]] = smoke(plain_url(with_database(ctx.target.server, ctx.db_name("main"))))
+    failed = [f"{name}: {detail}" for name, ok, detail in lines if not ok]
+    output = "\n".join(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}" for name, ok, detail in lines)
+    if failed:
+        return Outcome(1, f"{len(failed)}/{len(lines)} features failed: " + "; ".join(failed[:3]), output)
+    return Outcome(0, f"{len(lines)} features verified", output)
+
+
+def build_steps(ctx: RunContext) -> list[Step]:
+    """Every step of full-check, with the phase it belongs to and what it needs."""
+    s = ctx.settings
+    py = sys.executable
+    return [
+        Step("lint", 1, lambda: _command(ctx, [py, "-m", "ruff", "check", *s.lint_paths], "lint")),
+        Step("format", 1, lambda: _command(ctx, [py, "-m", "ruff", "format", "--check", *s.lint_paths], "format")),
+        Step("typecheck", 1, lambda: _command(ctx, [py, "-m", "mypy", *s.typecheck_paths], "typecheck")),
+        Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests")),
+        Step("consistency", 1, lambda: step_consistency(ctx), needs=("reset-db",), exclusive=True),
+        Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
+        Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True),
+        Step("round-trip", 2, lambda: step_round_trip(ctx), needs=("migrate",), exclusive=True),
+        Step("blockers", 3, lambda: step_blockers(ctx)),
+        Step(
+            "integration-tests",
+            4,
+            lambda: _pytest(ctx, s.integration_tests, "integration-tests", ["-n", "2"]),
+            needs=("migrate",),
+        ),
+        Step("smoke", 4, lambda: step_smoke(ctx), needs=("reset-db",), exclusive=True),
+    ]
+
+
+def select_phase(steps: list[Step], phase: int) -> list[Step]:
+    """The steps of one phase plus everything they need (marked with their own phase)."""
+    by_name = {st.name: st for st in steps}
+    wanted = {st.name for st in steps if st.phase == phase}
+    frontier = list(wanted)
+    while frontier:
+        for need in by_name[frontier.pop()].needs:
+            if need not in wanted:
+                wanted.add(need)
+                frontier.append(need)
+    return [st for st in steps if st.name in wanted]
