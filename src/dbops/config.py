@@ -92,6 +92,8 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
             values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None
     values["backend"] = env.get("DBOPS_BACKEND") or table.get("backend")
+    if env.get("DBOPS_PG_VERSION"):
+        values["pg_version"] = env["DBOPS_PG_VERSION"]
     if env.get("DBOPS_DOCKER_IMAGE"):
         values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
     return Settings(root=root, **values)

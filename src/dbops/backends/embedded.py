@@ -99,12 +99,12 @@ class EmbeddedBackend(Backend):
     def _data(self, pg: PgBin) -> Path:
         return self.home / f"data{pg.major}"
 
-    def _state_file(self) -> Path:
-        return self.home / "state.json"
+    def _state_file(self, pg: PgBin) -> Path:
+        return self.home / f"state{pg.major}.json"
 
-    def _read_state(self) -> dict[str, object]:
+    def _read_state(self, pg: PgBin) -> dict[str, object]:
         try:
-            data = json.loads(self._state_file().read_text())
+            data = json.loads(self._state_file(pg).read_text())
             return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}
@@ -194,9 +194,30 @@ class EmbeddedBackend(Backend):
     def _url(self, port: int) -> URL:
         return URL.create("postgresql+psycopg", "postgres", self._password(), "127.0.0.1", port, "postgres")
 
+    def _reachable_pgbin(self) -> PgBin:
+        """The binaries, copied next to the cluster when the service user cannot reach them (e.g. under /root)."""
+        pg = find_pgbin(self.settings.pg_version)
+        if self.user is None or _traversable(pg.bindir / "postgres", self.user.pw_uid):
+            return pg
+        # Keep the layout the binaries' RPATH expects: pgserver's point at ../../../pgserver.libs.
+        install = pg.bindir.parent
+        extra = [install.parent.parent / "pgserver.libs"] if pg.source == "pgserver" else []
+        base = self.home.parent / f"pgbin{pg.major}"
+        copy = base / install.parent.name / install.name
+        if not (copy / "bin" / "postgres").is_file():
+            shutil.rmtree(base, ignore_errors=True)
+            scratch = base.with_name(base.name + ".tmp")
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.copytree(install, scratch / install.parent.name / install.name, symlinks=True)
+            for folder in extra:
+                if folder.is_dir():
+                    shutil.copytree(folder, scratch / folder.name, symlinks=True)
+            scratch.rename(base)
+        return PgBin(copy / "bin", pg.major, pg.source)
+
     def start(self) -> URL:
         """Start the cluster if it is not running (creating it on first use); return its URL."""
-        pg = find_pgbin(self.settings.pg_version)
+        pg = self._reachable_pgbin()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -213,7 +234,7 @@ class EmbeddedBackend(Backend):
             if not (data / "PG_VERSION").is_file():
                 shutil.rmtree(data, ignore_errors=True)
                 self._initdb(pg, data)
-            state = self._read_state()
+            state = self._read_state(pg)
             port = int(str(state.get("port", 0))) or 0
             if self._running(pg, data) and port:
                 url = self._url(port)
@@ -235,7 +256,7 @@ class EmbeddedBackend(Backend):
                 [pg.tool("pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(log)], timeout=90
             )
             if proc.returncode == 0:
-                self._state_file().write_text(json.dumps({"port": port, "major": pg.major, "bindir": str(pg.bindir)}))
+                self._state_file(pg).write_text(json.dumps({"port": port, "major": pg.major, "bindir": str(pg.bindir)}))
                 url = self._url(port)
                 wait_ready(url, timeout=30)
                 return url
@@ -249,7 +270,7 @@ class EmbeddedBackend(Backend):
     def stop(self) -> bool:
         """Stop the cluster (its data stays for the next start); True if it was running."""
         try:
-            pg = find_pgbin(self.settings.pg_version)
+            pg = self._reachable_pgbin()
         except BackendUnavailable:
             return False
         data = self._data(pg)
@@ -265,10 +286,10 @@ class EmbeddedBackend(Backend):
     def status(self) -> str:
         """Whether the cluster runs, where, and from which binaries."""
         try:
-            pg = find_pgbin(self.settings.pg_version)
+            pg = self._reachable_pgbin()
         except BackendUnavailable as exc:
             return f"embedded: {exc.message}"
         data = self._data(pg)
-        port = self._read_state().get("port")
+        port = self._read_state(pg).get("port")
         state = "running" if self._running(pg, data) else "stopped"
         return f"embedded: PostgreSQL {pg.major} ({pg.source}) {state}, 127.0.0.1:{port}, data {data}"

@@ -1,0 +1,64 @@
+"""nox sessions: thin variants over one helper (`nox -l`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import nox
+
+# uv builds environments in seconds; plain virtualenv where uv is not installed.
+nox.options.default_venv_backend = "uv|virtualenv" if shutil.which("uv") else "virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = False
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# embedded PostgreSQL 15 from the system, embedded 16 from the pgserver wheel, and Docker.
+DATABASES = {
+    "pg15": {"DBOPS_BACKEND": "embedded", "DBOPS_PG_VERSION": "15"},
+    "pg16": {"DBOPS_BACKEND": "embedded", "DBOPS_PG_VERSION": "pgserver"},
+    "docker": {"DBOPS_BACKEND": "docker", "DBOPS_DOCKER_IMAGE": "dbops/postgres:15-local"},
+}
+
+
+def run_in_env(session: nox.Session, *args: str, extras: str = "dev", env: dict[str, str] | None = None) -> None:
+    """Install the project with ``extras`` and run ``args`` with ``env``; every session is this."""
+    session.install("-e", f".[{extras}]")
+    # Each environment gets its own cluster cache, so sessions never share a server by accident.
+    cache = os.path.join(".dbops", "nox", session.name.replace("(", "_").replace(")", "").replace("'", ""))
+    session.run(*args, env={"DBOPS_CACHE_DIR": cache, **(env or {})})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff format check, ruff lint and mypy (strict on src/)."""
+    run_in_env(session, "invoke", "lint")
+
+
+@nox.session
+def consistency(session: nox.Session) -> None:
+    """Model-table consistency of a freshly reset database."""
+    run_in_env(session, "invoke", "reset-db", "--no-seed")
+    session.run("invoke", "consistency", *session.posargs)
+
+
+@nox.session(name="full-check")
+def full_check(session: nox.Session) -> None:
+    """The whole pre-commit pipeline (invoke full-check)."""
+    run_in_env(session, "invoke", "full-check", *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("db", list(DATABASES))
+def tests(session: nox.Session, db: str) -> None:
+    """Unit and integration tests on one Python version and one database backend."""
+    if db == "pg16" and session.python == "3.13":
+        session.skip("pgserver has no wheel for Python 3.13")
+    extras = "dev,pgserver" if db == "pg16" else "dev"
+    args = ["pytest", "tests", "-p", "no:cacheprovider", "-n", "2", *session.posargs]
+    run_in_env(session, *args, extras=extras, env=DATABASES[db])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run with nox: nox -l")
