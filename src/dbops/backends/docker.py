@@ -299,7 +299,11 @@ class DockerBackend(Backend):
 
     def status(self) -> str:
         """One line: container name, its state and the masked server URL."""
-        client = self._client()
+        try:
+            client = self._client()
+        except BackendUnavailable as exc:
+            # Like the embedded backend: status reports the problem instead of failing.
+            return f"docker: {exc.one_line()}"
         container = self._find(client)
         if container is None:
             return f"docker: {self.container_name} not created (image {self.settings.docker_image})"

@@ -192,6 +192,8 @@ def test_unreachable_engine_names_the_fix(tmp_path: Path, monkeypatch: pytest.Mo
     line = _one_line(unreachable.value)
     assert "no Docker engine is reachable" in line and "no-docker.sock" in line
     assert "start Docker" in unreachable.value.hint and "embedded" in unreachable.value.hint
+    status = DockerBackend(settings).status()
+    assert status.startswith("docker: no Docker engine is reachable") and "\n" not in status
 
 
 def test_image_builder_cli_fails_in_one_line_without_an_engine(tmp_path: Path) -> None:
