@@ -10,7 +10,7 @@ from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
-from dbops import lifecycle, migrations, pipeline, steps
+from dbops import doctor, lifecycle, migrations, pipeline, steps
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
@@ -273,10 +273,62 @@ def test(c: Context, integration: bool = False, all: bool = False, workers: str 
     sys.exit(subprocess.call(args, cwd=s.root))
 
 
-ns = Collection(reset_db, seed, api, full_check, phase, lint, test)
+
+# -- onboarding --------------------------------------------------------------------------------------
+def _print_doctor() -> bool:
+    results = doctor.run_doctor(settings_for())
+    for chk in results:
+        mark = "ok  " if chk.ok else ("FAIL" if chk.required else "warn")
+        print(f"{mark} {chk.name}: {chk.detail}" + ("" if chk.ok else f"  -> {chk.fix}"))
+    return all(chk.ok for chk in results if chk.required)
+
+
+@task
+@handled
+def doctor_(c: Context) -> None:
+    """Check prerequisites and print what is missing, with the fix."""
+    if not _print_doctor():
+        raise Exit(code=EXIT_USAGE)
+
+
+@task(help=DB_HELP)
+@handled
+def setup(c: Context, backend: str | None = None, url: str | None = None) -> None:
+    """Onboarding: check prerequisites, create .env, start the database, migrate and seed (idempotent)."""
+    if not _print_doctor():
+        raise fail("prerequisites missing (see above)", EXIT_USAGE)
+    settings = settings_for(backend, url)
+    env_file, example = settings.root / ".env", settings.root / ".env.example"
+    if not env_file.exists() and example.exists():
+        shutil.copyfile(example, env_file)
+        print("created .env from .env.example")
+    tgt = lifecycle.target(settings)
+    db = lifecycle.ensure_database(tgt)
+    migrations.upgrade(settings, db, "head")
+    lifecycle.seed(settings, db)
+    print(f"ready: {mask_url(db)} at {migrations.current(settings, db)}")
+
+
+@task(help={"force": "replace an existing pre-commit hook that is not ours"})
+@handled
+def hooks_install(c: Context, force: bool = False) -> None:
+    """Install a git pre-commit hook that runs the fast checks (bin/pre-commit-check.sh)."""
+    settings = settings_for()
+    hook = settings.root / ".git" / "hooks" / "pre-commit"
+    body = "#!/bin/sh\n# installed by invoke hooks.install\nexec bin/pre-commit-check.sh\n"
+    if hook.exists() and hook.read_text() != body and not force:
+        raise fail(f"{hook} exists and is not ours", EXIT_USAGE)
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    hook.write_text(body)
+    hook.chmod(0o755)
+    print(f"installed {hook}")
+
+ns = Collection(reset_db, seed, api, full_check, phase, lint, test, setup)
+ns.add_task(doctor_, name="doctor")
 ns.add_collection(
     Collection(
         "migrate", up=migrate_up, down=migrate_down, current=migrate_current, history=migrate_history, new=migrate_new
     )
 )
+ns.add_collection(Collection("hooks", install=hooks_install))
 ns.add_collection(Collection("db", up=db_up, stop=db_stop, url=db_url, status=db_status, shell=db_shell))

@@ -77,6 +77,15 @@ def _traversable(path: Path, uid: int) -> bool:
     return True
 
 
+def _pid_file_port(data: Path) -> int:
+    """The port a running postmaster recorded on line 4 of postmaster.pid (0 if unknown)."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+        return int(lines[3])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 class EmbeddedBackend(Backend):
     """A cluster started with initdb/pg_ctl from the system's PostgreSQL or the pgserver wheel."""
 
@@ -234,10 +243,10 @@ class EmbeddedBackend(Backend):
             if not (data / "PG_VERSION").is_file():
                 shutil.rmtree(data, ignore_errors=True)
                 self._initdb(pg, data)
-            state = self._read_state(pg)
-            port = int(str(state.get("port", 0))) or 0
-            if self._running(pg, data) and port:
-                url = self._url(port)
+            port = int(str(self._read_state(pg).get("port", 0))) or 0
+            if self._running(pg, data):
+                # The running server's own record of its port beats ours (the state file may be gone).
+                url = self._url(_pid_file_port(data) or port)
                 wait_ready(url, timeout=10)
                 return url
             url = self._start_server(pg, data, port)
@@ -290,6 +299,7 @@ class EmbeddedBackend(Backend):
         except BackendUnavailable as exc:
             return f"embedded: {exc.message}"
         data = self._data(pg)
-        port = self._read_state(pg).get("port")
-        state = "running" if self._running(pg, data) else "stopped"
+        running = self._running(pg, data)
+        port = _pid_file_port(data) if running else self._read_state(pg).get("port")
+        state = "running" if running else "stopped"
         return f"embedded: PostgreSQL {pg.major} ({pg.source}) {state}, 127.0.0.1:{port}, data {data}"

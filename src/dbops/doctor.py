@@ -1,0 +1,85 @@
+"""Prerequisite checks for `invoke doctor` and `invoke setup`: what is missing, and the fix."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+
+from dbops.config import Settings, import_object
+from dbops.errors import DbopsError
+from dbops.pgbin import find_pgbin
+
+
+@dataclass(frozen=True)
+class Check:
+    """One prerequisite: required ones fail setup, optional ones only warn."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+def _packages() -> Check:
+    missing = [m for m in ("sqlalchemy", "alembic", "psycopg", "invoke", "rich") if importlib.util.find_spec(m) is None]
+    return Check("python packages", not missing, "missing: " + ", ".join(missing) if missing else "all installed",
+                 "pip install -e '.[dev]'")
+
+
+def _server(settings: Settings) -> Check:
+    backend = settings.resolved_backend
+    if backend == "url":
+        return Check("database server", True, "DATABASE_URL is set (url backend)")
+    if backend == "docker":
+        return _docker(required=True)
+    try:
+        pg = find_pgbin(settings.pg_version)
+    except DbopsError as exc:
+        return Check("PostgreSQL binaries", False, exc.message, exc.hint)
+    return Check("PostgreSQL binaries", True, f"PostgreSQL {pg.major} in {pg.bindir} ({pg.source})")
+
+
+def _docker(required: bool) -> Check:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return Check("Docker engine", True, "reachable", required=required)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not usable", with the reason shown
+        reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0][:120]
+        return Check("Docker engine", False, f"not reachable ({reason})",
+                     "start Docker, or use the embedded backend (default)", required=required)
+
+
+def _project(settings: Settings) -> list[Check]:
+    checks = [Check("alembic.ini", settings.alembic_ini.is_file(), str(settings.alembic_ini),
+                    "set alembic_ini under [tool.dbops]")]
+    try:
+        import_object(settings.metadata, "metadata")
+        checks.append(Check("models", True, f"{settings.metadata} imports"))
+    except DbopsError as exc:
+        checks.append(Check("models", False, exc.message, exc.hint))
+    return checks
+
+
+def run_doctor(settings: Settings) -> list[Check]:
+    """Every prerequisite check, required first."""
+    py_ok = sys.version_info >= (3, 10)
+    checks = [
+        Check("python", py_ok, sys.version.split()[0], "install Python 3.10 or newer"),
+        _packages(),
+        _server(settings),
+        *_project(settings),
+        Check("cache directory", os.access(settings.cache_dir.parent, os.W_OK), str(settings.cache_dir),
+              "set DBOPS_CACHE_DIR to a writable folder"),
+        Check("psql", shutil.which("psql") is not None, "needed only for `invoke db.shell`",
+              "apt-get install postgresql-client", required=False),
+        Check(".env", (settings.root / ".env").is_file(), "local settings", "invoke setup creates it", required=False),
+    ]
+    if settings.resolved_backend != "docker":
+        checks.append(_docker(required=False))
+    return checks
