@@ -69,8 +69,8 @@ def _service_user() -> pwd.struct_passwd | None:
 def _traversable(path: Path, uid: int) -> bool:
     """True if every folder above ``path`` lets ``uid`` pass through."""
     for folder in path.resolve().parents:
-        if not folder.exists():
-            continue  # created later by us, with a mode that lets it through
+        if not folder.is_dir():
+            continue  # created later by us (or not a folder at all, which start() reports)
         st = folder.stat()
         if not (st.st_mode & stat.S_IXOTH or st.st_uid == uid):
             return False
@@ -98,7 +98,8 @@ class EmbeddedBackend(Backend):
 
     def _home(self) -> Path:
         home = self.settings.cache_dir / "pg"
-        if self.user is not None and not _traversable(home, self.user.pw_uid):
+        existing = next((p for p in (home, *home.parents) if p.exists()), home)
+        if self.user is not None and existing.is_dir() and not _traversable(home, self.user.pw_uid):
             # The service user cannot reach a cache inside e.g. /root: keep the cluster in /tmp instead.
             tag = hashlib.sha256(str(self.settings.root).encode()).hexdigest()[:10]
             home = Path(tempfile.gettempdir()) / f"dbops-{tag}" / "pg"

@@ -1,0 +1,112 @@
+"""The step runner: ordering, concurrency, skip propagation, fail-fast, exit codes and reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from dbops.pipeline import FAILED, PASSED, SKIPPED, Outcome, Step, render_summary, run_pipeline, write_json, write_junit
+
+
+def _ok(summary: str = "fine") -> Outcome:
+    return Outcome(0, summary)
+
+
+def test_dependencies_run_in_order_and_failures_skip_dependents() -> None:
+    order: list[str] = []
+
+    def rec(name: str, code: int = 0) -> Step:
+        def body() -> Outcome:
+            order.append(name)
+            return Outcome(code, name)
+
+        return Step(name, 1, body)
+
+    steps = [
+        Step("a", 1, rec("a").run),
+        Step("b", 2, rec("b", 1).run, needs=("a",)),
+        Step("c", 2, rec("c").run, needs=("b",)),
+        Step("d", 3, rec("d").run, needs=("c",)),
+        Step("e", 3, rec("e").run, needs=("a",)),
+    ]
+    result = run_pipeline("t", steps)
+    status = {r.name: r.status for r in result.results}
+    assert status == {"a": PASSED, "b": FAILED, "c": SKIPPED, "d": SKIPPED, "e": PASSED}
+    assert order.index("a") < order.index("b")
+    assert "c" not in order and "d" not in order
+    assert {r.name: r.summary for r in result.results}["d"] == "c did not pass"
+    assert result.exit_code == 1
+
+
+def test_independent_steps_overlap_and_exclusive_steps_do_not() -> None:
+    active = 0
+    peak_free = 0
+    peak_exclusive = 0
+    lock = threading.Lock()
+
+    def body(exclusive: bool) -> Outcome:
+        nonlocal active, peak_free, peak_exclusive
+        with lock:
+            active += 1
+            if exclusive:
+                peak_exclusive = max(peak_exclusive, active)
+            else:
+                peak_free = max(peak_free, active)
+        time.sleep(0.15)
+        with lock:
+            active -= 1
+        return _ok()
+
+    free = [Step(f"f{i}", 1, lambda: body(False)) for i in range(2)]
+    result = run_pipeline("t", free, workers=3)
+    assert peak_free == 2 and result.exit_code == 0
+    active = 0
+    excl = [Step(f"x{i}", 1, lambda: body(True), exclusive=True) for i in range(3)]
+    run_pipeline("t", excl, workers=3)
+    assert peak_exclusive == 1
+
+
+def test_fail_fast_skips_steps_not_yet_started_and_worst_code_wins() -> None:
+    steps = [
+        Step("bad", 1, lambda: Outcome(3, "unreachable")),
+        Step("later", 2, lambda: _ok(), needs=("bad",)),
+        Step("other", 2, lambda: Outcome(1, "finding"), needs=("bad",)),
+    ]
+    result = run_pipeline("t", steps, fail_fast=True, workers=1)
+    assert [r.status for r in result.results] == [FAILED, SKIPPED, SKIPPED]
+    assert result.results[1].summary.startswith("--fail-fast") or "did not pass" in result.results[1].summary
+    assert result.exit_code == 3
+
+
+def test_exceptions_become_failed_steps_not_crashes() -> None:
+    def boom() -> Outcome:
+        raise RuntimeError("kaput postgresql://u:hunter22@h/db")
+
+    result = run_pipeline("t", [Step("x", 1, boom), Step("y", 1, lambda: _ok())])
+    assert [r.status for r in result.results] == [FAILED, PASSED]
+    assert "hunter22" not in result.results[0].summary and "kaput" in result.results[0].summary
+
+
+def test_dependency_cycle_is_reported_not_hung() -> None:
+    steps = [Step("a", 1, lambda: _ok(), needs=("b",)), Step("b", 1, lambda: _ok(), needs=("a",))]
+    result = run_pipeline("t", steps)
+    assert {r.summary for r in result.results} == {"dependency cycle"}
+
+
+def test_reports(tmp_path: Path) -> None:
+    result = run_pipeline("full-check", [Step("lint", 1, lambda: Outcome(1, "E501")), Step("ok", 4, lambda: _ok())])
+    write_json(result, tmp_path / "s.json")
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["ok"] is False and data["exit_code"] == 1
+    assert [s["name"] for s in data["steps"]] == ["lint", "ok"]
+    assert data["steps"][0]["phase_name"] == "consistency tests"
+    suite = ET.parse(write_junit(result, tmp_path)).getroot()
+    assert suite.get("failures") == "1" and len(suite.findall("testcase")) == 2
+    out = io.StringIO()
+    render_summary(result, out)
+    text = out.getvalue()
+    assert "consistency tests" in text and "end-to-end verification" in text and "FAILED" in text
