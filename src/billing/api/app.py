@@ -1,0 +1,66 @@
+"""The application factory: engine, sessions, secret and mailer live on ``app.state``; nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing import security
+from billing.api.deps import permissions_required_by
+from billing.api.routes import admin, auth, catalogue, payments, subscriptions, usage
+from billing.services.errors import AuthenticationFailed, ServiceError, UsageLimitExceeded
+from billing.services.mail import InMemoryMailer, Mailer
+from billing.settings import load_settings, sqlalchemy_url
+
+ADMIN_PREFIX = "/admin"
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationFailed):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, UsageLimitExceeded):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+def check_admin_routes(app: FastAPI) -> None:
+    """Deny by default: refuse to build an app with an admin route that checks no permission."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.path.startswith(ADMIN_PREFIX):
+            continue
+        if not permissions_required_by(route.dependant):
+            raise RuntimeError(f"admin route {route.path} checks no permission")
+
+
+def create_app(database_url: str | None = None, *, mailer: Mailer | None = None, pool_size: int = 10) -> FastAPI:
+    """Build the billing API over the database at ``database_url`` (default: DATABASE_URL)."""
+    settings = load_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise RuntimeError("no database URL: pass one to create_app() or set DATABASE_URL")
+    engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Billing", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
+    app.state.jwt_secret = settings.jwt_secret or security.new_secret()
+    app.state.mailer = mailer if mailer is not None else InMemoryMailer()
+    app.add_exception_handler(ServiceError, _service_error)
+    for module in (auth, catalogue, subscriptions, payments, usage, admin):
+        app.include_router(module.router)
+    check_admin_routes(app)
+    return app

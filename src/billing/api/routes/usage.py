@@ -1,0 +1,26 @@
+"""Metered features: count a use (429 over the plan's limit) or read the counter."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from billing.api import schemas
+from billing.api.convert import usage_out
+from billing.api.deps import CurrentUser, SessionDep
+from billing.services import usage
+
+router = APIRouter(prefix="/features", tags=["usage"])
+
+
+@router.post("/{code}/use")
+def use_feature(code: str, user: CurrentUser, session: SessionDep) -> schemas.UsageOut:
+    """Count one use of a feature; 429 with Retry-After once the period's limit is used up."""
+    result = usage.use_feature(session, user.id, code)
+    session.commit()
+    return usage_out(result)
+
+
+@router.get("/{code}/usage")
+def get_usage(code: str, user: CurrentUser, session: SessionDep) -> schemas.UsageOut:
+    """The user's counter and limit for a feature in the current period."""
+    return usage_out(usage.usage_of(session, user.id, code))

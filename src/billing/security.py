@@ -1,0 +1,88 @@
+"""Password hashing (argon2), JWT access tokens (PyJWT) and one-time token helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class InvalidAccessToken(Exception):
+    """The access token is malformed, forged, expired or of the wrong type."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password, with its own salt and parameters."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when the password matches the hash; a missing hash still costs one verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than the current ones."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def new_secret() -> str:
+    """A fresh random secret for signing tokens."""
+    return secrets.token_urlsafe(48)
+
+
+def create_access_token(user_id: int, secret: str, ttl_seconds: int, now: datetime | None = None) -> str:
+    """A signed HS256 JWT naming the user (``sub``) that expires after ``ttl_seconds``."""
+    issued = now or datetime.now(timezone.utc)
+    claims = {
+        "sub": str(user_id),
+        "type": ACCESS_TOKEN_TYPE,
+        "iat": issued,
+        "exp": issued + timedelta(seconds=ttl_seconds),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, secret: str) -> int:
+    """The user id in a valid access token, or InvalidAccessToken."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]})
+    except jwt.PyJWTError as exc:
+        raise InvalidAccessToken(str(exc)) from None
+    if claims.get("type") != ACCESS_TOKEN_TYPE:
+        raise InvalidAccessToken("not an access token")
+    try:
+        return int(claims["sub"])
+    except (TypeError, ValueError):
+        raise InvalidAccessToken("malformed subject") from None
+
+
+def new_one_time_token() -> str:
+    """A random URL-safe token to mail to a user (only its hash is stored)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The hex SHA-256 of a one-time token, as stored in the database."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def tokens_equal(a: str, b: str) -> bool:
+    """Constant-time comparison of two token hashes."""
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,1 @@
+"""The billing service layer: plain functions over a SQLAlchemy Session; callers own the transaction."""

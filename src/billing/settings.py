@@ -1,0 +1,57 @@
+"""Settings of the billing app, read from the environment when asked for (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_ACCESS_TOKEN_TTL = 15 * 60
+DEFAULT_RESET_TOKEN_TTL = 30 * 60
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """What the app needs from its environment."""
+
+    database_url: str | None = None
+    jwt_secret: str | None = None
+    access_token_ttl_seconds: int = DEFAULT_ACCESS_TOKEN_TTL
+    reset_token_ttl_seconds: int = DEFAULT_RESET_TOKEN_TTL
+    admin_password: str | None = None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> AppSettings:
+    """Read DATABASE_URL, BILLING_JWT_SECRET, BILLING_*_TTL_SECONDS and BILLING_ADMIN_PASSWORD now."""
+    source = os.environ if env is None else env
+    return AppSettings(
+        database_url=source.get("DATABASE_URL") or None,
+        jwt_secret=source.get("BILLING_JWT_SECRET") or None,
+        access_token_ttl_seconds=_int(source, "BILLING_ACCESS_TOKEN_TTL_SECONDS", DEFAULT_ACCESS_TOKEN_TTL),
+        reset_token_ttl_seconds=_int(source, "BILLING_RESET_TOKEN_TTL_SECONDS", DEFAULT_RESET_TOKEN_TTL),
+        admin_password=source.get("BILLING_ADMIN_PASSWORD") or None,
+    )
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL with the psycopg 3 driver: ``postgresql://`` and ``postgres://`` become ``postgresql+psycopg://``."""
+    text = url.strip()
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix) :]
+    if text.startswith("postgresql+psycopg://"):
+        return text
+    raise ValueError("the billing app needs a PostgreSQL URL (postgresql://...)")
