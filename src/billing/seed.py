@@ -129,7 +129,7 @@ def _insert_missing(conn: Connection, table: sa.Table, rows: Sequence[Mapping[st
     conn.execute(pg_insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=[key]))
     keys = [row[key] for row in rows]
     result = conn.execute(sa.select(table.c[key], table.c.id).where(table.c[key].in_(keys)))
-    return {str(k): int(i) for k, i in result.tuples()}
+    return {str(k): int(i) for k, i in result}
 
 
 def _seed_catalogue(conn: Connection) -> None:
