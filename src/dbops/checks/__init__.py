@@ -1,0 +1,31 @@
+"""The consistency engine: rules C1-C6 (and the blocker scan) comparing models, migrations and a database.
+
+Each rule is a module in this package (or a plug-in under the ``dbops.checks`` entry point group)
+with ``RULES`` and ``check(ctx)``; see :mod:`dbops.checks.engine` for the registry.
+"""
+
+from __future__ import annotations
+
+from dbops.checks.context import CheckContext
+from dbops.checks.engine import (
+    BUILTIN,
+    STATUS_LABELS,
+    Rule,
+    available_rules,
+    run_checks,
+    select_rules,
+    status_block,
+    status_metrics,
+)
+
+__all__ = [
+    "BUILTIN",
+    "STATUS_LABELS",
+    "CheckContext",
+    "Rule",
+    "available_rules",
+    "run_checks",
+    "select_rules",
+    "status_block",
+    "status_metrics",
+]

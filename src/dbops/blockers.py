@@ -1,0 +1,162 @@
+"""Migration blockers found by reading the files, no database needed.
+
+``B0-syntax``: the file does not parse. ``B1-commented-code``: a commented-out ``op.``/``sa.`` line
+(work someone switched off). ``B2-downgrade``: ``downgrade()`` missing, empty (only ``pass``, ``...``
+or a docstring) or raising NotImplementedError. ``B3-todo``: TODO/FIXME/XXX in a comment (warning).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from dbops.config import Settings
+from dbops.findings import ERROR, WARNING, Finding
+from dbops.migrations import script_directory
+
+SYNTAX, COMMENTED, DOWNGRADE, TODO = "B0-syntax", "B1-commented-code", "B2-downgrade", "B3-todo"
+RULES = (SYNTAX, COMMENTED, DOWNGRADE, TODO)
+BLOCKING = frozenset({SYNTAX, COMMENTED, DOWNGRADE})
+
+_CODE = re.compile(r"^#+\s*(?:op|sa)\.\w+")
+_MARKER = re.compile(r"\b(TODO|FIXME|XXX)\b")
+
+
+def version_files(script: ScriptDirectory) -> list[Path]:
+    """The .py files in a script directory's version locations (read, never imported)."""
+    files: list[Path] = []
+    for folder in script._version_locations:
+        files += sorted(p for p in Path(folder).rglob("*.py") if p.name != "__init__.py")
+    return files
+
+
+def _where(path: Path, root: Path | None, line: int) -> str:
+    shown: Path | str = path
+    if root is not None:
+        try:
+            shown = path.resolve().relative_to(root.resolve())
+        except ValueError:
+            shown = path
+    return f"{shown}:{line}"
+
+
+def _comments(source: str) -> Iterator[tuple[int, str]]:
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            yield tok.start[0], tok.string
+
+
+def _is_empty(body: list[ast.stmt]) -> bool:
+    """Only a docstring, ``pass`` or ``...``."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring or a bare ``...``
+        return False
+    return True
+
+
+def _raises_not_implemented(func: ast.FunctionDef) -> ast.Raise | None:
+    for node in ast.walk(func):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(target, ast.Name) and target.id == "NotImplementedError":
+                return node
+    return None
+
+
+def _downgrade(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "downgrade"]
+    if not funcs:
+        yield 1, "has no downgrade() function", "add a downgrade() that undoes upgrade() step by step, in reverse order"
+        return
+    func = funcs[-1]  # Python keeps the last definition
+    raising = _raises_not_implemented(func)
+    if raising is not None:
+        yield (
+            raising.lineno,
+            "downgrade() raises NotImplementedError",
+            "write the downgrade: undo upgrade() in reverse order",
+        )
+    elif _is_empty(func.body):
+        yield (
+            func.lineno,
+            "downgrade() does nothing",
+            "undo upgrade() in reverse order (drop what it creates, restore what it drops)",
+        )
+
+
+def scan_file(path: Path, root: Path | None = None) -> list[Finding]:
+    """Blocker findings of one migration file; a file that does not parse is one B0 finding."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Finding(SYNTAX, ERROR, _where(path, root, 1), f"cannot read the file: {exc}", "fix the file")]
+    try:
+        tree = ast.parse(source, str(path))
+        comments = list(_comments(source))
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        return [
+            Finding(
+                SYNTAX,
+                ERROR,
+                _where(path, root, line),
+                f"syntax error: {exc.msg}",
+                "fix the syntax; Alembic cannot load this file",
+            )
+        ]
+    except (tokenize.TokenError, ValueError) as exc:
+        return [Finding(SYNTAX, ERROR, _where(path, root, 1), f"cannot tokenize: {exc}", "fix the syntax")]
+    out: list[Finding] = []
+    for line, comment in comments:
+        if _CODE.match(comment):
+            snippet = comment if len(comment) <= 80 else comment[:77] + "..."
+            out.append(
+                Finding(
+                    COMMENTED,
+                    ERROR,
+                    _where(path, root, line),
+                    f"commented-out migration code: {snippet}",
+                    "restore the operation (and its counterpart in the other direction) or delete the line",
+                )
+            )
+        marker = _MARKER.search(comment)
+        if marker:
+            out.append(
+                Finding(
+                    TODO,
+                    WARNING,
+                    _where(path, root, line),
+                    f"{marker.group(1)} left in a migration: {comment.strip()[:80]}",
+                    "finish the work or move the note to the issue tracker",
+                )
+            )
+    for line, message, hint in _downgrade(tree):
+        out.append(Finding(DOWNGRADE, ERROR, _where(path, root, line), message, hint))
+    return sorted(out, key=lambda f: (int(f.object.rsplit(":", 1)[1]), f.rule))
+
+
+def scan_blockers(target: Settings | Iterable[Path | str], root: Path | None = None) -> list[Finding]:
+    """Blocker findings of the project's migration files (given Settings) or of the given paths."""
+    if isinstance(target, Settings):
+        paths = version_files(script_directory(target))
+        root = root or target.root
+    else:
+        paths = [Path(p) for p in target]
+    out: list[Finding] = []
+    for path in paths:
+        out += scan_file(path, root)
+    return out
+
+
+def blocked_files(findings: Iterable[Finding]) -> int:
+    """How many files carry a blocking (error) finding: the status block's "Migration Blockers"."""
+    return len({f.object.rsplit(":", 1)[0] for f in findings if f.rule in BLOCKING})

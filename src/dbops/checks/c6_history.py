@@ -1,0 +1,131 @@
+"""C6: the migration history: one head, one base, every revision reachable, unique ids, database at head."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from dbops.blockers import version_files
+from dbops.checks.context import MIGRATE_HINT, CheckContext
+from dbops.findings import ERROR, Finding
+
+RULES = ("C6-history",)
+
+
+def declared_revisions(path: Path) -> tuple[str | None, object]:
+    """(revision, down_revision) assigned at module level of a revision file; (None, None) if unreadable."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None, None
+    values: dict[str, object] = {}
+    for node in tree.body:
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (node.targets[0] if isinstance(node, ast.Assign) else None)
+        )
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and value is not None:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:
+                continue
+    revision = values.get("revision")
+    return (revision if isinstance(revision, str) else None), values.get("down_revision")
+
+
+def _relative(ctx: CheckContext, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ctx.settings.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _finding(obj: str, message: str, hint: str) -> Finding:
+    return Finding(rule=RULES[0], severity=ERROR, object=obj, message=message, hint=hint)
+
+
+def _files(ctx: CheckContext) -> tuple[dict[str, list[str]], list[Finding]]:
+    """Revision id -> files declaring it, and a finding per id declared more than once."""
+    by_id: dict[str, list[str]] = {}
+    for path in version_files(ctx.script):
+        revision, _ = declared_revisions(path)
+        if revision is not None:
+            by_id.setdefault(revision, []).append(_relative(ctx, path))
+    dupes = [
+        _finding(
+            rev,
+            f"revision id {rev} is declared by {len(paths)} files: {', '.join(paths)} (Alembic keeps only one)",
+            "give each file its own revision id and fix the down_revision that should point to it",
+        )
+        for rev, paths in sorted(by_id.items())
+        if len(paths) > 1
+    ]
+    return by_id, dupes
+
+
+def _structure(ctx: CheckContext, by_id: dict[str, list[str]]) -> Iterator[Finding]:
+    script = ctx.script
+    heads = list(script.get_heads())
+    if len(heads) > 1:
+        yield _finding(
+            ",".join(sorted(heads)),
+            f"the history has {len(heads)} heads: {', '.join(sorted(heads))}",
+            f'merge them: alembic merge -m "merge heads" {" ".join(sorted(heads))}',
+        )
+    bases = list(script.get_bases())
+    if len(bases) > 1:
+        yield _finding(
+            ",".join(sorted(bases)),
+            f"the history has {len(bases)} bases (down_revision = None): {', '.join(sorted(bases))}",
+            "point all but the first at the revision they follow",
+        )
+    reachable = {rev.revision for rev in script.walk_revisions("base", "heads")}
+    for rev in sorted(set(by_id) - reachable):
+        yield _finding(
+            rev,
+            f"revision {rev} ({', '.join(by_id[rev])}) is not reachable from base to head",
+            "fix its down_revision so it names an existing revision",
+        )
+
+
+def _database(ctx: CheckContext) -> Iterator[Finding]:
+    heads = set(ctx.script.get_heads())
+    current = ctx.current_heads
+    unknown = [rev for rev in current if ctx.script.get_revision(rev) is None]
+    for rev in unknown:
+        yield _finding(
+            rev,
+            f"the database's alembic_version names revision {rev}, which no migration file defines",
+            f"restore that migration file, or check the schema and re-stamp: alembic stamp {' '.join(sorted(heads))}",
+        )
+    if unknown or set(current) == heads:
+        return
+    at = ",".join(current) or "base"
+    pending = [rev.revision for rev in ctx.pending]
+    if pending:
+        message = f"the database is at {at}, head is {','.join(sorted(heads))}: pending revisions {', '.join(pending)}"
+    else:
+        message = f"the database is at {at}, which is not a head ({','.join(sorted(heads))})"
+    yield _finding(at, message, MIGRATE_HINT)
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    """History findings; a history Alembic cannot read is one finding, not a traceback."""
+    by_id, dupes = _files(ctx)
+    yield from dupes
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "present more than once": reported above, with the files
+            found = list(_structure(ctx, by_id)) + list(_database(ctx))
+    except Exception as exc:  # noqa: BLE001 - Alembic raises several types for a broken revision graph
+        yield _finding(
+            "history",
+            f"Alembic cannot read the revision history: {type(exc).__name__}: {exc}",
+            "fix the down_revision values named above (see `invoke migrate.history`)",
+        )
+        return
+    yield from found

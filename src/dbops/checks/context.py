@@ -1,0 +1,132 @@
+"""What every rule receives: metadata, connection, scripts, settings, and data computed once for all rules."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import MetaData, Table
+from sqlalchemy.engine import Connection
+
+from dbops.config import Settings
+from dbops.snapshot import VERSION_TABLE, snapshot
+
+# The options under which a model and a database count as equal (the billing env.py uses the same).
+COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True, "compare_server_default": True}
+
+
+@dataclass
+class CheckContext:
+    """Inputs of a check run; ``diffs``, ``catalog`` and the history views are computed once, on first use."""
+
+    settings: Settings
+    metadata: MetaData
+    connection: Connection
+    script: ScriptDirectory
+    schema: str = "public"
+
+    @cached_property
+    def diffs(self) -> list[tuple[Any, ...]]:
+        """Alembic's ``compare_metadata`` diff tuples, with the per-column modify groups flattened."""
+        ctx = MigrationContext.configure(self.connection, opts=dict(COMPARE_OPTIONS))
+        out: list[tuple[Any, ...]] = []
+        for diff in compare_metadata(ctx, self.metadata):
+            # Column changes come as a list of ("modify_*", ...) tuples, one list per column.
+            out.extend(diff if isinstance(diff, list) else [diff])
+        return out
+
+    @cached_property
+    def catalog(self) -> dict[str, Any]:
+        """The pg_catalog snapshot of the schema (see :func:`dbops.snapshot.snapshot`)."""
+        return snapshot(self.connection, self.schema)
+
+    @cached_property
+    def model_tables(self) -> dict[str, Table]:
+        """The metadata's tables in the checked schema, by name."""
+        return {t.name: t for t in self.metadata.tables.values() if t.schema in (None, self.schema)}
+
+    @cached_property
+    def db_tables(self) -> set[str]:
+        """Table names in the database, without Alembic's version table."""
+        return set(self.catalog["tables"]) - {VERSION_TABLE}
+
+    @cached_property
+    def missing_tables(self) -> list[str]:
+        """Model tables the database lacks."""
+        return sorted(set(self.model_tables) - self.db_tables)
+
+    @cached_property
+    def extra_tables(self) -> list[str]:
+        """Database tables no model declares, minus ``allow_tables``."""
+        return sorted(self.db_tables - set(self.model_tables) - set(self.settings.allow_tables))
+
+    @cached_property
+    def current_heads(self) -> tuple[str, ...]:
+        """The revisions recorded in the database's ``alembic_version`` (empty at base)."""
+        return tuple(MigrationContext.configure(self.connection).get_current_heads())
+
+    @cached_property
+    def pending(self) -> list[Script]:
+        """Revisions between the database's revision and head, oldest first; [] if unknown or at head."""
+        try:
+            known = all(self.script.get_revision(rev) is not None for rev in self.current_heads)
+            if not known:
+                return []
+            lower = self.current_heads or ("base",)
+            revs = []
+            for low in lower:
+                revs += list(self.script.iterate_revisions("heads", low))
+        except Exception:  # noqa: BLE001 - a broken history is C6's to report, not every rule's
+            return []
+        seen: dict[str, Script] = {r.revision: r for r in revs if r.revision not in self.current_heads}
+        return list(reversed(seen.values()))
+
+    @cached_property
+    def pending_creates(self) -> dict[str, str]:
+        """Table name -> the pending revision whose upgrade() calls ``op.create_table`` for it."""
+        out: dict[str, str] = {}
+        for rev in self.pending:
+            for table in created_tables(Path(rev.path)):
+                out.setdefault(table, rev.revision)
+        return out
+
+
+def created_tables(path: Path) -> Iterator[str]:
+    """Names passed as the first argument of ``op.create_table`` inside ``upgrade()`` of a revision file."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "upgrade":
+            for call in ast.walk(node):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "create_table"
+                    and call.args
+                    and isinstance(call.args[0], ast.Constant)
+                    and isinstance(call.args[0].value, str)
+                ):
+                    yield call.args[0].value
+
+
+def new_revision_hint(message: str) -> str:
+    """The command that starts a migration doing ``message``."""
+    return f'invoke migrate.new -m "{message}"'
+
+
+MIGRATE_HINT = "invoke migrate"
+
+# Which rule turns which of Alembic's diff kinds into findings; C3 takes every other kind.
+TABLE_KINDS = frozenset({"add_table", "remove_table"})
+CONSTRAINT_KINDS = frozenset(
+    {"add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"}
+)

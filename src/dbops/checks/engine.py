@@ -1,0 +1,177 @@
+"""The rule registry and the run: connect once, compute the shared data once, let every rule add findings."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from dbops import database
+from dbops.blockers import blocked_files, scan_blockers, version_files
+from dbops.checks.context import CheckContext
+from dbops.config import Settings, import_object
+from dbops.errors import ConfigError, DbopsError
+from dbops.findings import ERROR, CheckResult, Finding, sort_key
+from dbops.migrations import script_directory
+from dbops.urls import parse_url, plain_url
+
+# Built-in rules: code -> module exposing RULES (the finding rule ids) and check(ctx).
+BUILTIN: dict[str, str] = {
+    "C1": "dbops.checks.c1_model_table",
+    "C2": "dbops.checks.c2_table_model",
+    "C3": "dbops.checks.c3_columns",
+    "C4": "dbops.checks.c4_constraints",
+    "C5": "dbops.checks.c5_enums",
+    "C6": "dbops.checks.c6_history",
+    "B": "dbops.checks.b_blockers",
+}
+# Plug-ins: an entry point named by its code, pointing at such a module or at a check function.
+ENTRY_POINT_GROUP = "dbops.checks"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A loaded rule: its code, the finding rule ids it produces, and its check function."""
+
+    code: str
+    ids: tuple[str, ...]
+    check: Callable[[CheckContext], Iterable[Finding]]
+
+
+def available_rules() -> dict[str, str]:
+    """Rule codes and where each lives (``module`` or ``module:function``), plug-ins included."""
+    found = dict(BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
+def load_rule(code: str, target: str) -> Rule:
+    """Import one rule; a module must define ``RULES`` and ``check``."""
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    if attr:
+        obj = getattr(obj, attr)
+    if isinstance(obj, ModuleType):
+        return Rule(code, tuple(obj.RULES), obj.check)
+    return Rule(code, tuple(getattr(obj, "RULES", (code,))), obj)
+
+
+def select_rules(names: Sequence[str] | None = None) -> list[Rule]:
+    """The rules to run: all when ``names`` is None; each name a code (C3) or finding id (C3-columns, B1-...)."""
+    known = available_rules()
+    if names is None:
+        return [load_rule(code, target) for code, target in known.items()]
+    chosen: dict[str, Rule] = {}
+    for name in names:
+        code = name if name in known else name.split("-", 1)[0]
+        if code not in known:
+            code = code.rstrip("0123456789")  # "B1" belongs to the "B" rule
+        if code not in known:
+            raise ConfigError(f"unknown consistency rule {name!r}", f"use one of: {', '.join(known)}")
+        chosen.setdefault(code, load_rule(code, known[code]))
+    return list(chosen.values())
+
+
+def _metrics(ctx: CheckContext, findings: list[Finding], ran_blockers: bool) -> dict[str, int]:
+    missing = len(ctx.missing_tables)
+    if not ran_blockers:
+        findings = scan_blockers(version_files(ctx.script), ctx.settings.root)
+    return {
+        "models": len(ctx.model_tables),
+        "tables": len(ctx.db_tables),
+        "models_with_tables": len(ctx.model_tables) - missing,
+        "models_without_tables": missing,
+        "missing_tables": missing,
+        "extra_tables": len(ctx.extra_tables),
+        "migration_blockers": blocked_files(findings),
+    }
+
+
+def _run_rule(rule: Rule, ctx: CheckContext) -> list[Finding]:
+    try:
+        return list(rule.check(ctx))
+    except DbopsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others' findings
+        ctx.connection.rollback()
+        return [
+            Finding(
+                rule.ids[0],
+                ERROR,
+                rule.code,
+                f"the rule failed: {type(exc).__name__}: {exc}",
+                "report this with the traceback (run with --debug)",
+            )
+        ]
+
+
+def run_checks(
+    settings: Settings,
+    url: URL | str,
+    metadata: MetaData | None = None,
+    rules: Sequence[str] | None = None,
+) -> CheckResult:
+    """Compare the models, the migrations and the database at ``url``; every rule when ``rules`` is None."""
+    url = parse_url(url) if isinstance(url, str) else url
+    if metadata is None:
+        metadata = import_object(settings.metadata, "metadata")
+        if not isinstance(metadata, MetaData):
+            raise ConfigError(
+                f"{settings.metadata} is a {type(metadata).__name__}, not a MetaData",
+                "point metadata at a sqlalchemy.MetaData",
+            )
+    selected = select_rules(rules)
+    script = script_directory(settings)
+    database.connect(url).close()  # a clear one-line error (exit 3) before SQLAlchemy's long one
+    engine = create_engine(plain_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            ctx = CheckContext(settings=settings, metadata=metadata, connection=conn, script=script)
+            findings: list[Finding] = []
+            for rule in selected:
+                findings += _run_rule(rule, ctx)
+            metrics = _metrics(ctx, findings, any(r.code == "B" for r in selected))
+            conn.rollback()  # the checks only read; nothing to keep
+    finally:
+        engine.dispose()
+    return CheckResult(
+        findings=sorted(findings, key=sort_key),
+        metrics=metrics,
+        rules=[rule_id for rule in selected for rule_id in rule.ids],
+    )
+
+
+# The seed's "Database Schema" block: label -> metric key.
+STATUS_LABELS = {
+    "Total Models": "total_models",
+    "Models with Tables": "models_with_tables",
+    "Models WITHOUT Tables": "models_without_tables",
+    "Missing Tables": "missing_tables",
+    "Existing Tables": "existing_tables",
+    "Migration Blockers": "migration_blockers",
+}
+
+
+def status_block(metrics: dict[str, int]) -> dict[str, int]:
+    """The status numbers (keys of STATUS_LABELS' values) from a CheckResult's metrics."""
+    return {
+        "total_models": metrics.get("models", 0),
+        "models_with_tables": metrics.get("models_with_tables", 0),
+        "models_without_tables": metrics.get("models_without_tables", 0),
+        "missing_tables": metrics.get("missing_tables", 0),
+        "existing_tables": metrics.get("tables", 0),
+        "migration_blockers": metrics.get("migration_blockers", 0),
+    }
+
+
+def status_metrics(settings: Settings, url: URL | str, metadata: MetaData | None = None) -> dict[str, int]:
+    """The seed's "Database Schema" numbers, measured live (no rule runs, only the counts)."""
+    return status_block(run_checks(settings, url, metadata, rules=[]).metrics)

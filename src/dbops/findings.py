@@ -1,0 +1,98 @@
+"""What every check reports: findings (rule, severity, object, message, hint) and a result with metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+SEVERITIES = (ERROR, WARNING)
+
+# The metric keys every CheckResult carries (zero when not measured), in display order.
+METRIC_KEYS = (
+    "models",
+    "tables",
+    "models_with_tables",
+    "models_without_tables",
+    "missing_tables",
+    "extra_tables",
+    "migration_blockers",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which rule saw it, on which object, what is wrong, and how to fix it."""
+
+    rule: str
+    severity: str
+    object: str
+    message: str
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r} is not one of {SEVERITIES}")
+
+    @property
+    def code(self) -> str:
+        """The short rule code, e.g. ``C1`` for ``C1-model-table``."""
+        return self.rule.split("-", 1)[0]
+
+    def to_dict(self) -> dict[str, str]:
+        """The finding as a JSON-ready dict."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "object": self.object,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def one_line(self) -> str:
+        """``severity rule object: message (fix: hint)`` on one line."""
+        fix = f" (fix: {self.hint})" if self.hint else ""
+        return f"{self.severity} {self.rule} {self.object}: {self.message}{fix}"
+
+
+def sort_key(finding: Finding) -> tuple[str, str, str]:
+    """Stable report order: by rule, then object, then message."""
+    return (finding.rule, finding.object, finding.message)
+
+
+@dataclass
+class CheckResult:
+    """The findings of a run, the metrics it measured, and the rule ids that ran."""
+
+    findings: list[Finding] = field(default_factory=list)
+    metrics: dict[str, int] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error finding (warnings do not fail a run)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The error findings."""
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The warning findings."""
+        return [f for f in self.findings if f.severity == WARNING]
+
+    def by_rule(self, rule: str) -> list[Finding]:
+        """Findings of one rule, given as code (``C3``) or id (``C3-columns``)."""
+        return [f for f in self.findings if rule in (f.rule, f.code)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict (schema: ``dbops.report.JSON_SCHEMA``)."""
+        return {
+            "ok": self.ok,
+            "findings": [f.to_dict() for f in self.findings],
+            "metrics": {key: int(self.metrics.get(key, 0)) for key in (*METRIC_KEYS, *sorted(self.metrics))},
+            "rules": list(self.rules),
+        }
