@@ -41,7 +41,7 @@ def reset_db(
 ) -> None:
     """Drop and recreate the database, migrate it to head and seed it (refuses non-local hosts)."""
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
+    tgt = lifecycle.target(settings, will_drop=True)
     result = lifecycle.reset(settings, tgt, revision=revision, with_seed=not no_seed, use_template=not naive)
     print(
         f"reset {mask_url(result.url)} to {revision} ({result.strategy}, {result.seconds:.2f} s"

@@ -21,7 +21,7 @@ EXIT_INTERNAL = 70
 
 def debug_enabled() -> bool:
     """Tracebacks are shown with ``invoke --debug ...`` or DBOPS_DEBUG=1."""
-    return bool(os.environ.get("DBOPS_DEBUG")) or "--debug" in sys.argv[1:3] or "-d" in sys.argv[1:2]
+    return bool(os.environ.get("DBOPS_DEBUG")) or "--debug" in sys.argv
 
 
 def _secrets() -> tuple[str, ...]:

@@ -8,14 +8,14 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL
 
-from dbops.errors import ConfigError, DatabaseUnreachable, UnsafeOperation
+from dbops.errors import DatabaseUnreachable, UnsafeOperation
 from dbops.urls import is_local, libpq_url, mask_text, mask_url, with_database
 
 PROTECTED = frozenset({"postgres", "template0", "template1"})
 _AUTH_CODES = {"28P01", "28000"}
 
 
-def _describe(exc: psycopg.Error, url: URL) -> DatabaseUnreachable | ConfigError:
+def describe_error(exc: BaseException, url: URL | str) -> DatabaseUnreachable:
     """Turn a driver error into one line that names the server (never the password)."""
     text = mask_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
     where = mask_url(url)
@@ -32,7 +32,7 @@ def connect(url: URL, autocommit: bool = True, timeout: float = 5.0) -> psycopg.
     try:
         return psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=max(1, int(timeout)))
     except psycopg.Error as exc:
-        raise _describe(exc, url) from None
+        raise describe_error(exc, url) from None
 
 
 def wait_ready(url: URL, timeout: float = 30.0) -> None:

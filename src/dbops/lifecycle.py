@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 from dbops import database, migrations, templates
 from dbops.backends.base import get_backend
 from dbops.config import Settings, import_object
-from dbops.urls import plain_url, with_database
+from dbops.urls import parse_url, plain_url, with_database
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,15 @@ class Target:
         return with_database(self.server, self.name)
 
 
-def target(settings: Settings, backend: str | None = None) -> Target:
-    """Start (or reach) the server and name the database: the URL's own database, else settings.database."""
+def target(settings: Settings, backend: str | None = None, *, will_drop: bool = False) -> Target:
+    """Start (or reach) the server and name the database: the URL's own database, else settings.database.
+
+    With ``will_drop`` the reset guard runs first, so a refused host is never even contacted.
+    """
+    if will_drop and (backend or settings.resolved_backend) == "url" and settings.url:
+        planned = parse_url(settings.url)
+        name = planned.database if planned.database and planned.database != "postgres" else settings.database
+        database.guard_drop(planned, name, settings.disposable)
     server = get_backend(settings, backend).start()
     name = server.database if server.database and server.database != "postgres" else settings.database
     return Target(with_database(server, "postgres"), name)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+import re
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -13,11 +17,15 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
+from dbops import database
 from dbops.config import Settings
-from dbops.errors import ConfigError, MigrationError
+from dbops.errors import ConfigError, DbopsError, MigrationError
 from dbops.urls import mask_text, plain_url
+
+_REVISION_RE = re.compile(r"^revision\s*(?::\s*str\s*)?=\s*['\"]([^'\"]+)['\"]", re.M)
 
 
 def alembic_config(settings: Settings, connection: Connection | None = None, url: URL | None = None) -> Config:
@@ -35,44 +43,102 @@ def alembic_config(settings: Settings, connection: Connection | None = None, url
     return cfg
 
 
-def script_directory(settings: Settings) -> ScriptDirectory:
-    """The project's revision scripts; a broken script is one ConfigError line."""
+def _where(exc: BaseException, root: Path) -> str:
+    """file:line of the deepest traceback frame inside the project, for error messages."""
+    where = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(root):
+            where = f"{path.relative_to(root)}:{lineno}"
+    return where
+
+
+@contextlib.contextmanager
+def alembic_errors(settings: Settings, what: str, conn: Connection | None = None) -> Iterator[None]:
+    """Turn whatever Alembic, the driver or the project's env.py/models raise into one DbopsError line."""
     try:
-        return ScriptDirectory.from_config(alembic_config(settings))
+        with warnings.catch_warnings():
+            # Alembic only warns about a duplicate revision id; check_revision_ids() makes it an error.
+            warnings.filterwarnings("ignore", message="Revision .* is present more than once")
+            yield
+    except DbopsError:
+        raise
     except CommandError as exc:
-        raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
+        raise MigrationError(f"{what} failed: {mask_text(str(exc))}", "see `invoke migrate.history`") from None
     except SyntaxError as exc:
+        name = Path(exc.filename or "?").name
+        raise MigrationError(f"{name}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file") from None
+    except OperationalError as exc:
+        raise database.describe_error(exc.orig or exc, settings.url or "the database") from None
+    except SQLAlchemyError as exc:
+        stmt = (getattr(exc, "statement", None) or "").strip()
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        at = current_revision_of(conn) if conn is not None and not conn.closed else None
         raise MigrationError(
-            f"migration {exc.filename}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file"
+            f"{what} failed after revision {at or 'base'}: {mask_text(detail)}"
+            + (f" [statement: {mask_text(stmt[:200])}]" if stmt else ""),
+            "fix the migration; the database stays at the last revision that succeeded",
         ) from None
+    except Exception as exc:
+        where = _where(exc, settings.root)
+        cls = ConfigError if isinstance(exc, ImportError) or _during_import(exc) else MigrationError
+        raise cls(
+            f"{what} failed: {type(exc).__name__}: {mask_text(str(exc))}" + (f" (at {where})" if where else ""),
+            "fix the code named above (rerun with --debug for the traceback)",
+        ) from exc
+
+
+def _during_import(exc: BaseException) -> bool:
+    """True if the innermost frame is a module body: the error came from importing models or env.py."""
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    return bool(frames) and frames[-1][0].f_code.co_name == "<module>"
+
+
+def check_revision_ids(settings: Settings, script: ScriptDirectory) -> None:
+    """Fail on two version files that declare the same revision id (Alembic keeps one and warns)."""
+    seen: dict[str, Path] = {}
+    for folder in script._version_locations:
+        for path in sorted(Path(folder).glob("*.py")):
+            match = _REVISION_RE.search(path.read_text(encoding="utf-8", errors="replace"))
+            if not match:
+                continue
+            rev = match.group(1)
+            if rev in seen:
+                raise MigrationError(
+                    f"duplicate revision id {rev!r} in {seen[rev].name} and {path.name}",
+                    "give one of them a new id (and fix the down_revision that points at it)",
+                )
+            seen[rev] = path
+
+
+def script_directory(settings: Settings) -> ScriptDirectory:
+    """The project's revision scripts, checked for duplicate ids; errors are one line."""
+    with alembic_errors(settings, "reading the migration scripts"):
+        script = ScriptDirectory.from_config(alembic_config(settings))
+        check_revision_ids(settings, script)
+        script.revision_map.heads  # noqa: B018 - forces every version file to load, so errors surface here
+        return script
 
 
 @contextlib.contextmanager
 def _connected(url: URL) -> Iterator[Connection]:
-    engine = create_engine(plain_url(url), poolclass=None)
+    engine = create_engine(plain_url(url), poolclass=NullPool)
     try:
-        with engine.connect() as conn:
+        try:
+            conn = engine.connect()
+        except OperationalError as exc:
+            raise database.describe_error(exc.orig or exc, url) from None
+        with conn:
             yield conn
     finally:
         engine.dispose()
 
 
-def _run(settings: Settings, url: URL, what: str, fn: object, *args: object) -> None:
-    with _connected(url) as conn:
-        cfg = alembic_config(settings, connection=conn)
-        try:
-            fn(cfg, *args)  # type: ignore[operator]
-            conn.commit()
-        except CommandError as exc:
-            raise MigrationError(f"{what} failed: {mask_text(str(exc))}", "see `invoke migrate.history`") from None
-        except SQLAlchemyError as exc:
-            stmt = getattr(exc, "statement", None) or ""
-            detail = str(getattr(exc, "orig", exc)).splitlines()[0]
-            raise MigrationError(
-                f"{what} failed at revision {current_revision_of(conn) or 'base'} -> next: {mask_text(detail)}"
-                + (f" [statement: {stmt.strip()[:200]}]" if stmt else ""),
-                "fix the migration; the database stays at the last revision that succeeded",
-            ) from None
+def _run(settings: Settings, url: URL, what: str, fn: Callable[..., object], *args: object) -> None:
+    script_directory(settings)  # duplicate ids and broken files fail before anything touches the database
+    with _connected(url) as conn, alembic_errors(settings, what, conn):
+        fn(alembic_config(settings, connection=conn), *args)
+        conn.commit()
 
 
 def upgrade(settings: Settings, url: URL, revision: str = "head") -> None:
@@ -101,7 +167,8 @@ def current(settings: Settings, url: URL) -> str | None:
 def history(settings: Settings) -> list[tuple[str, str | None, str]]:
     """(revision, down_revision, message) from base to head."""
     script = script_directory(settings)
-    revs = list(script.walk_revisions("base", "heads"))
+    with alembic_errors(settings, "reading the history"):
+        revs = list(script.walk_revisions("base", "heads"))
     out = []
     for rev in reversed(revs):
         down = rev.down_revision
