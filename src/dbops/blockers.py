@@ -15,10 +15,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from dbops.config import Settings
+from dbops.errors import ConfigError
 from dbops.findings import ERROR, WARNING, Finding
-from dbops.migrations import script_directory
+from dbops.migrations import alembic_config
 
 SYNTAX, COMMENTED, DOWNGRADE, TODO = "B0-syntax", "B1-commented-code", "B2-downgrade", "B3-todo"
 RULES = (SYNTAX, COMMENTED, DOWNGRADE, TODO)
@@ -26,6 +28,14 @@ BLOCKING = frozenset({SYNTAX, COMMENTED, DOWNGRADE})
 
 _CODE = re.compile(r"^#+\s*(?:op|sa)\.\w+")
 _MARKER = re.compile(r"\b(TODO|FIXME|XXX)\b")
+
+
+def open_scripts(settings: Settings) -> ScriptDirectory:
+    """The project's ScriptDirectory without loading any script (a file that does not parse is a finding here)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config(settings))
+    except CommandError as exc:
+        raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
 
 
 def version_files(script: ScriptDirectory) -> list[Path]:
@@ -147,7 +157,7 @@ def scan_file(path: Path, root: Path | None = None) -> list[Finding]:
 def scan_blockers(target: Settings | Iterable[Path | str], root: Path | None = None) -> list[Finding]:
     """Blocker findings of the project's migration files (given Settings) or of the given paths."""
     if isinstance(target, Settings):
-        paths = version_files(script_directory(target))
+        paths = version_files(open_scripts(target))
         root = root or target.root
     else:
         paths = [Path(p) for p in target]

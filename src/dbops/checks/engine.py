@@ -14,12 +14,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from dbops import database
-from dbops.blockers import blocked_files, scan_blockers, version_files
+from dbops.blockers import blocked_files, open_scripts, scan_blockers, version_files
 from dbops.checks.context import CheckContext
 from dbops.config import Settings, import_object
 from dbops.errors import ConfigError, DbopsError
 from dbops.findings import ERROR, CheckResult, Finding, sort_key
-from dbops.migrations import script_directory
 from dbops.urls import parse_url, plain_url
 
 # Built-in rules: code -> module exposing RULES (the finding rule ids) and check(ctx).
@@ -129,7 +128,7 @@ def run_checks(
                 "point metadata at a sqlalchemy.MetaData",
             )
     selected = select_rules(rules)
-    script = script_directory(settings)
+    script = open_scripts(settings)
     database.connect(url).close()  # a clear one-line error (exit 3) before SQLAlchemy's long one
     engine = create_engine(plain_url(url), poolclass=NullPool)
     try:

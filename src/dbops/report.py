@@ -1,0 +1,208 @@
+"""Reports of a CheckResult: text (rich on a terminal), JSON, JUnit XML, and the markdown audit report.
+
+The JSON document (``render_json``) has this shape, also given as ``JSON_SCHEMA`` (JSON Schema)::
+
+    {
+      "ok": true,                      # no finding of severity "error"
+      "findings": [                    # sorted by rule, object, message
+        {"rule": "C1-model-table",     # rule id: code + name
+         "severity": "error",          # "error" fails the run, "warning" does not
+         "object": "roles",            # table, table.column, constraint/index, enum, revision or path:line
+         "message": "...",             # what is expected against what is there
+         "hint": "invoke migrate"}     # the fix
+      ],
+      "metrics": {"models": 29, "tables": 20, "models_with_tables": 20, "models_without_tables": 9,
+                  "missing_tables": 9, "extra_tables": 0, "migration_blockers": 0},
+      "rules": ["C1-model-table", ...] # the rule ids that ran
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import MetaData, Table, UniqueConstraint
+
+from dbops.checks.engine import STATUS_LABELS, status_block
+from dbops.checks.sqlnorm import compile_type
+from dbops.findings import ERROR, METRIC_KEYS, CheckResult, Finding
+
+_FINDING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["rule", "severity", "object", "message", "hint"],
+    "additionalProperties": False,
+    "properties": {
+        "rule": {"type": "string", "pattern": r"^[A-Z][0-9]*-[a-z0-9-]+$"},
+        "severity": {"enum": ["error", "warning"]},
+        "object": {"type": "string", "minLength": 1},
+        "message": {"type": "string", "minLength": 1},
+        "hint": {"type": "string"},
+    },
+}
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "dbops consistency result",
+    "type": "object",
+    "required": ["ok", "findings", "metrics"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "findings": {"type": "array", "items": _FINDING_SCHEMA},
+        "metrics": {
+            "type": "object",
+            "required": list(METRIC_KEYS),
+            "additionalProperties": {"type": "integer", "minimum": 0},
+        },
+        "rules": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def render_json(result: CheckResult) -> str:
+    """The result as a JSON document (see JSON_SCHEMA)."""
+    return json.dumps(result.to_dict(), indent=2)
+
+
+def _summary(result: CheckResult) -> str:
+    if not result.findings:
+        return f"consistent: {len(result.rules)} rules, no findings"
+    return f"{len(result.errors)} errors, {len(result.warnings)} warnings ({len(result.rules)} rules)"
+
+
+def render_text(result: CheckResult, stream: IO[str]) -> None:
+    """Write a readable report to ``stream``: a rich table on a terminal, plain lines otherwise."""
+    if stream.isatty():
+        try:
+            _render_rich(result, stream)
+            return
+        except ImportError:
+            pass
+    for finding in result.findings:
+        print(f"{finding.severity.upper():7} {finding.rule:18} {finding.object}", file=stream)
+        print(f"        {finding.message}", file=stream)
+        if finding.hint:
+            print(f"        fix: {finding.hint}", file=stream)
+    print(render_status(result.metrics), file=stream)
+    print(_summary(result), file=stream)
+
+
+def _render_rich(result: CheckResult, stream: IO[str]) -> None:
+    from rich.console import Console  # optional: plain text when rich is missing
+    from rich.table import Table as RichTable
+
+    console = Console(file=stream)
+    if result.findings:
+        table = RichTable(show_lines=True)
+        for heading in ("severity", "rule", "object", "message", "fix"):
+            table.add_column(heading, overflow="fold")
+        for f in result.findings:
+            color = "red" if f.severity == ERROR else "yellow"
+            table.add_row(f"[{color}]{f.severity}[/]", f.rule, f.object, f.message, f.hint)
+        console.print(table)
+    console.print(render_status(result.metrics), markup=False, highlight=False)
+    console.print(f"[{'green' if result.ok else 'red'}]{_summary(result)}[/]")
+
+
+def render_status(metrics: dict[str, int]) -> str:
+    """The seed's "Database Schema" block: one aligned line per number."""
+    numbers = status_block(metrics)
+    bad = {"models_without_tables", "missing_tables", "migration_blockers"}
+    lines = []
+    for label, key in STATUS_LABELS.items():
+        value = numbers[key]
+        mark = "❌" if key in bad and value else "✅"
+        lines.append(f"{label + ':':28}{value:>3} {mark}")
+    return "\n".join(lines)
+
+
+def render_junit(result: CheckResult, path: Path | str | None = None) -> str:
+    """JUnit XML: one testcase per rule, one <failure> per error finding (warnings go to system-out)."""
+    rules = list(dict.fromkeys([*result.rules, *(f.rule for f in result.findings)]))
+    suite = ET.Element(
+        "testsuite",
+        name="dbops.consistency",
+        tests=str(len(rules)),
+        failures=str(sum(1 for r in rules if any(f.severity == ERROR for f in result.findings if f.rule == r))),
+        errors="0",
+        skipped="0",
+    )
+    for rule in rules:
+        case = ET.SubElement(suite, "testcase", classname="dbops.consistency", name=rule)
+        mine = [f for f in result.findings if f.rule == rule]
+        for f in mine:
+            if f.severity == ERROR:
+                failure = ET.SubElement(case, "failure", message=f"{f.object}: {f.message}", type=f.rule)
+                failure.text = f"{f.object}: {f.message}\nfix: {f.hint}"
+        warnings = [f.one_line() for f in mine if f.severity != ERROR]
+        if warnings:
+            ET.SubElement(case, "system-out").text = "\n".join(warnings)
+    ET.indent(suite)
+    text = ET.tostring(suite, encoding="unicode", xml_declaration=True)
+    if path is not None:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _mermaid_type(table: Table, column: str) -> str:
+    match = _WORD.match(compile_type(table.c[column].type).lower().replace(" ", "_"))
+    return match.group() if match else "unknown"
+
+
+def _unique_sets(table: Table) -> list[set[str]]:
+    """Column sets that are unique on every row (a partial unique index is not: it covers some rows only)."""
+    sets = [{c.name for c in u.columns} for u in table.constraints if isinstance(u, UniqueConstraint)]
+    sets += [
+        {c.name for c in ix.columns}
+        for ix in table.indexes
+        if ix.unique and ix.dialect_options["postgresql"]["where"] is None
+    ]
+    return sets
+
+
+def mermaid_er(metadata: MetaData) -> str:
+    """A Mermaid ``erDiagram`` of the metadata: every table, its key columns (PK, FK) and its foreign keys."""
+    lines = ["erDiagram"]
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        pk = {c.name for c in table.primary_key.columns}
+        fk = {e.parent.name for c in table.foreign_key_constraints for e in c.elements}
+        lines.append(f"    {table.name} {{")
+        for column in table.columns:
+            keys = [k for k, keyed in (("PK", column.name in pk), ("FK", column.name in fk)) if keyed]
+            if keys:
+                lines.append(f"        {_mermaid_type(table, column.name)} {column.name} {', '.join(keys)}")
+        lines.append("    }")
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        for con in sorted(table.foreign_key_constraints, key=lambda c: ",".join(c.column_keys)):
+            target = con.elements[0].column.table.name
+            optional = any(e.parent.nullable for e in con.elements)
+            unique = set(con.column_keys) in _unique_sets(table)
+            left = "|o" if optional else "||"
+            right = "o|" if unique else "o{"
+            lines.append(f'    {target} {left}--{right} {table.name} : "{", ".join(con.column_keys)}"')
+    return "\n".join(lines)
+
+
+def _findings_md(findings: Iterable[Finding]) -> list[str]:
+    rows = ["| Severity | Rule | Object | Finding | Fix |", "|---|---|---|---|---|"]
+    for f in findings:
+        cells = [f.severity, f.rule, f"`{f.object}`", f.message, f"`{f.hint}`" if f.hint else ""]
+        rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return rows
+
+
+def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = "Models Audit Report") -> str:
+    """A markdown audit report: the status block, every finding, and an ER diagram of the models."""
+    out = [f"# {title}", "", f"**Status:** {'✅ consistent' if result.ok else '❌ ' + _summary(result)}", ""]
+    out += ["## Database Schema", "", "```", render_status(result.metrics), "```", ""]
+    out += ["## Findings", ""]
+    out += _findings_md(result.findings) if result.findings else ["No findings."]
+    out += ["", f"Rules run: {', '.join(result.rules) or 'none'}.", ""]
+    out += ["## Entity-relationship diagram", "", "```mermaid", mermaid_er(metadata), "```", ""]
+    return "\n".join(out)
