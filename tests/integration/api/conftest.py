@@ -1,0 +1,37 @@
+"""Fixtures for the API tests: a seeded database at head, the app over it, and a client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import URL
+
+from billing.api.app import create_app
+from billing.seed import seed
+from dbops.urls import plain_url
+
+
+@pytest.fixture()
+def seeded_url(migrated_database: URL) -> str:
+    """A fresh database at head with the reference data loaded, as a plain URL string."""
+    url = plain_url(migrated_database)
+    seed(url)
+    return url
+
+
+@pytest.fixture()
+def app(seeded_url: str) -> Iterator[FastAPI]:
+    """The billing app over the seeded database (room for 2 x 15 concurrent connections)."""
+    application = create_app(seeded_url, pool_size=15)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture()
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A client that re-raises server errors."""
+    with TestClient(app) as test_client:
+        yield test_client
