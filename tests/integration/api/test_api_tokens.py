@@ -134,7 +134,7 @@ def test_bundle_purchase_credits_the_balance_and_records_the_payment(client: Tes
     mine = client.get("/tokens", headers=headers).json()
     assert mine["balance"] == 11000
     assert [(t["kind"], t["amount"]) for t in mine["transactions"]] == [("purchase", 10000), ("purchase", 1000)]
-    other_id, other = user(client, "other-buyer")
+    _, other = user(client, "other-buyer")
     assert (
         client.post(
             "/token-bundles/tokens_1k/purchase", json={"payment_method_id": method["id"]}, headers=other
