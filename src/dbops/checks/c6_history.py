@@ -7,6 +7,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
 from dbops.blockers import version_files
 from dbops.checks.context import MIGRATE_HINT, CheckContext
 from dbops.findings import ERROR, Finding
@@ -35,6 +38,14 @@ def declared_revisions(path: Path) -> tuple[str | None, object]:
                 continue
     revision = values.get("revision")
     return (revision if isinstance(revision, str) else None), values.get("down_revision")
+
+
+def known_revision(script: ScriptDirectory, revision: str) -> bool:
+    """True if a version file defines ``revision`` (Alembic raises for unknown ids rather than returning None)."""
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _relative(ctx: CheckContext, path: Path) -> str:
@@ -69,14 +80,14 @@ def _files(ctx: CheckContext) -> tuple[dict[str, list[str]], list[Finding]]:
 
 def _structure(ctx: CheckContext, by_id: dict[str, list[str]]) -> Iterator[Finding]:
     script = ctx.script
-    heads = list(script.get_heads())
+    heads = sorted(set(script.get_heads()))  # a duplicate id would otherwise count as two heads
     if len(heads) > 1:
         yield _finding(
             ",".join(sorted(heads)),
             f"the history has {len(heads)} heads: {', '.join(sorted(heads))}",
             f'merge them: alembic merge -m "merge heads" {" ".join(sorted(heads))}',
         )
-    bases = list(script.get_bases())
+    bases = sorted(set(script.get_bases()))
     if len(bases) > 1:
         yield _finding(
             ",".join(sorted(bases)),
@@ -95,7 +106,7 @@ def _structure(ctx: CheckContext, by_id: dict[str, list[str]]) -> Iterator[Findi
 def _database(ctx: CheckContext) -> Iterator[Finding]:
     heads = set(ctx.script.get_heads())
     current = ctx.current_heads
-    unknown = [rev for rev in current if ctx.script.get_revision(rev) is None]
+    unknown = [rev for rev in current if not known_revision(ctx.script, rev)]
     for rev in unknown:
         yield _finding(
             rev,

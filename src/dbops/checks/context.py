@@ -76,8 +76,7 @@ class CheckContext:
     def pending(self) -> list[Script]:
         """Revisions between the database's revision and head, oldest first; [] if unknown or at head."""
         try:
-            known = all(self.script.get_revision(rev) is not None for rev in self.current_heads)
-            if not known:
+            if any(self.script.get_revision(rev) is None for rev in self.current_heads):
                 return []
             lower = self.current_heads or ("base",)
             revs = []
