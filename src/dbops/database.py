@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
@@ -35,6 +38,29 @@ def connect(url: URL, autocommit: bool = True, timeout: float = 5.0) -> psycopg.
         raise describe_error(exc, url) from None
 
 
+_admin = threading.local()
+
+
+@contextlib.contextmanager
+def admin(server: URL) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the server's maintenance database, reused within a thread.
+
+    Server-level statements (exists, create, drop, rename) come in bursts; one connection
+    per burst instead of one per statement saves a SCRAM handshake each time.
+    """
+    key = libpq_url(server)
+    cache: dict[str, psycopg.Connection] = _admin.__dict__.setdefault("conns", {})
+    conn = cache.get(key)
+    if conn is None or conn.closed or conn.broken:
+        conn = cache[key] = connect(server)
+    try:
+        yield conn
+    except psycopg.OperationalError:
+        cache.pop(key, None)
+        conn.close()
+        raise
+
+
 def wait_ready(url: URL, timeout: float = 30.0) -> None:
     """Poll until the server accepts connections to ``url``, or raise the last error."""
     deadline = time.monotonic() + timeout
@@ -53,7 +79,7 @@ def wait_ready(url: URL, timeout: float = 30.0) -> None:
 
 def exists(server: URL, name: str) -> bool:
     """True if database ``name`` exists on the server."""
-    with connect(server) as conn:
+    with admin(server) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
@@ -64,8 +90,13 @@ def create(server: URL, name: str, template: str | None = None, strategy: str | 
         query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         if strategy:
             query += sql.SQL(" STRATEGY {}").format(sql.Identifier(strategy))
-    with connect(server) as conn:
-        conn.execute(query)
+    try:
+        with admin(server) as conn:
+            conn.execute(query)
+    except psycopg.Error as exc:
+        raise DatabaseUnreachable(
+            f"cannot create database {name!r}: {mask_text(str(exc).strip())}", "see the server log"
+        ) from None
     return with_database(server, name)
 
 
@@ -88,7 +119,7 @@ def drop(server: URL, name: str, disposable: tuple[str, ...] = (), force: bool =
     query = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
     if force:
         query += sql.SQL(" WITH (FORCE)")
-    with connect(server) as conn:
+    with admin(server) as conn:
         existed = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
         if existed:
             # A template cannot be dropped; clear the flag first.
@@ -99,7 +130,7 @@ def drop(server: URL, name: str, disposable: tuple[str, ...] = (), force: bool =
 
 def list_databases(server: URL, prefix: str = "") -> list[str]:
     """Database names on the server starting with ``prefix``."""
-    with connect(server) as conn:
+    with admin(server) as conn:
         rows = conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (prefix + "%",)
         ).fetchall()

@@ -74,16 +74,17 @@ def reset(
     started = time.perf_counter()
     database.guard_drop(tgt.server, tgt.name, settings.disposable)
     if use_template:
-        tpl = templates.ensure_template(settings, tgt.server, revision)
+        build = (lambda u: seed(settings, u)) if with_seed and settings.seed else None
+        tpl = templates.ensure_template(settings, tgt.server, revision, build)
         database.drop(tgt.server, tgt.name, settings.disposable)
-        url = templates.clone(tgt.server, tpl, tgt.name)
-        strategy = "template"
+        url = templates.take_spare(tgt.server, tpl, tgt.name) or templates.clone(tgt.server, tpl, tgt.name)
+        templates.prepare_spare_in_background(settings, tgt.server, tpl)
+        strategy, seeded = "template", build is not None
     else:
         database.drop(tgt.server, tgt.name, settings.disposable)
         url = database.create(tgt.server, tgt.name)
         migrations.upgrade(settings, url, revision)
-        strategy = "naive"
-    seeded = with_seed and seed(settings, url)
+        strategy, seeded = "naive", with_seed and seed(settings, url)
     return ResetResult(url, strategy, time.perf_counter() - started, seeded)
 
 

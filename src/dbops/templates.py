@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import psycopg
 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
@@ -13,9 +20,11 @@ from sqlalchemy.schema import CreateTable
 from dbops import database, migrations
 from dbops.config import Settings, import_object
 from dbops.locks import file_lock
-from dbops.urls import with_database
+from dbops.errors import DbopsError
+from dbops.urls import parse_url, plain_url, with_database
 
 TEMPLATE_PREFIX = "dbops_tpl_"
+SPARE_PREFIX = "dbops_spr_"
 # FILE_COPY skips WAL-logging every block of the template; measured faster for small schemas
 # (benchmarks/RESULTS.md), and it is what PostgreSQL < 15 always did.
 DEFAULT_STRATEGY = "FILE_COPY"
@@ -38,42 +47,103 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
 
 def server_version(server: URL) -> int:
     """The server's version number, e.g. 150004."""
-    with database.connect(server) as conn:
+    with database.admin(server) as conn:
         row = conn.execute("SHOW server_version_num").fetchone()
     return int(row[0]) if row else 0
+
+
+def template_name(settings: Settings, revision: str = "head", seeded: bool = False) -> str:
+    """The template's name: project, revision and a hash of everything that shapes its content."""
+    tag = re.sub(r"[^a-z0-9]", "", revision.lower())[:14] + ("s" if seeded else "")
+    extra = f"{revision}|{seeded}|{_seed_source(settings) if seeded else ''}"
+    return f"{TEMPLATE_PREFIX}{settings.database}_{tag}_{fingerprint(settings, extra)}"[:63]
+
+
+def _seed_source(settings: Settings) -> str:
+    """The seed module's source, so that a changed seed rebuilds seeded templates."""
+    if not settings.seed:
+        return ""
+    spec = importlib.util.find_spec(settings.seed.partition(":")[0])
+    return Path(spec.origin).read_text(errors="replace") if spec and spec.origin else settings.seed
 
 
 def ensure_template(
     settings: Settings,
     server: URL,
-    tag: str = "head",
-    build: Callable[[URL], None] | None = None,
+    revision: str = "head",
+    build: Callable[[URL], object] | None = None,
 ) -> str:
-    """The name of an up-to-date template database, built (migrated, then ``build``) only if missing."""
-    name = f"{TEMPLATE_PREFIX}{settings.database}_{tag}_{fingerprint(settings, tag)}"[:63]
-    lock_dir = settings.cache_dir / "locks"
-    with file_lock(lock_dir / f"{name}.lock"):
+    """The name of an up-to-date template at ``revision`` (then ``build``, e.g. the seed), built only if missing."""
+    name = template_name(settings, revision, seeded=build is not None)
+    family = name.rsplit("_", 1)[0] + "_"
+    with file_lock(settings.cache_dir / "locks" / f"{name}.lock", "waiting for another run to build the template..."):
         if database.exists(server, name):
             return name
         # One build name per template: a leftover from an interrupted build is simply dropped.
-        building = f"dbops_bld_{settings.database}_{tag}"[:63]
+        building = f"dbops_bld_{name[len(TEMPLATE_PREFIX) :]}"[:63]
         database.drop(server, building)
         url = database.create(server, building)
         try:
-            migrations.upgrade(settings, url, "head" if tag in ("head", "seeded") else tag)
+            migrations.upgrade(settings, url, revision)
             if build is not None:
                 build(url)
-            with database.connect(server) as conn:
-                # Rename only when complete, so an interrupted build never looks like a template.
+            with database.admin(server) as conn:
+                # Renamed only when complete, so an interrupted build never looks like a template.
                 conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
                 conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
         except BaseException:
             database.drop(server, building)
             raise
-        for old in database.list_databases(server, f"{TEMPLATE_PREFIX}{settings.database}_{tag}_"):
-            if old != name:  # stale: built from older migrations or models
+        for old in database.list_databases(server, family):
+            if old != name:  # stale: built from older migrations, models or seed
                 database.drop(server, old)
+        for old in database.list_databases(server, SPARE_PREFIX + family[len(TEMPLATE_PREFIX) :]):
+            database.drop(server, old)
     return name
+
+
+def spare_name(template: str) -> str:
+    """The ready-made copy of ``template`` that the next reset renames instead of cloning."""
+    return f"{SPARE_PREFIX}{template[len(TEMPLATE_PREFIX) :]}"[:63]
+
+
+def take_spare(server: URL, template: str, name: str) -> URL | None:
+    """Rename the template's spare copy to ``name`` (milliseconds); None if there is no spare."""
+    with database.admin(server) as conn:
+        try:
+            conn.execute(f'ALTER DATABASE "{spare_name(template)}" RENAME TO "{name}"')
+        except psycopg.Error:
+            return None  # none ready (or another run took it): the caller clones
+    return with_database(server, name)
+
+
+def prepare_spare(server: URL, template: str) -> bool:
+    """Create the template's spare copy if missing; True if one was made."""
+    spare = spare_name(template)
+    if database.exists(server, spare) or not database.exists(server, template):
+        return False
+    try:
+        clone(server, template, spare)
+    except DbopsError:
+        return False  # lost a race with another run's spare builder: theirs will do
+    return True
+
+
+def prepare_spare_in_background(settings: Settings, server: URL, template: str) -> None:
+    """Build the next spare in a detached process, so the next reset is a rename, not a copy.
+
+    The URL travels in the child's environment, never on its command line (ps shows that).
+    """
+    env = {**os.environ, "DBOPS_SPARE_SERVER": plain_url(server), "DBOPS_SPARE_TEMPLATE": template}
+    subprocess.Popen(  # noqa: S603 - fixed argument list
+        [sys.executable, "-m", "dbops.templates"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=settings.root,
+    )
 
 
 def clone(server: URL, template: str, name: str, strategy: str | None = None) -> URL:
@@ -82,3 +152,7 @@ def clone(server: URL, template: str, name: str, strategy: str | None = None) ->
         strategy = DEFAULT_STRATEGY
     database.create(server, name, template=template, strategy=strategy)
     return with_database(server, name)
+
+
+if __name__ == "__main__":
+    prepare_spare(parse_url(os.environ["DBOPS_SPARE_SERVER"]), os.environ["DBOPS_SPARE_TEMPLATE"])
