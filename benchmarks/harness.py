@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 def machine() -> str:
     """One line naming the machine, for RESULTS.md."""
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return f"{platform.node()} {platform.machine()}, {cores} cores, Python {platform.python_version()}, {platform.platform()}"
+    return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, {platform.platform()}"
 
 
 def measure(alternatives: dict[str, Callable[[], object]], rounds: int = 5, warmup: int = 1) -> dict[str, float]:

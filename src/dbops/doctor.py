@@ -26,8 +26,12 @@ class Check:
 
 def _packages() -> Check:
     missing = [m for m in ("sqlalchemy", "alembic", "psycopg", "invoke", "rich") if importlib.util.find_spec(m) is None]
-    return Check("python packages", not missing, "missing: " + ", ".join(missing) if missing else "all installed",
-                 "pip install -e '.[dev]'")
+    return Check(
+        "python packages",
+        not missing,
+        "missing: " + ", ".join(missing) if missing else "all installed",
+        "pip install -e '.[dev]'",
+    )
 
 
 def _server(settings: Settings) -> Check:
@@ -51,13 +55,24 @@ def _docker(required: bool) -> Check:
         return Check("Docker engine", True, "reachable", required=required)
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable", with the reason shown
         reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0][:120]
-        return Check("Docker engine", False, f"not reachable ({reason})",
-                     "start Docker, or use the embedded backend (default)", required=required)
+        return Check(
+            "Docker engine",
+            False,
+            f"not reachable ({reason})",
+            "start Docker, or use the embedded backend (default)",
+            required=required,
+        )
 
 
 def _project(settings: Settings) -> list[Check]:
-    checks = [Check("alembic.ini", settings.alembic_ini.is_file(), str(settings.alembic_ini),
-                    "set alembic_ini under [tool.dbops]")]
+    checks = [
+        Check(
+            "alembic.ini",
+            settings.alembic_ini.is_file(),
+            str(settings.alembic_ini),
+            "set alembic_ini under [tool.dbops]",
+        )
+    ]
     try:
         import_object(settings.metadata, "metadata")
         checks.append(Check("models", True, f"{settings.metadata} imports"))
@@ -74,10 +89,19 @@ def run_doctor(settings: Settings) -> list[Check]:
         _packages(),
         _server(settings),
         *_project(settings),
-        Check("cache directory", os.access(settings.cache_dir.parent, os.W_OK), str(settings.cache_dir),
-              "set DBOPS_CACHE_DIR to a writable folder"),
-        Check("psql", shutil.which("psql") is not None, "needed only for `invoke db.shell`",
-              "apt-get install postgresql-client", required=False),
+        Check(
+            "cache directory",
+            os.access(settings.cache_dir.parent, os.W_OK),
+            str(settings.cache_dir),
+            "set DBOPS_CACHE_DIR to a writable folder",
+        ),
+        Check(
+            "psql",
+            shutil.which("psql") is not None,
+            "needed only for `invoke db.shell`",
+            "apt-get install postgresql-client",
+            required=False,
+        ),
         Check(".env", (settings.root / ".env").is_file(), "local settings", "invoke setup creates it", required=False),
     ]
     if settings.resolved_backend != "docker":

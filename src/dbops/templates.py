@@ -12,15 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 from sqlalchemy.schema import CreateTable
 
 from dbops import database, migrations
 from dbops.config import Settings, import_object
-from dbops.locks import file_lock
 from dbops.errors import DbopsError
+from dbops.locks import file_lock
 from dbops.urls import parse_url, plain_url, with_database
 
 TEMPLATE_PREFIX = "dbops_tpl_"
@@ -135,7 +134,7 @@ def prepare_spare_in_background(settings: Settings, server: URL, template: str) 
     The URL travels in the child's environment, never on its command line (ps shows that).
     """
     env = {**os.environ, "DBOPS_SPARE_SERVER": plain_url(server), "DBOPS_SPARE_TEMPLATE": template}
-    subprocess.Popen(  # noqa: S603 - fixed argument list
+    subprocess.Popen(
         [sys.executable, "-m", "dbops.templates"],
         env=env,
         stdin=subprocess.DEVNULL,
