@@ -127,10 +127,14 @@ def _walk(settings: Settings, url: URL, engine: Engine, steps: list[tuple[str, s
         if not step(migrations.upgrade, revision, f"upgrade to {revision}", revision):
             return findings
     head = _snap(engine)
+    # A leftover stays in every later snapshot; it is named once, at the revision that left it.
+    carried: set[str] = set()
     for revision, down in reversed(steps):
         if not step(migrations.downgrade, down, f"downgrade of {revision} (to {down})", revision):
             return findings
-        for line in diff_snapshots(before[revision], _snap(engine)):
+        lines = diff_snapshots(before[revision], _snap(engine))
+        new, carried = [line for line in lines if line not in carried], carried | set(lines)
+        for line in new:
             findings.append(
                 Finding(
                     RULE,
