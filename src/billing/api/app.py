@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import create_engine
@@ -31,13 +31,24 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
-def check_admin_routes(app: FastAPI) -> None:
-    """Deny by default: refuse to build an app with an admin route that checks no permission."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.path.startswith(ADMIN_PREFIX):
-            continue
-        if not permissions_required_by(route.dependant):
-            raise RuntimeError(f"admin route {route.path} checks no permission")
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    catalogue.router,
+    subscriptions.router,
+    payments.router,
+    usage.router,
+    admin.router,
+)
+
+
+def check_admin_routes(routers: Iterable[APIRouter]) -> None:
+    """Deny by default: refuse any router holding an admin route that checks no permission."""
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or not route.path.startswith(ADMIN_PREFIX):
+                continue
+            if not permissions_required_by(route.dependant):
+                raise RuntimeError(f"admin route {route.path} checks no permission")
 
 
 def create_app(database_url: str | None = None, *, mailer: Mailer | None = None, pool_size: int = 10) -> FastAPI:
@@ -60,7 +71,7 @@ def create_app(database_url: str | None = None, *, mailer: Mailer | None = None,
     app.state.jwt_secret = settings.jwt_secret or security.new_secret()
     app.state.mailer = mailer if mailer is not None else InMemoryMailer()
     app.add_exception_handler(ServiceError, _service_error)
-    for module in (auth, catalogue, subscriptions, payments, usage, admin):
-        app.include_router(module.router)
-    check_admin_routes(app)
+    check_admin_routes(ROUTERS)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
