@@ -83,10 +83,12 @@ def test_leftover_index_is_named(
 ) -> None:
     add_revision("0004_leaky_index.py", LEAKY_INDEX)
     findings = round_trip(mini_project, mini_empty)
-    assert [(f.object, f.message) for f in findings][0] == (
-        "0004_leaky_index",
-        "downgrade of 0004_leaky_index did not restore the schema: leftover index ix_tags_name_lower",
-    )
+    assert [(f.object, f.message) for f in findings] == [
+        (
+            "0004_leaky_index",
+            "downgrade of 0004_leaky_index did not restore the schema: leftover index ix_tags_name_lower",
+        )
+    ]
     assert findings[0].hint == "drop it in downgrade() of 0004_leaky_index: op.drop_index('ix_tags_name_lower')"
 
 

@@ -1,0 +1,60 @@
+"""The sprint start of billing: at 0003_provider_columns the engine reports exactly the 9 missing tables."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import URL
+
+from dbops import migrations
+from dbops.checks import run_checks, status_metrics
+from dbops.config import Settings
+
+pytest.importorskip("billing.models", reason="billing.models cannot be imported yet")
+
+MISSING = [
+    "feature_usage",
+    "password_reset_tokens",
+    "permissions",
+    "role_permissions",
+    "roles",
+    "subscription_addons",
+    "token_balances",
+    "token_transactions",
+    "user_roles",
+]
+
+
+@pytest.fixture()
+def sprint_start(dbops_settings: Settings, empty_database: URL) -> URL:
+    """A billing database at the sprint-start revision."""
+    assert dbops_settings.sprint_start == "0003_provider_columns"
+    migrations.upgrade(dbops_settings, empty_database, dbops_settings.sprint_start)
+    return empty_database
+
+
+def test_exactly_the_nine_missing_tables(dbops_settings: Settings, sprint_start: URL) -> None:
+    result = run_checks(dbops_settings, sprint_start)
+    assert sorted(f.object for f in result.by_rule("C1")) == MISSING
+    # Each one is created by a pending revision, so the fix is to migrate, not to write a migration.
+    assert {f.hint for f in result.by_rule("C1")} == {"invoke migrate"}
+    # Nothing else is wrong with the 20 tables that exist; C6 says the database is behind.
+    assert [f.rule for f in result.findings if f.rule != "C1-model-table"] == ["C6-history"]
+    assert "pending revisions 0004_password_reset, 0005_token_balances" in result.by_rule("C6")[0].message
+    assert not result.ok
+
+
+def test_status_block_at_sprint_start(dbops_settings: Settings, sprint_start: URL) -> None:
+    assert status_metrics(dbops_settings, sprint_start) == {
+        "total_models": 29,
+        "models_with_tables": 20,
+        "models_without_tables": 9,
+        "missing_tables": 9,
+        "existing_tables": 20,
+        "migration_blockers": 0,
+    }
+
+
+def test_status_block_at_head(dbops_settings: Settings, migrated_database: URL) -> None:
+    metrics = status_metrics(dbops_settings, migrated_database)
+    assert metrics["missing_tables"] == 0
+    assert metrics["existing_tables"] == metrics["total_models"] == 29
