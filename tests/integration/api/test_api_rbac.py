@@ -78,7 +78,7 @@ def test_forged_and_expired_tokens_are_401(app: FastAPI, client: TestClient) -> 
     url = f"/admin/users/{admin_id}/tokens"
     past = datetime.now(timezone.utc) - timedelta(hours=2)
     expired = security.create_access_token(admin_id, app.state.jwt_secret, 60, now=past)
-    forged = security.create_access_token(admin_id, "not-the-app-secret", 60)
+    forged = security.create_access_token(admin_id, "not-the-app-secret-but-long-enough-for-hs256!", 60)
 
     for token in (expired, forged, "garbage"):
         response = client.get(url, headers={"Authorization": f"Bearer {token}"})
