@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -81,8 +80,3 @@ def new_one_time_token() -> str:
 def hash_token(token: str) -> str:
     """The hex SHA-256 of a one-time token, as stored in the database."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def tokens_equal(a: str, b: str) -> bool:
-    """Constant-time comparison of two token hashes."""
-    return hmac.compare_digest(a.encode(), b.encode())
