@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Table
 
 from dbops.checks.context import CONSTRAINT_KINDS, TABLE_KINDS, CheckContext, new_revision_hint
 from dbops.checks.sqlnorm import compile_type, render_default
@@ -66,5 +66,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             _, _, table, column, _info, db_value, model_value = diff
             yield _modify(kind, table, column, db_value, model_value)
         else:
-            # Table comments and diff kinds of future Alembic versions.
-            yield _finding(str(diff[1:3]), f"Alembic reports {kind}: {diff[1:]!r}", new_revision_hint(kind), WARNING)
+            yield _other(diff)
+
+
+def _other(diff: tuple[Any, ...]) -> Finding:
+    """Table comments and diff kinds of future Alembic versions: worth knowing, not worth failing."""
+    kind = diff[0]
+    obj = diff[1].name if isinstance(diff[1], Table) else str(diff[1])
+    hint = new_revision_hint(f"{kind.replace('_', ' ')} {obj}")
+    if kind == "add_table_comment":
+        message = f"table {obj} comment differs: model {diff[1].comment!r}, database {diff[2]!r}"
+    elif kind == "remove_table_comment":
+        message = f"table {obj} has a comment in the database but none in the model"
+    else:
+        message = f"Alembic reports {kind} on {obj}: {diff[2:]!r}"
+    return _finding(obj, message, hint, WARNING)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL
 from dbops import migrations
 from dbops.checks import run_checks
 from dbops.config import Settings
+from dbops.errors import ConfigError, DatabaseUnreachable
 from dbops.findings import CheckResult
 
 
@@ -160,9 +161,24 @@ def test_c5_enum_of_an_existing_table_missing(
     assert "authors.mood" in objects(result, "C3")
 
 
-@pytest.mark.parametrize("name", ["C7", "nonsense"])
-def test_unknown_rule_is_a_usage_error(mini_project: Settings, mini_db: URL, name: str) -> None:
-    from dbops.errors import ConfigError
+def test_c3_comments_are_warnings(mini_project: Settings, mini_db: URL, run_sql: Callable[..., None]) -> None:
+    run_sql(mini_db, "COMMENT ON TABLE tags IS 'labels'", "COMMENT ON COLUMN tags.name IS 'the label'")
+    result = run_checks(mini_project, mini_db)
+    assert [(f.rule, f.severity, f.object) for f in result.findings] == [
+        ("C3-columns", "warning", "tags"),
+        ("C3-columns", "warning", "tags.name"),
+    ]
+    assert result.ok  # warnings do not fail the run
+    assert "database 'the label'" in message(result, "tags.name")
 
+
+@pytest.mark.parametrize("name", ["C7", "nonsense"])
+def test_unknown_rule_is_a_usage_error(mini_project: Settings, name: str) -> None:
+    # Refused before any connection: the URL points nowhere.
     with pytest.raises(ConfigError, match="unknown consistency rule"):
-        run_checks(mini_project, mini_db, rules=[name])
+        run_checks(mini_project, "postgresql://nobody@127.0.0.1:1/nowhere", rules=[name])
+
+
+def test_unreachable_database_is_one_error(mini_project: Settings) -> None:
+    with pytest.raises(DatabaseUnreachable):
+        run_checks(mini_project, "postgresql://nobody@127.0.0.1:1/nowhere")
