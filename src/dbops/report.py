@@ -92,6 +92,7 @@ def render_text(result: CheckResult, stream: IO[str]) -> None:
 
 def _render_rich(result: CheckResult, stream: IO[str]) -> None:
     from rich.console import Console  # optional: plain text when rich is missing
+    from rich.markup import escape
     from rich.table import Table as RichTable
 
     console = Console(file=stream)
@@ -101,10 +102,13 @@ def _render_rich(result: CheckResult, stream: IO[str]) -> None:
             table.add_column(heading, overflow="fold")
         for f in result.findings:
             color = "red" if f.severity == ERROR else "yellow"
-            table.add_row(f"[{color}]{f.severity}[/]", f.rule, f.object, f.message, f.hint)
+            # Messages quote SQL such as ARRAY['a']: escaped, or rich would read it as markup.
+            table.add_row(
+                f"[{color}]{f.severity}[/]", *(escape(cell) for cell in (f.rule, f.object, f.message, f.hint))
+            )
         console.print(table)
     console.print(render_status(result.metrics), markup=False, highlight=False)
-    console.print(f"[{'green' if result.ok else 'red'}]{_summary(result)}[/]")
+    console.print(f"[{'green' if result.ok else 'red'}]{_summary(result)}[/]", highlight=False)
 
 
 def render_status(metrics: dict[str, int]) -> str:

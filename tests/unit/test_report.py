@@ -158,3 +158,17 @@ def test_status_block_matches_the_seed_layout() -> None:
         "Existing Tables:              3 ✅",
         "Migration Blockers:           1 ❌",
     ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_text_report_on_a_terminal_keeps_sql_brackets() -> None:
+    finding = Finding("C4-constraints", "error", "ck_x", "model kind IN ('a'), database ARRAY['a'] [bold]", "fix it")
+    out = _Terminal()
+    render_text(CheckResult([finding], dict(METRICS), ["C4-constraints"]), out)
+    text = out.getvalue()
+    assert "ARRAY['a']" in text and "[bold]" in text  # printed, not read as rich markup
+    assert "1 errors, 0 warnings (1 rules)" in text
