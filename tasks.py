@@ -10,7 +10,7 @@ from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
-from dbops import doctor, lifecycle, migrations, pipeline, steps
+from dbops import doctor, lifecycle, migrations, pipeline, report, steps
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
@@ -273,7 +273,6 @@ def test(c: Context, integration: bool = False, all: bool = False, workers: str 
     sys.exit(subprocess.call(args, cwd=s.root))
 
 
-
 # -- onboarding --------------------------------------------------------------------------------------
 def _print_doctor() -> bool:
     results = doctor.run_doctor(settings_for())
@@ -323,7 +322,126 @@ def hooks_install(c: Context, force: bool = False) -> None:
     hook.chmod(0o755)
     print(f"installed {hook}")
 
-ns = Collection(reset_db, seed, api, full_check, phase, lint, test, setup)
+
+# -- consistency -----------------------------------------------------------------------------------
+def _emit(result: object, fmt: str, junit: str | None) -> None:
+    if fmt == "json":
+        print(report.render_json(result))  # type: ignore[arg-type]
+    elif fmt == "text":
+        report.render_text(result, sys.stdout)  # type: ignore[arg-type]
+    else:
+        raise fail(f"unknown format {fmt!r}", EXIT_USAGE)
+    if junit:
+        report.render_junit(result, junit)  # type: ignore[arg-type]
+
+
+CHECK_HELP = {
+    **DB_HELP,
+    "format": "text (default) or json",
+    "junit": "also write JUnit XML to this file",
+    "revision": "check a throwaway copy of the database migrated only to this revision",
+    "rules": "comma-separated rule ids or codes (default: all), e.g. C1,C5",
+}
+
+
+@task(help=CHECK_HELP)
+@handled
+def consistency(
+    c: Context,
+    format: str = "text",
+    junit: str | None = None,
+    revision: str | None = None,
+    rules: str | None = None,
+    backend: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Compare models, migrations and the database (rules C1-C6 and the blocker scan); exit 1 on findings."""
+    from dbops.checks import run_checks
+
+    if format not in ("text", "json"):
+        raise fail(f"unknown format {format!r}", EXIT_USAGE)
+    settings = settings_for(backend, url)
+    tgt = lifecycle.target(settings)
+    with lifecycle.database_at(settings, tgt, revision) as db:
+        result = run_checks(settings, db, rules=rules.split(",") if rules else None)
+    _emit(result, format, junit)
+    if not result.ok:
+        raise Exit(code=1)
+
+
+@task(help={**DB_HELP, "revision": "measure a throwaway copy migrated only to this revision"})
+@handled
+def status(c: Context, revision: str | None = None, backend: str | None = None, url: str | None = None) -> None:
+    """Print the live "Database Schema" numbers: models, tables, missing tables, migration blockers."""
+    from dbops.checks import run_checks
+
+    settings = settings_for(backend, url)
+    tgt = lifecycle.target(settings)
+    with lifecycle.database_at(settings, tgt, revision) as db:
+        result = run_checks(settings, db, rules=["C1", "C2", "B"])
+    print(report.render_status(result.metrics))
+
+
+@task(
+    help={
+        **DB_HELP,
+        "output": "where to write the markdown report",
+        "revision": "audit a throwaway copy migrated only to this revision",
+    }
+)
+@handled
+def audit(
+    c: Context,
+    output: str = "reports/MODELS_AUDIT_REPORT.md",
+    revision: str | None = None,
+    backend: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Write a markdown audit report: the schema numbers, every finding, and a Mermaid ER diagram."""
+    from dbops.checks import run_checks
+    from dbops.config import import_object
+
+    settings = settings_for(backend, url)
+    tgt = lifecycle.target(settings)
+    with lifecycle.database_at(settings, tgt, revision) as db:
+        result = run_checks(settings, db)
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.render_audit_markdown(result, import_object(settings.metadata, "metadata")))
+    print(f"wrote {path} ({len(result.findings)} findings)")
+
+
+@task(help={"format": "text (default) or json"})
+@handled
+def blockers(c: Context, format: str = "text") -> None:
+    """Scan the migration files for commented-out code, empty downgrades and TODO markers (no database)."""
+    from dbops.blockers import scan_blockers
+    from dbops.findings import CheckResult
+
+    found = scan_blockers(settings_for())
+    _emit(CheckResult(findings=found, metrics={"migration_blockers": len(found)}, rules=["B"]), format, None)
+    if found:
+        raise Exit(code=1)
+
+
+@task(help=DB_HELP)
+@handled
+def round_trip(c: Context, backend: str | None = None, url: str | None = None) -> None:
+    """Upgrade base to head, downgrade to base, upgrade again: name anything a downgrade leaves behind."""
+    from dbops.findings import CheckResult
+    from dbops.roundtrip import round_trip as run_round_trip
+
+    settings = settings_for(backend, url)
+    with lifecycle.empty_database(lifecycle.target(settings), "roundtrip") as db:
+        found = run_round_trip(settings, db)
+    _emit(CheckResult(findings=found, metrics={}, rules=["R1"]), "text", None)
+    if found:
+        raise Exit(code=1)
+
+
+ns = Collection(
+    reset_db, seed, api, full_check, phase, lint, test, setup, consistency, status, audit, blockers, round_trip
+)
 ns.add_task(doctor_, name="doctor")
 ns.add_collection(
     Collection(

@@ -8,6 +8,8 @@ import pytest
 
 pytest_plugins = ["dbops.testing"]
 
+# Folders whose tests start processes or servers: left out of full-check's fast subset.
+_SLOW_FOLDERS = {"cli", "lifecycle", "docker"}
 _DB_FIXTURES = {"pg_server", "empty_database", "migrated_database", "db_connection", "head_template"}
 
 
@@ -17,6 +19,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(str(item.fspath)).parts
         if "integration" in parts:
             item.add_marker(pytest.mark.integration)
+            if _SLOW_FOLDERS.intersection(parts):
+                item.add_marker(pytest.mark.slow)
+            if "docker" in parts:
+                item.add_marker(pytest.mark.docker)
         elif "unit" in parts:
             item.add_marker(pytest.mark.unit)
             wanted = _DB_FIXTURES.intersection(getattr(item, "fixturenames", ()))

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, make_url
 
@@ -32,6 +31,7 @@ from billing.models import (
     role_permissions,
 )
 from billing.models.enums import BillingInterval, UsagePeriod
+from billing.security import hash_password
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD_ENV = "BILLING_ADMIN_PASSWORD"
@@ -195,7 +195,7 @@ def _seed_admin(conn: Connection, admin_role_id: int) -> None:
             pg_insert(users)
             .values(
                 email=ADMIN_EMAIL,
-                password_hash=PasswordHasher().hash(password),
+                password_hash=hash_password(password),
                 full_name="Demo Admin",
                 email_verified_at=sa.func.now(),
             )

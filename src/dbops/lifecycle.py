@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.engine import URL
@@ -10,6 +13,7 @@ from sqlalchemy.engine import URL
 from dbops import database, migrations, templates
 from dbops.backends.base import get_backend
 from dbops.config import Settings, import_object
+from dbops.errors import DatabaseUnreachable
 from dbops.urls import parse_url, plain_url, with_database
 
 
@@ -93,3 +97,33 @@ def ensure_database(tgt: Target) -> URL:
     if not database.exists(tgt.server, tgt.name):
         database.create(tgt.server, tgt.name)
     return tgt.url
+
+
+@contextlib.contextmanager
+def database_at(settings: Settings, tgt: Target, revision: str | None = None) -> Iterator[URL]:
+    """The project's database, or with ``revision`` a throwaway copy migrated only that far."""
+    if revision is None:
+        if not database.exists(tgt.server, tgt.name):
+            raise DatabaseUnreachable(f"database {tgt.name!r} does not exist", "run `invoke reset-db` first")
+        yield tgt.url
+        return
+    tpl = templates.ensure_template(settings, tgt.server, revision)
+    name = f"{tgt.name}_at_{os.getpid()}"[:63]
+    database.drop(tgt.server, name)
+    url = templates.clone(tgt.server, tpl, name)
+    try:
+        yield url
+    finally:
+        database.drop(tgt.server, name)
+
+
+@contextlib.contextmanager
+def empty_database(tgt: Target, purpose: str) -> Iterator[URL]:
+    """A throwaway empty database on the server, dropped afterwards."""
+    name = f"{tgt.name}_{purpose}_{os.getpid()}"[:63]
+    database.drop(tgt.server, name)
+    url = database.create(tgt.server, name)
+    try:
+        yield url
+    finally:
+        database.drop(tgt.server, name)

@@ -214,7 +214,7 @@ def render_summary(result: PipelineResult, stream: IO[str] | None = None) -> Non
     from rich.table import Table
 
     out = stream or sys.stdout
-    console = Console(file=out, highlight=False, soft_wrap=False, width=max(100, Console(file=out).width))
+    console = Console(file=out, highlight=False, soft_wrap=False, width=max(140, Console(file=out).width))
     table = Table(title=f"{result.title} summary", show_lines=False)
     for col in ("phase", "step", "status", "time", "details"):
         table.add_column(col, overflow="fold")

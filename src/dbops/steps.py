@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -87,9 +88,18 @@ def run_context(settings: Settings, junit_dir: Path | None = None, backend: str 
 
 
 # -- step bodies -----------------------------------------------------------------------------------
-def _tail(text: str, lines: int = 1) -> str:
-    kept = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return " / ".join(kept[-lines:])[:300]
+# Lines that summarise a tool's run (pytest, ruff, mypy), preferred over whatever came last.
+_SUMMARY = re.compile(
+    r"(\d+ (passed|failed|errors?)\b|^Found \d+ error|^Success:|files? (already formatted|would be)|"
+    r"All checks passed)",
+    re.I,
+)
+
+
+def _tail(text: str) -> str:
+    kept = [ln.strip(" =") for ln in text.strip().splitlines() if ln.strip()]
+    summary = [ln for ln in kept if _SUMMARY.search(ln)]
+    return ((summary or kept or [""])[-1])[:300]
 
 
 def _command(ctx: RunContext, args: Sequence[str], name: str) -> Outcome:
