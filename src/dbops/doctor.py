@@ -49,7 +49,7 @@ def _server(settings: Settings) -> Check:
 
 def _docker(required: bool) -> Check:
     try:
-        import docker
+        import docker  # type: ignore[import-untyped]
 
         docker.from_env(timeout=3).ping()
         return Check("Docker engine", True, "reachable", required=required)
