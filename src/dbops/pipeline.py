@@ -224,6 +224,11 @@ def render_summary(result: PipelineResult, stream: IO[str] | None = None) -> Non
             label = f"{phase} {PHASES.get(phase, '')}" if i == 0 else ""
             table.add_row(label, r.name, f"[{colors[r.status]}]{r.status}[/]", f"{r.seconds:.2f}s", r.summary)
     console.print(table)
+    for r in result.results:
+        if r.status == FAILED and r.output.strip():
+            # The tail of what a failing tool printed, so CI logs show the cause without a rerun.
+            console.rule(f"{r.name} (phase {r.phase}) output, last lines")
+            console.print("\n".join(r.output.rstrip().splitlines()[-40:]), markup=False, highlight=False)
     verdict = "[green]PASSED[/]" if result.exit_code == 0 else f"[red]FAILED[/] (exit {result.exit_code})"
     console.print(f"{result.title}: {verdict} in {result.seconds:.1f}s")
 
