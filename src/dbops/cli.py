@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -40,11 +42,18 @@ def fail(message: str, code: int) -> Exit:
     return Exit(code=code)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def handled(fn: F) -> F:
     """Turn dbops errors into one line and an exit code; tracebacks only with --debug."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM gets the same orderly cleanup as Ctrl-C (Python's default would just die).
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             return fn(*args, **kwargs)
         except Exit:

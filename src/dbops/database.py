@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
-from sqlalchemy.engine import URL
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
 
 from dbops.errors import DatabaseUnreachable, UnsafeOperation
-from dbops.urls import is_local, libpq_url, mask_text, mask_url, with_database
+from dbops.urls import is_local, libpq_url, mask_text, mask_url, plain_url, with_database
 
 PROTECTED = frozenset({"postgres", "template0", "template1"})
 _AUTH_CODES = {"28P01", "28000"}
@@ -33,12 +36,24 @@ def describe_error(exc: BaseException, url: URL | str) -> DatabaseUnreachable:
 def connect(url: URL, autocommit: bool = True, timeout: float = 5.0) -> psycopg.Connection:
     """A psycopg connection to ``url``; failures become DatabaseUnreachable with the password masked."""
     try:
-        return psycopg.connect(libpq_url(url), autocommit=autocommit, connect_timeout=max(1, int(timeout)))
+        return psycopg.connect(
+            libpq_url(url), autocommit=autocommit, connect_timeout=max(1, int(timeout)), application_name=app_name()
+        )
     except psycopg.Error as exc:
         raise describe_error(exc, url) from None
 
 
 _admin = threading.local()
+
+
+def app_name() -> str:
+    """application_name for our sessions: pg_stat_activity shows which dbops process holds what."""
+    return f"dbops-{os.getpid()}"
+
+
+def engine(url: URL) -> Engine:
+    """A SQLAlchemy engine without pooling (dbops connects rarely), tagged with our application_name."""
+    return create_engine(plain_url(url), poolclass=NullPool, connect_args={"application_name": app_name()})
 
 
 @contextlib.contextmanager

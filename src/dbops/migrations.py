@@ -15,10 +15,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from dbops import database
 from dbops.config import Settings
@@ -122,7 +120,7 @@ def script_directory(settings: Settings) -> ScriptDirectory:
 
 @contextlib.contextmanager
 def _connected(url: URL) -> Iterator[Connection]:
-    engine = create_engine(plain_url(url), poolclass=NullPool)
+    engine = database.engine(url)
     try:
         try:
             conn = engine.connect()

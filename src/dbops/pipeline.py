@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from dbops.errors import DbopsError
+from dbops.procs import terminate_children
 from dbops.urls import mask_text
 
 PHASES = {
@@ -133,7 +134,8 @@ def run_pipeline(
         results[step.name] = StepResult(step.name, step.phase, SKIPPED, 0, 0.0, why)
         emit("end", step, results[step.name])
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         while len(results) < len(steps):
             active = {st.name for st, _ in running.values()}
             for step in steps:
@@ -173,6 +175,12 @@ def run_pipeline(
                 emit("end", step, res)
                 if status == FAILED and fail_fast and not stop_reason:
                     stop_reason = f"--fail-fast: {step.name} failed"
+    except BaseException:
+        # Ctrl-C or SIGTERM: stop the tools we started, drop queued steps; in-process steps end on their own.
+        terminate_children()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     ordered = [results[s.name] for s in steps]
     return PipelineResult(title, ordered, time.perf_counter() - started)
 

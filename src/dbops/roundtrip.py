@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.pool import NullPool
 
-from dbops import migrations
+from dbops import database, migrations
 from dbops.config import Settings
 from dbops.errors import ConfigError, MigrationError
 from dbops.findings import ERROR, Finding
 from dbops.snapshot import diff_snapshots, snapshot
-from dbops.urls import mask_url, parse_url, plain_url
+from dbops.urls import mask_url, parse_url
 
 RULE = "R1-roundtrip"
 
@@ -95,7 +93,7 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     steps, findings = _linear(settings)
     if findings:
         return findings
-    engine = create_engine(plain_url(url), poolclass=NullPool)
+    engine = database.engine(url)
     try:
         start = _snap(engine)
         at = migrations.current(settings, url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlalchemy.engine import URL
 from dbops import database, lifecycle, migrations
 from dbops.config import Settings, import_object
 from dbops.pipeline import Outcome, Step
+from dbops.procs import run_child
 from dbops.urls import mask_text, plain_url, with_database
 
 RUN_PREFIX = "_run"
@@ -105,13 +105,10 @@ def _tail(text: str) -> str:
 def _command(ctx: RunContext, args: Sequence[str], name: str) -> Outcome:
     """Run a tool as a subprocess in the project root; its last line is the summary."""
     try:
-        proc = subprocess.run(
-            list(args), cwd=ctx.settings.root, capture_output=True, text=True, env=ctx.child_env(), timeout=1800
-        )
+        code, raw = run_child(args, ctx.settings.root, ctx.child_env())
     except FileNotFoundError:
         return Outcome(2, f"{args[0]} is not installed")
-    output = mask_text(proc.stdout + proc.stderr)
-    code = proc.returncode
+    output = mask_text(raw)
     if name.endswith("tests") and code == 5:  # pytest: no tests collected is not a failure of the code
         code = 0
     return Outcome(min(code, 1) if code not in (2, 3) else code, _tail(output), output)

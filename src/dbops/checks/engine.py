@@ -9,9 +9,8 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
-from sqlalchemy.pool import NullPool
 
 from dbops import database
 from dbops.blockers import blocked_files, open_scripts, scan_blockers, version_files
@@ -19,7 +18,7 @@ from dbops.checks.context import CheckContext
 from dbops.config import Settings, import_object
 from dbops.errors import ConfigError, DbopsError
 from dbops.findings import ERROR, CheckResult, Finding, sort_key
-from dbops.urls import parse_url, plain_url
+from dbops.urls import parse_url
 
 # Built-in rules: code -> module exposing RULES (the finding rule ids) and check(ctx).
 BUILTIN: dict[str, str] = {
@@ -130,7 +129,7 @@ def run_checks(
     selected = select_rules(rules)
     script = open_scripts(settings)
     database.connect(url).close()  # a clear one-line error (exit 3) before SQLAlchemy's long one
-    engine = create_engine(plain_url(url), poolclass=NullPool)
+    engine = database.engine(url)
     try:
         with engine.connect() as conn:
             ctx = CheckContext(settings=settings, metadata=metadata, connection=conn, script=script)

@@ -103,15 +103,11 @@ def make_project(
     )
     for rev, down, table in revisions if revisions is not None else [("r1", None, "things")]:
         (versions / f"{rev}.py").write_text(REVISION.format(doc=rev, rev=rev, down=repr(down), table=table))
-    (root / "models.py").write_text(
-        models
-        if models is not None
-        else textwrap.dedent("""
-        import sqlalchemy as sa
-        metadata = sa.MetaData()
-        things = sa.Table("things", metadata, sa.Column("id", sa.Integer, primary_key=True))
-    """)
+    default = (
+        '"""Models of the tiny project."""\n\nimport sqlalchemy as sa\n\nmetadata = sa.MetaData()\n'
+        'things = sa.Table("things", metadata, sa.Column("id", sa.Integer, primary_key=True))\n'
     )
+    (root / "models.py").write_text(models if models is not None else default)
     return root
 
 

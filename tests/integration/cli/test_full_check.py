@@ -51,7 +51,8 @@ def test_model_without_a_migration_fails_phase_1_consistency(tmp_path: Path) -> 
 
 def test_type_changed_only_in_a_migration_fails_consistency(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    (root / "migrations" / "versions" / "r2.py").write_text(textwrap.dedent('''
+    (root / "migrations" / "versions" / "r2.py").write_text(
+        textwrap.dedent('''
         """widen things.id"""
         from alembic import op
         import sqlalchemy as sa
@@ -66,7 +67,8 @@ def test_type_changed_only_in_a_migration_fails_consistency(tmp_path: Path) -> N
 
         def downgrade() -> None:
             op.alter_column("things", "id", type_=sa.Integer())
-    '''))
+    ''')
+    )
     code, steps, _ = _full_check(root)
     assert code == 1
     assert steps["consistency"]["status"] == "failed"
@@ -74,10 +76,11 @@ def test_type_changed_only_in_a_migration_fails_consistency(tmp_path: Path) -> N
     assert steps["migrate"]["status"] == "passed"
 
 
-@pytest.mark.parametrize("commented", ["# op.add_column(\"things\", sa.Column(\"name\", sa.Text()))"])
+@pytest.mark.parametrize("commented", ['# op.add_column("things", sa.Column("name", sa.Text()))'])
 def test_half_commented_migration_fails_phase_3_blockers(tmp_path: Path, commented: str) -> None:
     root = _project(tmp_path)
-    (root / "migrations" / "versions" / "r2.py").write_text(textwrap.dedent(f'''
+    (root / "migrations" / "versions" / "r2.py").write_text(
+        textwrap.dedent(f'''
         """add things.name (half done)"""
         from alembic import op
         import sqlalchemy as sa
@@ -93,7 +96,8 @@ def test_half_commented_migration_fails_phase_3_blockers(tmp_path: Path, comment
 
         def downgrade() -> None:
             pass
-    '''))
+    ''')
+    )
     code, steps, out = _full_check(root)
     assert code == 1
     assert steps["blockers"]["status"] == "failed" and steps["blockers"]["phase"] == 3
