@@ -181,6 +181,7 @@ def _run_steps(
     settings = settings_for(backend, url)
     junit_dir = Path(junit) if junit else None
     with steps.run_context(settings, junit_dir, settings.backend) as ctx:
+        steps.sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
         all_steps = steps.build_steps(ctx)
         chosen = steps.select_phase(all_steps, phase) if phase else all_steps
         with pipeline.ProgressPrinter() as progress:
@@ -220,7 +221,7 @@ def full_check(
 @handled
 def phase(
     c: Context,
-    number: int,
+    number: str,
     fail_fast: bool = False,
     json: str | None = None,
     junit: str | None = None,
@@ -228,9 +229,11 @@ def phase(
     url: str | None = None,
 ) -> None:
     """Run one of the sprint's four phases (with the steps it depends on)."""
-    if number not in pipeline.PHASES:
-        raise fail(f"there is no phase {number}", EXIT_USAGE)
-    _run_steps(f"phase {number}", number, fail_fast, json, junit, backend, url)
+    # invoke hands positional arguments over as text.
+    chosen = int(number) if str(number).isdigit() else 0
+    if chosen not in pipeline.PHASES:
+        raise fail(f"there is no phase {number!r}: use 1, 2, 3 or 4", EXIT_USAGE)
+    _run_steps(f"phase {chosen}", chosen, fail_fast, json, junit, backend, url)
 
 
 @task(help={"fix": "apply ruff's fixes and formatting instead of only checking"})

@@ -197,7 +197,10 @@ def build_steps(ctx: RunContext) -> list[Step]:
         Step(
             "integration-tests",
             4,
-            lambda: _pytest(ctx, s.integration_tests, "integration-tests", ["-n", "2"]),
+            # The fast subset: tests that start servers or processes are left to `invoke test --all`.
+            lambda: _pytest(
+                ctx, s.integration_tests, "integration-tests", ["-n", "2", "-m", "not slow and not docker"]
+            ),
             needs=("migrate",),
         ),
         Step("smoke", 4, lambda: step_smoke(ctx), needs=("reset-db",), exclusive=True),

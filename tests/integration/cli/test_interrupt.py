@@ -62,6 +62,7 @@ def _interrupt(server: URL, args: list[str], env: dict[str, str], after: float, 
         time.sleep(0.2)
     leftovers = [c for c in _processes_with(marker) if "dbops.templates" not in c]
     assert leftovers == [], leftovers
+    _interrupt.last_pid = proc.pid  # type: ignore[attr-defined]
     return proc.returncode, out, err
 
 
@@ -133,4 +134,5 @@ def test_interrupted_full_check_stops_its_tools_and_drops_its_databases(pg_serve
     code, out, err = _interrupt(pg_server, ["full-check"], env, 3.0, signal.SIGTERM)
     assert code == 130, out + err
     assert "interrupted" in err
-    assert [d for d in database.list_databases(pg_server, "billing_run")] == []
+    pid = _interrupt.last_pid  # type: ignore[attr-defined]
+    assert database.list_databases(pg_server, f"billing_run{pid}_") == []
