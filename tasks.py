@@ -14,6 +14,7 @@ from dbops import doctor, lifecycle, migrations, pipeline, report, steps
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
+from dbops.stepcache import StepCache
 from dbops.urls import libpq_url, mask_url, plain_url
 
 BACKEND_HELP = "url, embedded (default without DATABASE_URL) or docker"
@@ -177,6 +178,7 @@ def _run_steps(
     junit: str | None,
     backend: str | None,
     url: str | None,
+    no_cache: bool = False,
 ) -> None:
     settings = settings_for(backend, url)
     junit_dir = Path(junit) if junit else None
@@ -185,7 +187,8 @@ def _run_steps(
         all_steps = steps.build_steps(ctx)
         chosen = steps.select_phase(all_steps, phase) if phase else all_steps
         with pipeline.ProgressPrinter() as progress:
-            result = pipeline.run_pipeline(title, chosen, fail_fast=fail_fast, on_event=progress)
+            cache = None if no_cache else StepCache(settings.cache_dir / "steps")
+            result = pipeline.run_pipeline(title, chosen, fail_fast=fail_fast, on_event=progress, cache=cache)
     pipeline.render_summary(result)
     if json_file:
         pipeline.write_json(result, Path(json_file))
@@ -200,6 +203,7 @@ PIPE_HELP = {
     "fail_fast": "stop starting new steps after the first failure",
     "json": "also write the summary as JSON to this file",
     "junit": "write JUnit XML files into this folder",
+    "no_cache": "rerun every step, even those whose inputs are unchanged since they last passed",
 }
 
 
@@ -212,9 +216,10 @@ def full_check(
     junit: str | None = None,
     backend: str | None = None,
     url: str | None = None,
+    no_cache: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
-    _run_steps("full-check", None, fail_fast, json, junit, backend, url)
+    _run_steps("full-check", None, fail_fast, json, junit, backend, url, no_cache)
 
 
 @task(help={**PIPE_HELP, "number": "1 consistency tests, 2 migrations, 3 blockers, 4 end-to-end verification"})
@@ -227,13 +232,14 @@ def phase(
     junit: str | None = None,
     backend: str | None = None,
     url: str | None = None,
+    no_cache: bool = False,
 ) -> None:
     """Run one of the sprint's four phases (with the steps it depends on)."""
     # invoke hands positional arguments over as text.
     chosen = int(number) if str(number).isdigit() else 0
     if chosen not in pipeline.PHASES:
         raise fail(f"there is no phase {number!r}: use 1, 2, 3 or 4", EXIT_USAGE)
-    _run_steps(f"phase {chosen}", chosen, fail_fast, json, junit, backend, url)
+    _run_steps(f"phase {chosen}", chosen, fail_fast, json, junit, backend, url, no_cache)
 
 
 @task(help={"fix": "apply ruff's fixes and formatting instead of only checking"})

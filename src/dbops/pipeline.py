@@ -15,6 +15,7 @@ from typing import IO
 
 from dbops.errors import DbopsError
 from dbops.procs import terminate_children
+from dbops.stepcache import StepCache
 from dbops.urls import mask_text
 
 PHASES = {
@@ -46,6 +47,8 @@ class Step:
     needs: tuple[str, ...] = ()
     exclusive: bool = False
     description: str = ""
+    # Input key (see dbops.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
+    cache_key: Callable[[], str] | None = None
 
 
 @dataclass
@@ -116,6 +119,7 @@ def run_pipeline(
     fail_fast: bool = False,
     workers: int = 3,
     on_event: Callable[[str, Step, StepResult | None], None] | None = None,
+    cache: StepCache | None = None,
 ) -> PipelineResult:
     """Run ``steps`` respecting ``needs``; independent steps run concurrently."""
     by_name = {s.name: s for s in steps}
@@ -126,6 +130,7 @@ def run_pipeline(
     results: dict[str, StepResult] = {}
     running: dict[Future[Outcome], tuple[Step, float]] = {}
     lock = threading.Lock()
+    keys: dict[str, str | None] = {}
     started = time.perf_counter()
     stop_reason = ""
     emit = on_event or (lambda *_: None)
@@ -150,6 +155,15 @@ def run_pipeline(
                     skip(step, f"{failed[0]} did not pass")
                     continue
                 if all(n in results for n in step.needs):
+                    key = step.cache_key() if cache is not None and step.cache_key is not None else None
+                    record = cache.hit(step.name, key) if cache is not None and key else None
+                    if record is not None:
+                        results[step.name] = StepResult(
+                            step.name, step.phase, PASSED, 0, 0.0, f"cached, inputs unchanged: {record['summary']}"
+                        )
+                        emit("end", step, results[step.name])
+                        continue
+                    keys[step.name] = key
                     emit("start", step, None)
                     running[pool.submit(_call, step, lock)] = (step, time.perf_counter())
             if not running:
@@ -172,6 +186,8 @@ def run_pipeline(
                     outcome.output,
                 )
                 results[step.name] = res
+                if status == PASSED and cache is not None and keys.get(step.name):
+                    cache.store(step.name, str(keys[step.name]), res.summary, res.seconds)
                 emit("end", step, res)
                 if status == FAILED and fail_fast and not stop_reason:
                     stop_reason = f"--fail-fast: {step.name} failed"

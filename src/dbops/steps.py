@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from dbops import database, lifecycle, migrations
 from dbops.config import Settings, import_object
 from dbops.pipeline import Outcome, Step
 from dbops.procs import run_child
+from dbops.stepcache import input_key
 from dbops.urls import mask_text, plain_url, with_database
 
 RUN_PREFIX = "_run"
@@ -181,29 +182,50 @@ def step_smoke(ctx: RunContext) -> Outcome:
 
 
 def build_steps(ctx: RunContext) -> list[Step]:
-    """Every step of full-check, with the phase it belongs to and what it needs."""
+    """Every step of full-check, with the phase it belongs to, what it needs, and the inputs it depends on."""
     s = ctx.settings
     py = sys.executable
+    where = [s.resolved_backend, s.url or "", s.pg_version or "", s.docker_image]
+
+    def inputs(*patterns: str) -> Callable[[], str]:
+        return lambda: input_key(s.root, [*patterns, "pyproject.toml"], where)
+
+    every = inputs(".")  # database and test steps: anything in the project may change their outcome
+    fast = ["-n", "2", "-m", "not slow and not docker"]
     return [
-        Step("lint", 1, lambda: _command(ctx, [py, "-m", "ruff", "check", *s.lint_paths], "lint")),
-        Step("format", 1, lambda: _command(ctx, [py, "-m", "ruff", "format", "--check", *s.lint_paths], "format")),
-        Step("typecheck", 1, lambda: _command(ctx, [py, "-m", "mypy", *s.typecheck_paths], "typecheck")),
-        Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests")),
-        Step("consistency", 1, lambda: step_consistency(ctx), needs=("reset-db",), exclusive=True),
-        Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
-        Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True),
-        Step("round-trip", 2, lambda: step_round_trip(ctx), needs=("migrate",), exclusive=True),
-        Step("blockers", 3, lambda: step_blockers(ctx)),
+        Step(
+            "lint",
+            1,
+            lambda: _command(ctx, [py, "-m", "ruff", "check", *s.lint_paths], "lint"),
+            cache_key=inputs(*s.lint_paths),
+        ),
+        Step(
+            "format",
+            1,
+            lambda: _command(ctx, [py, "-m", "ruff", "format", "--check", *s.lint_paths], "format"),
+            cache_key=inputs(*s.lint_paths),
+        ),
+        Step(
+            "typecheck",
+            1,
+            lambda: _command(ctx, [py, "-m", "mypy", *s.typecheck_paths], "typecheck"),
+            cache_key=inputs(*s.typecheck_paths),
+        ),
+        Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests"), cache_key=every),
+        Step("consistency", 1, lambda: step_consistency(ctx), needs=("reset-db",), exclusive=True, cache_key=every),
+        Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True, cache_key=every),
+        Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True, cache_key=every),
+        Step("round-trip", 2, lambda: step_round_trip(ctx), needs=("migrate",), exclusive=True, cache_key=every),
+        Step("blockers", 3, lambda: step_blockers(ctx), cache_key=every),
+        # The fast subset: tests that start servers or processes are left to `invoke test --all`.
         Step(
             "integration-tests",
             4,
-            # The fast subset: tests that start servers or processes are left to `invoke test --all`.
-            lambda: _pytest(
-                ctx, s.integration_tests, "integration-tests", ["-n", "2", "-m", "not slow and not docker"]
-            ),
+            lambda: _pytest(ctx, s.integration_tests, "integration-tests", fast),
             needs=("migrate",),
+            cache_key=every,
         ),
-        Step("smoke", 4, lambda: step_smoke(ctx), needs=("reset-db",), exclusive=True),
+        Step("smoke", 4, lambda: step_smoke(ctx), needs=("reset-db",), exclusive=True, cache_key=every),
     ]
 
 

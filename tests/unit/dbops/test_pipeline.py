@@ -110,3 +110,33 @@ def test_reports(tmp_path: Path) -> None:
     render_summary(result, out)
     text = out.getvalue()
     assert "consistency tests" in text and "end-to-end verification" in text and "FAILED" in text
+
+
+def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: Path) -> None:
+    from dbops.stepcache import StepCache, input_key
+
+    calls: list[str] = []
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    cache = StepCache(tmp_path / "cache")
+
+    def make(code: int) -> list[Step]:
+        def body(name: str) -> Outcome:
+            calls.append(name)
+            return Outcome(code if name == "flaky" else 0, f"{name} ran")
+
+        key = lambda: input_key(tmp_path, ["src"])  # noqa: E731
+        return [
+            Step("lint", 1, lambda: body("lint"), cache_key=key),
+            Step("flaky", 1, lambda: body("flaky"), cache_key=key),
+        ]
+
+    run_pipeline("t", make(1), cache=cache)
+    second = run_pipeline("t", make(1), cache=cache)
+    assert calls == ["lint", "flaky", "flaky"] or sorted(calls) == ["flaky", "flaky", "lint"]
+    assert second.results[0].summary.startswith("cached, inputs unchanged: lint ran")
+    assert second.results[1].status == FAILED
+    (tmp_path / "src" / "a.py").write_text("x = 2\n")
+    calls.clear()
+    third = run_pipeline("t", make(0), cache=cache)
+    assert sorted(calls) == ["flaky", "lint"] and third.exit_code == 0
