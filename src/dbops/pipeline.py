@@ -142,6 +142,7 @@ def run_pipeline(
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         while len(results) < len(steps):
+            done_before = len(results)
             active = {st.name for st, _ in running.values()}
             for step in steps:
                 if step.name in results or step.name in active:
@@ -166,6 +167,8 @@ def run_pipeline(
                     keys[step.name] = key
                     emit("start", step, None)
                     running[pool.submit(_call, step, lock)] = (step, time.perf_counter())
+            if not running and len(results) > done_before:
+                continue  # cached or skipped steps unblocked others: schedule again
             if not running:
                 for step in steps:  # nothing runnable and nothing running: a dependency cycle
                     if step.name not in results:

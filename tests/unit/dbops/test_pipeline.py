@@ -140,3 +140,17 @@ def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: P
     calls.clear()
     third = run_pipeline("t", make(0), cache=cache)
     assert sorted(calls) == ["flaky", "lint"] and third.exit_code == 0
+
+
+def test_a_cached_dependency_declared_after_its_dependent_still_unblocks_it(tmp_path: Path) -> None:
+    from dbops.stepcache import StepCache
+
+    cache = StepCache(tmp_path)
+    steps = [
+        Step("uses", 1, lambda: _ok("used"), needs=("base",), cache_key=lambda: "k"),
+        Step("base", 2, lambda: _ok("base"), cache_key=lambda: "k"),
+    ]
+    run_pipeline("t", steps, cache=cache)
+    again = run_pipeline("t", steps, cache=cache)
+    assert [r.status for r in again.results] == [PASSED, PASSED]
+    assert all(r.summary.startswith("cached") for r in again.results)
