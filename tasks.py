@@ -14,7 +14,6 @@ from dbops import doctor, lifecycle, migrations, pipeline, report, steps
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
-from dbops.stepcache import StepCache
 from dbops.urls import libpq_url, mask_url, plain_url
 
 BACKEND_HELP = "url, embedded (default without DATABASE_URL) or docker"
@@ -170,34 +169,6 @@ def api(
 
 
 # -- checks and pipelines --------------------------------------------------------------------------
-def _run_steps(
-    title: str,
-    phase: int | None,
-    fail_fast: bool,
-    json_file: str | None,
-    junit: str | None,
-    backend: str | None,
-    url: str | None,
-    no_cache: bool = False,
-) -> None:
-    settings = settings_for(backend, url)
-    junit_dir = Path(junit) if junit else None
-    with steps.run_context(settings, junit_dir, settings.backend) as ctx:
-        steps.sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
-        all_steps = steps.build_steps(ctx)
-        chosen = steps.select_phase(all_steps, phase) if phase else all_steps
-        with pipeline.ProgressPrinter() as progress:
-            cache = None if no_cache else StepCache(settings.cache_dir / "steps")
-            result = pipeline.run_pipeline(title, chosen, fail_fast=fail_fast, on_event=progress, cache=cache)
-    pipeline.render_summary(result)
-    if json_file:
-        pipeline.write_json(result, Path(json_file))
-    if junit_dir:
-        pipeline.write_junit(result, junit_dir)
-    if result.exit_code:
-        raise Exit(code=result.exit_code)
-
-
 PIPE_HELP = {
     **DB_HELP,
     "fail_fast": "stop starting new steps after the first failure",
@@ -219,7 +190,9 @@ def full_check(
     no_cache: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
-    _run_steps("full-check", None, fail_fast, json, junit, backend, url, no_cache)
+    code = steps.run_and_report(settings_for(backend, url), "full-check", None, fail_fast, json, junit, no_cache)
+    if code:
+        raise Exit(code=code)
 
 
 @task(help={**PIPE_HELP, "number": "1 consistency tests, 2 migrations, 3 blockers, 4 end-to-end verification"})
@@ -239,7 +212,9 @@ def phase(
     chosen = int(number) if str(number).isdigit() else 0
     if chosen not in pipeline.PHASES:
         raise fail(f"there is no phase {number!r}: use 1, 2, 3 or 4", EXIT_USAGE)
-    _run_steps(f"phase {chosen}", chosen, fail_fast, json, junit, backend, url, no_cache)
+    code = steps.run_and_report(settings_for(backend, url), f"phase {chosen}", chosen, fail_fast, json, junit, no_cache)
+    if code:
+        raise Exit(code=code)
 
 
 @task(help={"fix": "apply ruff's fixes and formatting instead of only checking"})
@@ -283,19 +258,11 @@ def test(c: Context, integration: bool = False, all: bool = False, workers: str 
 
 
 # -- onboarding --------------------------------------------------------------------------------------
-def _print_doctor() -> bool:
-    results = doctor.run_doctor(settings_for())
-    for chk in results:
-        mark = "ok  " if chk.ok else ("FAIL" if chk.required else "warn")
-        print(f"{mark} {chk.name}: {chk.detail}" + ("" if chk.ok else f"  -> {chk.fix}"))
-    return all(chk.ok for chk in results if chk.required)
-
-
 @task
 @handled
 def doctor_(c: Context) -> None:
     """Check prerequisites and print what is missing, with the fix."""
-    if not _print_doctor():
+    if not doctor.print_checks(doctor.run_doctor(settings_for())):
         raise Exit(code=EXIT_USAGE)
 
 
@@ -303,7 +270,7 @@ def doctor_(c: Context) -> None:
 @handled
 def setup(c: Context, backend: str | None = None, url: str | None = None) -> None:
     """Onboarding: check prerequisites, create .env, start the database, migrate and seed (idempotent)."""
-    if not _print_doctor():
+    if not doctor.print_checks(doctor.run_doctor(settings_for())):
         raise fail("prerequisites missing (see above)", EXIT_USAGE)
     settings = settings_for(backend, url)
     env_file, example = settings.root / ".env", settings.root / ".env.example"
@@ -333,17 +300,6 @@ def hooks_install(c: Context, force: bool = False) -> None:
 
 
 # -- consistency -----------------------------------------------------------------------------------
-def _emit(result: object, fmt: str, junit: str | None) -> None:
-    if fmt == "json":
-        print(report.render_json(result))  # type: ignore[arg-type]
-    elif fmt == "text":
-        report.render_text(result, sys.stdout)  # type: ignore[arg-type]
-    else:
-        raise fail(f"unknown format {fmt!r}", EXIT_USAGE)
-    if junit:
-        report.render_junit(result, junit)  # type: ignore[arg-type]
-
-
 CHECK_HELP = {
     **DB_HELP,
     "format": "text (default) or json",
@@ -373,7 +329,7 @@ def consistency(
     tgt = lifecycle.target(settings)
     with lifecycle.database_at(settings, tgt, revision) as db:
         result = run_checks(settings, db, rules=rules.split(",") if rules else None)
-    _emit(result, format, junit)
+    report.emit(result, format, junit)
     if not result.ok:
         raise Exit(code=1)
 
@@ -428,7 +384,12 @@ def blockers(c: Context, format: str = "text") -> None:
     from dbops.findings import CheckResult
 
     found = scan_blockers(settings_for())
-    _emit(CheckResult(findings=found, metrics={"migration_blockers": len(found)}, rules=["B"]), format, None)
+    if format == "text":
+        for f in found:
+            print(f"{f.object}: {f.severity} {f.rule}: {f.message} (fix: {f.hint})")
+        print(f"{len(found)} migration blocker(s)" if found else "no migration blockers")
+    else:
+        report.emit(CheckResult(findings=found, metrics={"migration_blockers": len(found)}, rules=["B"]), format)
     if found:
         raise Exit(code=1)
 
@@ -443,7 +404,7 @@ def round_trip(c: Context, backend: str | None = None, url: str | None = None) -
     settings = settings_for(backend, url)
     with lifecycle.empty_database(lifecycle.target(settings), "roundtrip") as db:
         found = run_round_trip(settings, db)
-    _emit(CheckResult(findings=found, metrics={}, rules=["R1"]), "text", None)
+    report.emit(CheckResult(findings=found, metrics={}, rules=["R1"]), "text", None)
     if found:
         raise Exit(code=1)
 

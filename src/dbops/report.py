@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +31,7 @@ from sqlalchemy import MetaData, Table, UniqueConstraint
 
 from dbops.checks.engine import STATUS_LABELS, status_block
 from dbops.checks.sqlnorm import compile_type
+from dbops.errors import ConfigError
 from dbops.findings import ERROR, METRIC_KEYS, CheckResult, Finding
 
 _FINDING_SCHEMA: dict[str, Any] = {
@@ -210,3 +212,16 @@ def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = 
     out += ["", f"Rules run: {', '.join(result.rules) or 'none'}.", ""]
     out += ["## Entity-relationship diagram", "", "```mermaid", mermaid_er(metadata), "```", ""]
     return "\n".join(out)
+
+
+def emit(result: CheckResult, fmt: str, junit: str | None = None, stream: IO[str] | None = None) -> None:
+    """Print a result as ``text`` or ``json`` and optionally write JUnit XML too."""
+    out = stream or sys.stdout
+    if fmt == "json":
+        print(render_json(result), file=out)
+    elif fmt == "text":
+        render_text(result, out)
+    else:
+        raise ConfigError(f"unknown format {fmt!r}", "use --format text or --format json")
+    if junit:
+        render_junit(result, junit)

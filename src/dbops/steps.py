@@ -14,9 +14,9 @@ from sqlalchemy.engine import URL
 
 from dbops import database, lifecycle, migrations
 from dbops.config import Settings, import_object
-from dbops.pipeline import Outcome, Step
+from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.procs import run_child
-from dbops.stepcache import input_key
+from dbops.stepcache import StepCache, input_key
 from dbops.urls import mask_text, plain_url, with_database
 
 RUN_PREFIX = "_run"
@@ -240,3 +240,30 @@ def select_phase(steps: list[Step], phase: int) -> list[Step]:
                 wanted.add(need)
                 frontier.append(need)
     return [st for st in steps if st.name in wanted]
+
+
+def run_and_report(
+    settings: Settings,
+    title: str,
+    phase: int | None = None,
+    fail_fast: bool = False,
+    json_file: str | None = None,
+    junit: str | None = None,
+    no_cache: bool = False,
+) -> int:
+    """Run full-check (or one phase) with progress, print the summary, write reports; return the exit code."""
+    junit_dir = Path(junit) if junit else None
+    with run_context(settings, junit_dir, settings.backend) as ctx:
+        sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
+        chosen = build_steps(ctx)
+        if phase:
+            chosen = select_phase(chosen, phase)
+        cache = None if no_cache else StepCache(settings.cache_dir / "steps")
+        with ProgressPrinter() as progress:
+            result = run_pipeline(title, chosen, fail_fast=fail_fast, on_event=progress, cache=cache)
+    render_summary(result)
+    if json_file:
+        write_json(result, Path(json_file))
+    if junit_dir:
+        write_junit(result, junit_dir)
+    return result.exit_code
