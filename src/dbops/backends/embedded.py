@@ -101,7 +101,7 @@ class EmbeddedBackend(Backend):
         existing = next((p for p in (home, *home.parents) if p.exists()), home)
         if self.user is not None and existing.is_dir() and not _traversable(home, self.user.pw_uid):
             # The service user cannot reach a cache inside e.g. /root: keep the cluster in /tmp instead.
-            tag = hashlib.sha256(str(self.settings.root).encode()).hexdigest()[:10]
+            tag = hashlib.sha256(str(self.settings.cache_dir.resolve()).encode()).hexdigest()[:10]
             home = Path(tempfile.gettempdir()) / f"dbops-{tag}" / "pg"
         return home
 
