@@ -7,11 +7,13 @@ import io
 import re
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
@@ -132,21 +134,62 @@ def _connected(url: URL) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _run(settings: Settings, url: URL, what: str, fn: Callable[..., object], *args: object) -> None:
-    script_directory(settings)  # duplicate ids and broken files fail before anything touches the database
-    with _connected(url) as conn, alembic_errors(settings, what, conn):
-        fn(alembic_config(settings, connection=conn), *args)
-        conn.commit()
+class Migrator:
+    """One connection and one loaded ScriptDirectory for many upgrades and downgrades.
+
+    ``alembic.command.upgrade`` rereads every revision file on each call; a walk over M revisions
+    through it costs O(M^2). This does what that command does (EnvironmentContext + run_env) with
+    the script directory loaded once, so the walk is linear.
+    """
+
+    def __init__(self, settings: Settings, conn: Connection) -> None:
+        self.settings = settings
+        self.conn = conn
+        self.script = script_directory(settings)  # duplicate ids and broken files fail before any change
+        self.cfg = alembic_config(settings, connection=conn)
+
+    def _go(self, target: str, down: bool) -> None:
+        what = f"{'downgrade' if down else 'upgrade'} to {target}"
+        script = self.script
+
+        def steps(rev: Any, context: Any) -> Any:
+            return script._downgrade_revs(target, rev) if down else script._upgrade_revs(target, rev)
+
+        with alembic_errors(self.settings, what, self.conn):
+            with EnvironmentContext(self.cfg, script, fn=steps, destination_rev=target):
+                script.run_env()
+            self.conn.commit()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Upgrade to ``revision``."""
+        self._go(revision, down=False)
+
+    def downgrade(self, revision: str) -> None:
+        """Downgrade to ``revision``."""
+        self._go(revision, down=True)
+
+    def current(self) -> str | None:
+        """The revision the database is at now."""
+        return current_revision_of(self.conn)
+
+
+@contextlib.contextmanager
+def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
+    """A Migrator on a connection to ``url``."""
+    with _connected(url) as conn:
+        yield Migrator(settings, conn)
 
 
 def upgrade(settings: Settings, url: URL, revision: str = "head") -> None:
     """Upgrade the database at ``url`` to ``revision``; each migration runs in its own transaction."""
-    _run(settings, url, f"upgrade to {revision}", command.upgrade, revision)
+    with migrator(settings, url) as m:
+        m.upgrade(revision)
 
 
 def downgrade(settings: Settings, url: URL, revision: str) -> None:
     """Downgrade the database at ``url`` to ``revision`` (``base`` for an empty schema)."""
-    _run(settings, url, f"downgrade to {revision}", command.downgrade, revision)
+    with migrator(settings, url) as m:
+        m.downgrade(revision)
 
 
 def current_revision_of(conn: Connection) -> str | None:

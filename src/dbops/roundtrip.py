@@ -109,11 +109,16 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
 
 
 def _walk(settings: Settings, url: URL, engine: Engine, steps: list[tuple[str, str]]) -> list[Finding]:
+    with migrations.migrator(settings, url) as m:
+        return _walk_with(m, engine, steps)
+
+
+def _walk_with(m: migrations.Migrator, engine: Engine, steps: list[tuple[str, str]]) -> list[Finding]:
     findings: list[Finding] = []
 
-    def step(action: Callable[[Settings, URL, str], None], target: str, what: str, obj: str) -> bool:
+    def step(action: Callable[[str], None], target: str, what: str, obj: str) -> bool:
         try:
-            action(settings, url, target)
+            action(target)
         except MigrationError as exc:
             findings.append(Finding(RULE, ERROR, obj, f"{what} failed: {exc.message}", exc.hint or "fix the migration"))
             return False
@@ -122,13 +127,13 @@ def _walk(settings: Settings, url: URL, engine: Engine, steps: list[tuple[str, s
     before: dict[str, dict[str, Any]] = {}
     for revision, _down in steps:
         before[revision] = _snap(engine)
-        if not step(migrations.upgrade, revision, f"upgrade to {revision}", revision):
+        if not step(m.upgrade, revision, f"upgrade to {revision}", revision):
             return findings
     head = _snap(engine)
     # A leftover stays in every later snapshot; it is named once, at the revision that left it.
     carried: set[str] = set()
     for revision, down in reversed(steps):
-        if not step(migrations.downgrade, down, f"downgrade of {revision} (to {down})", revision):
+        if not step(m.downgrade, down, f"downgrade of {revision} (to {down})", revision):
             return findings
         lines = diff_snapshots(before[revision], _snap(engine))
         new, carried = [line for line in lines if line not in carried], carried | set(lines)
@@ -142,7 +147,7 @@ def _walk(settings: Settings, url: URL, engine: Engine, steps: list[tuple[str, s
                     _hint(revision, line),
                 )
             )
-    if not step(migrations.upgrade, "head", "upgrade to head after the downgrades", "head"):
+    if not step(m.upgrade, "head", "upgrade to head after the downgrades", "head"):
         return findings
     for line in diff_snapshots(head, _snap(engine)):
         findings.append(
