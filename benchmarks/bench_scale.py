@@ -1,4 +1,4 @@
-"""d. Scale: consistency on generated schemas of up to 1,000 tables, and the round trip on histories of up to 200 revisions.
+"""d. Scale: consistency on generated schemas of up to 1,000 tables; the round trip on histories of up to 200 revisions.
 
 Run: python benchmarks/bench_scale.py [--tables 100,300,1000] [--revisions 25,50,100,200]
 """
@@ -34,8 +34,11 @@ def main() -> None:
     parser.add_argument("--revisions", default="25,50,100,200")
     args = parser.parse_args()
     server = lifecycle.target(load_settings()).server
-    lines = [f"### d. scale\n\n{machine()}\n", "| tables | revisions | migrate | consistency (C1-C6) | findings |",
-             "| ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"### d. scale\n\n{machine()}\n",
+        "| tables | revisions | migrate | consistency (C1-C6) | findings |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.tables.split(",")):
             settings = _project(Path(tmp), n, 10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ENV = '''
+ENV = """
 from alembic import context
 from sqlalchemy import create_engine
 import gen_models
@@ -15,7 +15,7 @@ if conn is None:
 context.configure(connection=conn, target_metadata=gen_models.metadata, transaction_per_migration=True)
 with context.begin_transaction():
     context.run_migrations()
-'''
+"""
 
 
 def _items(i: int) -> str:
@@ -36,7 +36,6 @@ def _table(i: int) -> str:
     return f'sa.Table("t{i:04d}", metadata, {_items(i)})\n'
 
 
-
 def generate(root: Path, tables: int, revisions: int) -> Path:
     """Write pyproject, alembic.ini, env.py, ``revisions`` revision files and a models module with ``tables``."""
     root.mkdir(parents=True, exist_ok=True)
@@ -52,7 +51,7 @@ def generate(root: Path, tables: int, revisions: int) -> Path:
     models += [_table(i) for i in range(tables)]
     (root / "gen_models.py").write_text("\n".join(models))
     # Tables go to revisions in order, so a foreign key's target always exists first.
-    chunks = [list(range(tables))[i * tables // revisions:(i + 1) * tables // revisions] for i in range(revisions)]
+    chunks = [list(range(tables))[i * tables // revisions : (i + 1) * tables // revisions] for i in range(revisions)]
     for r, chunk in enumerate(chunks):
         down = f'"r{r - 1:04d}"' if r else "None"
         ups = "\n".join(f'    op.create_table("t{i:04d}", {_items(i)})' for i in chunk) or "    pass"

@@ -51,9 +51,11 @@ def handled(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = None
         if threading.current_thread() is threading.main_thread():
-            # SIGTERM gets the same orderly cleanup as Ctrl-C (Python's default would just die).
-            signal.signal(signal.SIGTERM, _interrupt)
+            # SIGTERM gets the same orderly cleanup as Ctrl-C (Python's default would just die);
+            # restored afterwards, so a signal after the work is done does not look like an interruption.
+            previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             return fn(*args, **kwargs)
         except Exit:
@@ -71,6 +73,9 @@ def handled(fn: F) -> F:
                 f"unexpected {type(exc).__name__}: {exc} (rerun with `invoke --debug ...` for the traceback)",
                 EXIT_INTERNAL,
             ) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
 

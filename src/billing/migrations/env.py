@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import context
 from sqlalchemy import create_engine, pool
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 import billing.models
 
@@ -63,6 +63,11 @@ def run_with_connection(connection: Connection) -> None:
 def run_migrations_online() -> None:
     """Run the migrations against a live database."""
     handed_in = config.attributes.get("connection")
+    if isinstance(handed_in, Engine):  # pytest-alembic hands in an engine
+        with handed_in.connect() as conn:
+            run_with_connection(conn)
+            conn.commit()
+        return
     if handed_in is not None:
         run_with_connection(handed_in)
         return
