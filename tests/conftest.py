@@ -10,7 +10,15 @@ pytest_plugins = ["dbops.testing"]
 
 # Folders whose tests start processes or servers: left out of full-check's fast subset.
 _SLOW_FOLDERS = {"cli", "lifecycle", "docker"}
-_DB_FIXTURES = {"pg_server", "empty_database", "migrated_database", "db_connection", "head_template"}
+_DB_FIXTURES = {
+    "pg_server",
+    "empty_database",
+    "migrated_database",
+    "db_connection",
+    "head_template",
+    "seeded_database",
+    "worker_database",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

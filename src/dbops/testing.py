@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 
-from dbops import database, templates
+from dbops import database, lifecycle, templates
 from dbops.backends.base import get_backend
 from dbops.config import Settings, load_settings
 from dbops.urls import plain_url
@@ -65,10 +65,36 @@ def migrated_database(pg_server: URL, head_template: str, dbops_settings: Settin
     database.drop(pg_server, name)
 
 
+@pytest.fixture(scope="session")
+def seeded_template(pg_server: URL, dbops_settings: Settings) -> str:
+    """Name of a template database at head with the project's seed data loaded."""
+    return templates.ensure_template(
+        dbops_settings, pg_server, "head", build=lambda url: lifecycle.seed(dbops_settings, url)
+    )
+
+
 @pytest.fixture()
-def db_connection(migrated_database: URL) -> Iterator[Connection]:
-    """A SQLAlchemy connection to a database at head, inside a transaction that is rolled back."""
-    engine = create_engine(plain_url(migrated_database))
+def seeded_database(pg_server: URL, seeded_template: str, dbops_settings: Settings) -> Iterator[URL]:
+    """URL of a fresh database at head with the seed data, cloned and dropped after the test."""
+    name = _unique(f"t_{dbops_settings.database}_seeded")
+    url = templates.clone(pg_server, seeded_template, name)
+    yield url
+    database.drop(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def worker_database(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[URL]:
+    """One database at head per xdist worker, for tests isolated by rollback (see db_connection)."""
+    name = _unique(f"t_{dbops_settings.database}_worker")
+    url = templates.clone(pg_server, head_template, name)
+    yield url
+    database.drop(pg_server, name)
+
+
+@pytest.fixture()
+def db_connection(worker_database: URL) -> Iterator[Connection]:
+    """A SQLAlchemy connection to the worker's database at head, in a transaction rolled back after the test."""
+    engine = create_engine(plain_url(worker_database))
     try:
         with engine.connect() as conn:
             trans = conn.begin()

@@ -10,16 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
 from billing.api.app import create_app
-from billing.seed import seed
 from dbops.urls import plain_url
 
 
 @pytest.fixture()
-def seeded_url(migrated_database: URL) -> str:
-    """A fresh database at head with the reference data loaded, as a plain URL string."""
-    url = plain_url(migrated_database)
-    seed(url)
-    return url
+def seeded_url(seeded_database: URL) -> str:
+    """A fresh database at head with the reference data loaded (cloned from a seeded template), as a URL string."""
+    return plain_url(seeded_database)
 
 
 @pytest.fixture()
