@@ -36,6 +36,8 @@ def alembic_config(settings: Settings, connection: Connection | None = None, url
             f"alembic config {ini} does not exist", "set alembic_ini under [tool.dbops] or create the file"
         )
     cfg = Config(str(ini), stdout=io.StringIO())
+    # The conventional env.py honours this: programmatic runs keep the caller's logging setup.
+    cfg.attributes["configure_logger"] = False
     if connection is not None:
         cfg.attributes["connection"] = connection
     if url is not None:
