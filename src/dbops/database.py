@@ -66,6 +66,11 @@ def admin(server: URL) -> Iterator[psycopg.Connection]:
     key = libpq_url(server)
     cache: dict[str, psycopg.Connection] = _admin.__dict__.setdefault("conns", {})
     conn = cache.get(key)
+    if conn is not None and not (conn.closed or conn.broken):
+        try:
+            conn.execute("SELECT 1")  # the server may have restarted since: a round trip on loopback
+        except psycopg.Error:
+            conn.close()
     if conn is None or conn.closed or conn.broken:
         conn = cache[key] = connect(server)
     try:
