@@ -22,31 +22,33 @@ DATABASES = {
 }
 
 
-def run_in_env(session: nox.Session, *args: str, extras: str = "dev", env: dict[str, str] | None = None) -> None:
-    """Install the project with ``extras`` and run ``args`` with ``env``; every session is this."""
+def run_in_env(
+    session: nox.Session, *commands: list[str], extras: str = "dev", env: dict[str, str] | None = None
+) -> None:
+    """Install the project with ``extras`` and run each command with ``env``; every session is this."""
     session.install("-e", f".[{extras}]")
     # Each environment gets its own cluster cache, so sessions never share a server by accident.
     cache = os.path.join(".dbops", "nox", session.name.replace("(", "_").replace(")", "").replace("'", ""))
-    session.run(*args, env={"DBOPS_CACHE_DIR": cache, **(env or {})})
+    for command in commands:
+        session.run(*command, env={"DBOPS_CACHE_DIR": cache, **(env or {})})
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff format check, ruff lint and mypy (strict on src/)."""
-    run_in_env(session, "invoke", "lint")
+    run_in_env(session, ["invoke", "lint"])
 
 
 @nox.session
 def consistency(session: nox.Session) -> None:
     """Model-table consistency of a freshly reset database."""
-    run_in_env(session, "invoke", "reset-db", "--no-seed")
-    session.run("invoke", "consistency", *session.posargs)
+    run_in_env(session, ["invoke", "reset-db", "--no-seed"], ["invoke", "consistency", *session.posargs])
 
 
 @nox.session(name="full-check")
 def full_check(session: nox.Session) -> None:
     """The whole pre-commit pipeline (invoke full-check)."""
-    run_in_env(session, "invoke", "full-check", *session.posargs)
+    run_in_env(session, ["invoke", "full-check", *session.posargs])
 
 
 @nox.session(python=PYTHONS)
@@ -57,7 +59,7 @@ def tests(session: nox.Session, db: str) -> None:
         session.skip("pgserver has no wheel for Python 3.13")
     extras = "dev,pgserver" if db == "pg16" else "dev"
     args = ["pytest", "tests", "-p", "no:cacheprovider", "-n", "2", *session.posargs]
-    run_in_env(session, *args, extras=extras, env=DATABASES[db])
+    run_in_env(session, args, extras=extras, env=DATABASES[db])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ _DB_FIXTURES = {
     "db_connection",
     "head_template",
     "seeded_database",
+    "seeded_template",
     "worker_database",
 }
 

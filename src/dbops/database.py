@@ -21,6 +21,12 @@ PROTECTED = frozenset({"postgres", "template0", "template1"})
 _AUTH_CODES = {"28P01", "28000"}
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """True for failures to reach or log in to the server (SQLSTATE classes 08, 28, 3D, or no session at all)."""
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state[:2] in ("08", "28", "3D")
+
+
 def describe_error(exc: BaseException, url: URL | str) -> DatabaseUnreachable:
     """Turn a driver error into one line that names the server (never the password)."""
     text = mask_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
@@ -152,6 +158,8 @@ def list_databases(server: URL, prefix: str = "") -> list[str]:
     """Database names on the server starting with ``prefix``."""
     with admin(server) as conn:
         rows = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (prefix + "%",)
+            # A prefix match, not LIKE: "_" in names like dbops_tpl_billing_head_ is no wildcard here.
+            "SELECT datname FROM pg_database WHERE left(datname, %s) = %s ORDER BY 1",
+            (len(prefix), prefix),
         ).fetchall()
     return [r[0] for r in rows]

@@ -35,12 +35,14 @@ def target(settings: Settings, backend: str | None = None, *, will_drop: bool = 
 
     With ``will_drop`` the reset guard runs first, so a refused host is never even contacted.
     """
-    if will_drop and (backend or settings.resolved_backend) == "url" and settings.url:
+    name = settings.database
+    if (backend or settings.resolved_backend) == "url" and settings.url:
         planned = parse_url(settings.url)
-        name = planned.database if planned.database and planned.database != "postgres" else settings.database
-        database.guard_drop(planned, name, settings.disposable)
+        if planned.database and planned.database != "postgres":
+            name = planned.database
+        if will_drop:
+            database.guard_drop(planned, name, settings.disposable)
     server = get_backend(settings, backend).start()
-    name = server.database if server.database and server.database != "postgres" else settings.database
     return Target(with_database(server, "postgres"), name)
 
 

@@ -71,16 +71,11 @@ def alembic_errors(settings: Settings, what: str, conn: Connection | None = None
         name = Path(exc.filename or "?").name
         raise MigrationError(f"{name}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file") from None
     except OperationalError as exc:
-        raise database.describe_error(exc.orig or exc, settings.url or "the database") from None
+        if database.is_connection_error(exc.orig or exc):
+            raise database.describe_error(exc.orig or exc, settings.url or "the database") from None
+        raise _statement_error(exc, what, conn) from None
     except SQLAlchemyError as exc:
-        stmt = (getattr(exc, "statement", None) or "").strip()
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        at = current_revision_of(conn) if conn is not None and not conn.closed else None
-        raise MigrationError(
-            f"{what} failed after revision {at or 'base'}: {mask_text(detail)}"
-            + (f" [statement: {mask_text(stmt[:200])}]" if stmt else ""),
-            "fix the migration; the database stays at the last revision that succeeded",
-        ) from None
+        raise _statement_error(exc, what, conn) from None
     except Exception as exc:
         where = _where(exc, settings.root)
         cls = ConfigError if isinstance(exc, ImportError) or _during_import(exc) else MigrationError
@@ -88,6 +83,22 @@ def alembic_errors(settings: Settings, what: str, conn: Connection | None = None
             f"{what} failed: {type(exc).__name__}: {mask_text(str(exc))}" + (f" (at {where})" if where else ""),
             "fix the code named above (rerun with --debug for the traceback)",
         ) from exc
+
+
+def _statement_error(exc: SQLAlchemyError, what: str, conn: Connection | None) -> MigrationError:
+    """A failing statement inside a migration: the revision reached, the driver's message, the statement."""
+    stmt = (getattr(exc, "statement", None) or "").strip()
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    at = None
+    if conn is not None and not conn.closed:
+        with contextlib.suppress(SQLAlchemyError):
+            conn.rollback()
+            at = current_revision_of(conn)
+    return MigrationError(
+        f"{what} failed after revision {at or 'base'}: {mask_text(detail)}"
+        + (f" [statement: {mask_text(stmt[:200])}]" if stmt else ""),
+        "fix the migration; the database stays at the last revision that succeeded",
+    )
 
 
 def _during_import(exc: BaseException) -> bool:

@@ -75,7 +75,8 @@ class PipelineResult:
     @property
     def exit_code(self) -> int:
         """The worst step's code (0 when everything passed or was skipped by choice)."""
-        return max((r.code for r in self.results), default=0)
+        worst = max((r.code for r in self.results if r.status == FAILED), default=0)
+        return worst if worst > 0 else (1 if any(r.status == FAILED for r in self.results) else 0)
 
     def to_dict(self) -> dict[str, object]:
         """The summary as JSON-ready data."""
@@ -97,6 +98,16 @@ class PipelineResult:
                 for r in self.results
             ],
         }
+
+
+def _cache_key(step: Step) -> str | None:
+    """The step's input key, or None (no caching) if it has none or hashing its inputs failed."""
+    if step.cache_key is None:
+        return None
+    try:
+        return step.cache_key()
+    except OSError:
+        return None  # a file vanished while hashing: just run the step
 
 
 def _call(step: Step, lock: threading.Lock) -> Outcome:
@@ -156,15 +167,19 @@ def run_pipeline(
                     skip(step, f"{failed[0]} did not pass")
                     continue
                 if all(n in results for n in step.needs):
-                    key = step.cache_key() if cache is not None and step.cache_key is not None else None
-                    record = cache.hit(step.name, key) if cache is not None and key else None
-                    if record is not None:
-                        results[step.name] = StepResult(
-                            step.name, step.phase, PASSED, 0, 0.0, f"cached, inputs unchanged: {record['summary']}"
-                        )
-                        emit("end", step, results[step.name])
-                        continue
-                    keys[step.name] = key
+                    if step.name not in keys:  # hashed once, when the step first becomes ready
+                        key = keys[step.name] = _cache_key(step) if cache is not None else None
+                        record = cache.hit(step.name, key) if cache is not None and key else None
+                        if record is not None:
+                            results[step.name] = StepResult(
+                                step.name, step.phase, PASSED, 0, 0.0, f"cached, inputs unchanged: {record['summary']}"
+                            )
+                            emit("end", step, results[step.name])
+                            continue
+                    if len(running) >= workers:
+                        continue  # started only when a worker is free, so --fail-fast can still hold it back
+                    if step.exclusive and any(st.exclusive for st, _ in running.values()):
+                        continue  # it would only wait for the lock while holding a worker others could use
                     emit("start", step, None)
                     running[pool.submit(_call, step, lock)] = (step, time.perf_counter())
             if not running and len(results) > done_before:

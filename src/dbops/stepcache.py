@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -41,9 +44,16 @@ def _files(root: Path, patterns: Iterable[str]) -> list[Path]:
     return sorted(found)
 
 
+@functools.cache
+def _environment() -> str:
+    """The interpreter and every installed distribution's version: a tool upgrade invalidates the cache."""
+    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    return "\0".join([sys.executable, sys.version, *dists])
+
+
 def input_key(root: Path, patterns: Sequence[str], extra: Sequence[str] = ()) -> str:
-    """A hash of the matching files' paths and contents, the Python version and ``extra``."""
-    digest = hashlib.sha256("\0".join([sys.version, *extra]).encode())
+    """A hash of the matching files' paths and contents, the installed packages and ``extra``."""
+    digest = hashlib.sha256("\0".join([_environment(), *extra]).encode())
     for path in _files(root, patterns):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes())
@@ -69,8 +79,12 @@ class StepCache:
 
     def store(self, step: str, key: str, summary: str, seconds: float) -> None:
         """Remember that the step passed with these inputs."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         record = {"key": key, "summary": summary, "seconds": round(seconds, 3), "at": time.time()}
-        tmp = self._path(step).with_suffix(".tmp")
-        tmp.write_text(json.dumps(record))
-        tmp.replace(self._path(step))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # A private temporary file per writer: two runs storing at once never trip over each other.
+            with tempfile.NamedTemporaryFile("w", dir=self.folder, suffix=".tmp", delete=False) as fh:
+                fh.write(json.dumps(record))
+            os.replace(fh.name, self._path(step))
+        except OSError:
+            pass  # an unwritable cache only costs a rerun next time

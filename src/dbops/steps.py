@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import sys
@@ -17,9 +18,14 @@ from dbops.config import Settings, import_object
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.procs import run_child
 from dbops.stepcache import StepCache, input_key
-from dbops.urls import mask_text, plain_url, with_database
+from dbops.urls import is_local, mask_text, plain_url, with_database
 
 RUN_PREFIX = "_run"
+
+
+def run_prefix(settings: Settings) -> str:
+    """The name prefix of a run's databases; the project part is cut so pid and purpose always fit in 63."""
+    return f"{settings.database[:30]}{RUN_PREFIX}"
 
 
 @dataclass
@@ -42,7 +48,7 @@ class RunContext:
 
     def db_name(self, purpose: str) -> str:
         """A database name private to this run, so concurrent runs never collide."""
-        name = f"{self.settings.database}{RUN_PREFIX}{self.run_id}_{purpose}"[:63]
+        name = f"{run_prefix(self.settings)}{self.run_id}_{purpose}"
         if name not in self.created:
             self.created.append(name)
         return name
@@ -65,8 +71,10 @@ class RunContext:
 
 def sweep_stale_runs(ctx: RunContext) -> list[str]:
     """Drop databases left by runs whose process is gone (an interrupted full-check)."""
-    dropped = []
-    prefix = f"{ctx.settings.database}{RUN_PREFIX}"
+    dropped: list[str] = []
+    if not is_local(ctx.target.server):
+        return dropped  # pids of another host's runs mean nothing here
+    prefix = run_prefix(ctx.settings)
     for name in database.list_databases(ctx.target.server, prefix):
         pid = name[len(prefix) :].split("_", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
@@ -112,6 +120,8 @@ def _command(ctx: RunContext, args: Sequence[str], name: str) -> Outcome:
     output = mask_text(raw)
     if name.endswith("tests") and code == 5:  # pytest: no tests collected is not a failure of the code
         code = 0
+    if code < 0:  # killed by a signal: a failure, never a pass
+        return Outcome(1, f"killed by signal {-code}: {_tail(output)}", output)
     return Outcome(min(code, 1) if code not in (2, 3) else code, _tail(output), output)
 
 
@@ -134,7 +144,9 @@ def _findings_outcome(findings: Sequence[object], what: str) -> Outcome:
 def step_reset(ctx: RunContext) -> Outcome:
     """Reset this run's database from the template and seed it."""
     tgt = lifecycle.Target(ctx.target.server, ctx.db_name("main"))
-    result = lifecycle.reset(ctx.settings, tgt)
+    # What the seed prints (a generated demo password, say) must not end up in a pipeline's log.
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = lifecycle.reset(ctx.settings, tgt)
     return Outcome(0, f"{result.strategy} reset in {result.seconds:.2f}s" + (", seeded" if result.seeded else ""))
 
 
@@ -213,7 +225,8 @@ def build_steps(ctx: RunContext) -> list[Step]:
         ),
         Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests"), cache_key=every),
         Step("consistency", 1, lambda: step_consistency(ctx), needs=("reset-db",), exclusive=True, cache_key=every),
-        Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True, cache_key=every),
+        # Never cached: it makes this run's database, which consistency and smoke then use.
+        Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
         Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True, cache_key=every),
         Step("round-trip", 2, lambda: step_round_trip(ctx), needs=("migrate",), exclusive=True, cache_key=every),
         Step("blockers", 3, lambda: step_blockers(ctx), cache_key=every),

@@ -33,10 +33,11 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     """A short hash of the migration files and the models' DDL: the template's identity."""
     digest = hashlib.sha256(extra.encode())
     script = migrations.script_directory(settings)
-    for folder in script._version_locations:  # every versions folder Alembic reads
-        for path in sorted(Path(folder).rglob("*.py")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+    # env.py and script templates shape the result too, not only the versions folders.
+    folders = {Path(script.dir), *(Path(f) for f in script._version_locations)}
+    for path in sorted({p for folder in folders for p in folder.rglob("*.py")}):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     metadata = import_object(settings.metadata, "metadata")
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     for table in metadata.sorted_tables:
@@ -55,7 +56,8 @@ def template_name(settings: Settings, revision: str = "head", seeded: bool = Fal
     """The template's name: project, revision and a hash of everything that shapes its content."""
     tag = re.sub(r"[^a-z0-9]", "", revision.lower())[:14] + ("s" if seeded else "")
     extra = f"{revision}|{seeded}|{_seed_source(settings) if seeded else ''}"
-    return f"{TEMPLATE_PREFIX}{settings.database}_{tag}_{fingerprint(settings, extra)}"[:63]
+    # The hash always survives PostgreSQL's 63-character limit: the project part is what gets cut.
+    return f"{TEMPLATE_PREFIX}{settings.database[:20]}_{tag}_{fingerprint(settings, extra)}"
 
 
 def _seed_source(settings: Settings) -> str:

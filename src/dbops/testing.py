@@ -93,7 +93,10 @@ def worker_database(pg_server: URL, head_template: str, dbops_settings: Settings
 
 @pytest.fixture()
 def db_connection(worker_database: URL) -> Iterator[Connection]:
-    """A SQLAlchemy connection to the worker's database at head, in a transaction rolled back after the test."""
+    """A connection to the worker's database at head, in a transaction rolled back after the test.
+
+    Tests that need to commit take ``migrated_database`` (a database of their own) instead.
+    """
     engine = create_engine(plain_url(worker_database))
     try:
         with engine.connect() as conn:

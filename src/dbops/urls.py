@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+from collections.abc import Mapping
 
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -14,7 +17,7 @@ MASK = "***"
 _SCHEMES = ("postgresql", "postgres")
 # Catches "user:secret@" in any free text (driver messages, logs), not only in parsed URLs.
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@", re.I)
-_PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
+_PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|[^\s&]+)", re.I)
 
 
 def parse_url(raw: str) -> URL:
@@ -39,10 +42,12 @@ def parse_url(raw: str) -> URL:
 
 
 def mask_url(url: URL | str) -> str:
-    """The URL as text with its password replaced by ***."""
+    """The URL as text with its password (userinfo or ``?password=``) replaced by ***."""
     if isinstance(url, str):
         return mask_text(url)
-    return url.render_as_string(hide_password=True)
+    if "password" in url.query:
+        url = url.update_query_dict({"password": MASK})
+    return mask_text(url.render_as_string(hide_password=True))
 
 
 def plain_url(url: URL) -> str:
@@ -65,17 +70,30 @@ def mask_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     return out
 
 
-def is_local(url: URL) -> bool:
-    """True for loopback hosts and unix sockets: the only places reset-db drops freely."""
-    host = url.host or url.query.get("host")
-    if isinstance(host, tuple):
-        host = host[0] if host else None
-    if not host or host.startswith("/") or host == "localhost":
+def _local_host(host: str) -> bool:
+    if host.startswith("/") or host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_local(url: URL, env: Mapping[str, str] | None = None) -> bool:
+    """True only if every address libpq would use is loopback or a unix socket.
+
+    Judged on the connection parameters libpq itself reads (query ``host``/``hostaddr`` win over
+    the URL's host; a service file or PGHOST can point anywhere), so a URL cannot look local
+    while connecting elsewhere.
+    """
+    env = os.environ if env is None else env
+    params = conninfo_to_dict(libpq_url(url))
+    if params.get("service") or env.get("PGSERVICE"):
+        return False  # a service file can name any host: never assume it is local
+    hosts = [h for key in ("host", "hostaddr") for h in str(params.get(key) or "").split(",") if h]
+    if not hosts:
+        hosts = [h for key in ("PGHOST", "PGHOSTADDR") for h in env.get(key, "").split(",") if h]
+    return all(_local_host(h) for h in hosts)  # no host at all: libpq's default unix socket
 
 
 def with_database(url: URL, name: str) -> URL:

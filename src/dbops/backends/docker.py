@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from dbops.backends.base import Backend
 from dbops.database import wait_ready
 from dbops.errors import BackendUnavailable, ConfigError, DatabaseUnreachable
 from dbops.locks import file_lock
+from dbops.ports import free_port, port_taken
 from dbops.urls import mask_text, mask_url
 
 READY_TIMEOUT = 60.0
@@ -45,25 +45,6 @@ def _engine_reason(exc: BaseException) -> str:
     text = str(exc)
     match = _OS_ERROR.search(text)
     return f"{host}: {match.group(1) if match else _first_line(text) or type(exc).__name__}"
-
-
-def _free_port() -> int:
-    """A port nobody listens on at 127.0.0.1 right now (host networking: the container shares it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _port_taken(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # As PostgreSQL does: connections of the stopped server lingering in TIME_WAIT do not count.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def server_url(port: int, password: str) -> URL:
@@ -205,7 +186,7 @@ class DockerBackend(Backend):
                     )
                 port, password = int(state["port"]), str(state["password"])
                 if container.status != "running":
-                    if _port_taken(port):
+                    if port_taken(port):
                         raise BackendUnavailable(
                             f"port {port} of stopped container {self.container_name} is now used by another process",
                             "free the port, or run `db.stop` to start afresh",
@@ -216,7 +197,7 @@ class DockerBackend(Backend):
                         raise self._failed(f"cannot restart container {self.container_name}", exc, password) from None
             else:
                 self._ensure_image(client)
-                port, password = _free_port(), secrets.token_urlsafe(16)
+                port, password = free_port(), secrets.token_urlsafe(16)
                 self._write_state(port, password, self.settings.docker_image)
                 container = self._run(client, port, password)
         url = server_url(port, password)

@@ -13,7 +13,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from dbops.database import wait_ready
 from dbops.errors import BackendUnavailable, ConfigError
 from dbops.locks import file_lock
 from dbops.pgbin import PgBin, find_pgbin
+from dbops.ports import free_port, port_taken
 
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
@@ -37,20 +37,6 @@ SERVER_SETTINGS = {
     "max_connections": "200",
     "logging_collector": "off",
 }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_taken(port: int) -> bool:
-    """True if something already listens on 127.0.0.1:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _service_user() -> pwd.struct_passwd | None:
@@ -155,7 +141,9 @@ class EmbeddedBackend(Backend):
         scratch = data.with_name(data.name + ".init")
         shutil.rmtree(scratch, ignore_errors=True)
         pwfile = self.home / "initdb.pw"
-        pwfile.write_text(self._password())
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self._password())
         self._chown(self.home)
         try:
             proc = self._run(

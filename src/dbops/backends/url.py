@@ -22,10 +22,10 @@ class UrlBackend(Backend):
 
     def start(self) -> URL:
         """Check the server answers; return its URL."""
-        url = self._url()
-        # The project's database may not exist yet (reset-db creates it): probe the server itself.
-        wait_ready(with_database(url, "postgres"), timeout=5.0)
-        return url
+        # The maintenance database, as every backend returns: the project's may not exist yet.
+        server = with_database(self._url(), "postgres")
+        wait_ready(server, timeout=5.0)
+        return server
 
     def status(self) -> str:
         """Where the server is; we neither start nor stop it."""

@@ -71,15 +71,25 @@ def test_independent_steps_overlap_and_exclusive_steps_do_not() -> None:
 
 
 def test_fail_fast_skips_steps_not_yet_started_and_worst_code_wins() -> None:
-    steps = [
-        Step("bad", 1, lambda: Outcome(3, "unreachable")),
-        Step("later", 2, lambda: _ok(), needs=("bad",)),
-        Step("other", 2, lambda: Outcome(1, "finding"), needs=("bad",)),
-    ]
-    result = run_pipeline("t", steps, fail_fast=True, workers=1)
-    assert [r.status for r in result.results] == [FAILED, SKIPPED, SKIPPED]
-    assert result.results[1].summary.startswith("--fail-fast") or "did not pass" in result.results[1].summary
-    assert result.exit_code == 3
+    def steps() -> list[Step]:
+        return [
+            Step("bad", 1, lambda: Outcome(3, "unreachable")),
+            Step("independent", 2, lambda: _ok()),  # needs nothing: only --fail-fast stops it
+            Step("later", 2, lambda: _ok(), needs=("bad",)),
+        ]
+
+    stopped = run_pipeline("t", steps(), fail_fast=True, workers=1)
+    assert [r.status for r in stopped.results] == [FAILED, SKIPPED, SKIPPED]
+    assert stopped.results[1].summary == "--fail-fast: bad failed"
+    assert stopped.exit_code == 3
+    carried_on = run_pipeline("t", steps(), fail_fast=False, workers=1)
+    assert [r.status for r in carried_on.results] == [FAILED, PASSED, SKIPPED]
+
+
+def test_a_step_killed_by_a_signal_fails_the_run() -> None:
+    result = run_pipeline("t", [Step("ok", 1, lambda: _ok()), Step("killed", 1, lambda: Outcome(-9, "killed"))])
+    assert result.results[1].status == FAILED
+    assert result.exit_code == 1
 
 
 def test_exceptions_become_failed_steps_not_crashes() -> None:
