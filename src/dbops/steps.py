@@ -56,7 +56,7 @@ class RunContext:
     def fresh_db(self, purpose: str) -> URL:
         """A new empty database for this run."""
         name = self.db_name(purpose)
-        database.drop(self.target.server, name)
+        database.drop(self.target.server, name, disposable=(name,))  # made by this run: ours to drop
         return database.create(self.target.server, name)
 
     def child_env(self) -> dict[str, str]:
@@ -78,7 +78,7 @@ def sweep_stale_runs(ctx: RunContext) -> list[str]:
     for name in database.list_databases(ctx.target.server, prefix):
         pid = name[len(prefix) :].split("_", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            database.drop(ctx.target.server, name)
+            database.drop(ctx.target.server, name, disposable=(name,))
             dropped.append(name)
     return dropped
 
@@ -93,7 +93,7 @@ def run_context(settings: Settings, junit_dir: Path | None = None, backend: str 
         if ctx._target is not None:
             for name in ctx.created:
                 with contextlib.suppress(Exception):
-                    database.drop(ctx.target.server, name)
+                    database.drop(ctx.target.server, name, disposable=(name,))
 
 
 # -- step bodies -----------------------------------------------------------------------------------
@@ -146,7 +146,9 @@ def step_reset(ctx: RunContext) -> Outcome:
     tgt = lifecycle.Target(ctx.target.server, ctx.db_name("main"))
     # What the seed prints (a generated demo password, say) must not end up in a pipeline's log.
     with contextlib.redirect_stdout(io.StringIO()):
-        result = lifecycle.reset(ctx.settings, tgt)
+        # The run's own database may be dropped even on a shared, non-local server.
+        own = ctx.settings.replace(disposable=(*ctx.settings.disposable, tgt.name))
+        result = lifecycle.reset(own, tgt)
     return Outcome(0, f"{result.strategy} reset in {result.seconds:.2f}s" + (", seeded" if result.seeded else ""))
 
 
