@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
+from sqlalchemy.orm import Session
 
 from billing.api import schemas
 from billing.api.deps import SessionDep, require_permission
@@ -34,21 +36,35 @@ def get_tokens(user_id: int, admin: TokensReader, session: SessionDep) -> schema
     return _balance(session, user_id)
 
 
+def _change_tokens(
+    session: Session,
+    user_id: int,
+    body: schemas.TokenChangeIn,
+    change: Callable[..., Any],
+    kind: TokenTransactionKind,
+    description: str,
+) -> schemas.TokenTransactionOut:
+    """Apply one ledger change (credit or debit) and commit it."""
+    entry = change(
+        session,
+        user_id,
+        body.amount,
+        body.kind or kind,
+        description=body.description or description,
+        idempotency_key=body.idempotency_key,
+    )
+    session.commit()
+    return schemas.TokenTransactionOut.model_validate(entry)
+
+
 @router.post("/users/{user_id}/tokens/credit", status_code=status.HTTP_201_CREATED)
 def credit_tokens(
     user_id: int, body: schemas.TokenChangeIn, admin: TokensWriter, session: SessionDep
 ) -> schemas.TokenTransactionOut:
     """Add tokens to a user's balance (kind grant, refund or adjustment)."""
-    entry = tokens.credit(
-        session,
-        user_id,
-        body.amount,
-        body.kind or TokenTransactionKind.GRANT,
-        description=body.description or f"credited by user {admin.id}",
-        idempotency_key=body.idempotency_key,
+    return _change_tokens(
+        session, user_id, body, tokens.credit, TokenTransactionKind.GRANT, f"credited by user {admin.id}"
     )
-    session.commit()
-    return schemas.TokenTransactionOut.model_validate(entry)
 
 
 @router.post("/users/{user_id}/tokens/debit", status_code=status.HTTP_201_CREATED)
@@ -56,16 +72,9 @@ def debit_tokens(
     user_id: int, body: schemas.TokenChangeIn, admin: TokensWriter, session: SessionDep
 ) -> schemas.TokenTransactionOut:
     """Take tokens from a user's balance (kind consume, expire or adjustment); 409 if the balance is too low."""
-    entry = tokens.debit(
-        session,
-        user_id,
-        body.amount,
-        body.kind or TokenTransactionKind.CONSUME,
-        description=body.description or f"debited by user {admin.id}",
-        idempotency_key=body.idempotency_key,
+    return _change_tokens(
+        session, user_id, body, tokens.debit, TokenTransactionKind.CONSUME, f"debited by user {admin.id}"
     )
-    session.commit()
-    return schemas.TokenTransactionOut.model_validate(entry)
 
 
 @router.get("/users/{user_id}/access")
