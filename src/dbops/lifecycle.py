@@ -110,22 +110,19 @@ def database_at(settings: Settings, tgt: Target, revision: str | None = None) ->
         yield tgt.url
         return
     tpl = templates.ensure_template(settings, tgt.server, revision)
-    name = f"{tgt.name}_at_{os.getpid()}"[:63]
-    database.drop(tgt.server, name)
-    url = templates.clone(tgt.server, tpl, name)
-    try:
+    name = f"{tgt.name[:40]}_at_{os.getpid()}"
+    database.drop(tgt.server, name, disposable=(name,))
+    with templates.cloned(tgt.server, tpl, name) as url:
         yield url
-    finally:
-        database.drop(tgt.server, name)
 
 
 @contextlib.contextmanager
 def empty_database(tgt: Target, purpose: str) -> Iterator[URL]:
     """A throwaway empty database on the server, dropped afterwards."""
-    name = f"{tgt.name}_{purpose}_{os.getpid()}"[:63]
-    database.drop(tgt.server, name)
+    name = f"{tgt.name[:40]}_{purpose[:12]}_{os.getpid()}"
+    database.drop(tgt.server, name, disposable=(name,))  # this run's own scratch database
     url = database.create(tgt.server, name)
     try:
         yield url
     finally:
-        database.drop(tgt.server, name)
+        database.drop(tgt.server, name, disposable=(name,))

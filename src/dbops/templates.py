@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -154,6 +155,16 @@ def clone(server: URL, template: str, name: str, strategy: str | None = None) ->
         strategy = DEFAULT_STRATEGY
     database.create(server, name, template=template, strategy=strategy)
     return with_database(server, name)
+
+
+@contextlib.contextmanager
+def cloned(server: URL, template: str, name: str) -> Iterator[URL]:
+    """A copy of ``template`` named ``name`` for the length of the block, dropped afterwards."""
+    url = clone(server, template, name)
+    try:
+        yield url
+    finally:
+        database.drop(server, name, disposable=(name,))
 
 
 if __name__ == "__main__":

@@ -59,10 +59,8 @@ def head_template(pg_server: URL, dbops_settings: Settings) -> str:
 @pytest.fixture()
 def migrated_database(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[URL]:
     """URL of a fresh database at head, cloned from the template and dropped after the test."""
-    name = _unique(f"t_{dbops_settings.database}")
-    url = templates.clone(pg_server, head_template, name)
-    yield url
-    database.drop(pg_server, name)
+    with templates.cloned(pg_server, head_template, _unique(f"t_{dbops_settings.database}")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -76,19 +74,15 @@ def seeded_template(pg_server: URL, dbops_settings: Settings) -> str:
 @pytest.fixture()
 def seeded_database(pg_server: URL, seeded_template: str, dbops_settings: Settings) -> Iterator[URL]:
     """URL of a fresh database at head with the seed data, cloned and dropped after the test."""
-    name = _unique(f"t_{dbops_settings.database}_seeded")
-    url = templates.clone(pg_server, seeded_template, name)
-    yield url
-    database.drop(pg_server, name)
+    with templates.cloned(pg_server, seeded_template, _unique(f"t_{dbops_settings.database}_seeded")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def worker_database(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[URL]:
     """One database at head per xdist worker, for tests isolated by rollback (see db_connection)."""
-    name = _unique(f"t_{dbops_settings.database}_worker")
-    url = templates.clone(pg_server, head_template, name)
-    yield url
-    database.drop(pg_server, name)
+    with templates.cloned(pg_server, head_template, _unique(f"t_{dbops_settings.database}_worker")) as url:
+        yield url
 
 
 @pytest.fixture()
