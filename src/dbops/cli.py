@@ -46,16 +46,32 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _redeliver(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable hook: a Ctrl-C that landed in a finalizer (Python would print it and drop it) is raised again."""
+
+    def hook(unraisable: Any) -> object:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            # A timer signal, handled by _interrupt in the main thread a moment later, outside any finalizer.
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            return None
+        return previous(unraisable)
+
+    return hook
+
+
 def handled(fn: F) -> F:
     """Turn dbops errors into one line and an exit code; tracebacks only with --debug."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         previous = None
+        previous_hook = sys.unraisablehook
         if threading.current_thread() is threading.main_thread():
             # SIGTERM gets the same orderly cleanup as Ctrl-C (Python's default would just die);
             # restored afterwards, so a signal after the work is done does not look like an interruption.
             previous = signal.signal(signal.SIGTERM, _interrupt)
+            signal.signal(signal.SIGALRM, _interrupt)
+            sys.unraisablehook = _redeliver(previous_hook)
         try:
             return fn(*args, **kwargs)
         except Exit:
@@ -76,6 +92,9 @@ def handled(fn: F) -> F:
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                sys.unraisablehook = previous_hook
 
     return wrapper  # type: ignore[return-value]
 
