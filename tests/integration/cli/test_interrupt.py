@@ -103,9 +103,10 @@ def test_interrupted_reset_db_recovers(
     name = f"t_intr_{uuid.uuid4().hex[:6]}"
     env = {"DATABASE_URL": plain_url(with_database(pg_server, name).set(drivername="postgresql"))}
     code, _, err = _interrupt(pg_server, ["reset-db", *args], env, after, sig)
-    # 130: caught and cleaned up. -sig: the signal landed while Python was already shutting down
-    # after a finished (fast, warm) reset, when default handlers are back; nothing was left to clean.
-    assert code in (0, 130, -sig), err
+    # 130: caught and cleaned up. -sig or -SIGINT: the signal (or the KeyboardInterrupt it became)
+    # landed while Python was already shutting down after the work was done or cleaned up; the
+    # invariants below (no leftovers, no half-built template, a clean rerun) are what must hold.
+    assert code in (0, 130, -sig, -signal.SIGINT), err
     assert "Traceback" not in err
     if code == 130:
         assert "interrupted" in err
