@@ -42,6 +42,19 @@ class Settings:
     integration_tests: str = "tests/integration"
     lint_paths: tuple[str, ...] = ("src", "tests")
     typecheck_paths: tuple[str, ...] = ("src",)
+    # The alembic.ini section to use (Alembic's ``--name``), for files holding several environments.
+    alembic_name: str = "alembic"
+    # Environment variables env.py may read the database URL from; each is set for the duration of a migration.
+    url_env: tuple[str, ...] = ("DATABASE_URL",)
+    # Downgrades at or below this revision are not expected (irreversible by design); the round trip stops above it.
+    downgrade_floor: str | None = None
+    # Where env.py keeps Alembic's version table (its configure(version_table=..., version_table_schema=...)).
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
+    # Schemas whose tables the checks compare.
+    schemas: tuple[str, ...] = ("public",)
+    # module:callable run with the database URL before the first migration of an empty database.
+    before_migrate: str | None = None
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored."""
@@ -87,7 +100,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / env.get("DBOPS_CACHE_DIR", table.get("cache_dir", ".dbops"))
-    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths"):
+    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas"):
         if key in table:
             values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None
@@ -128,9 +141,15 @@ def import_object(path: str, what: str) -> Any:
             f"{what} module {module_name!r} raised {type(exc).__name__} on import: {exc}",
             "fix the module (run with --debug for the traceback)",
         ) from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ConfigError(
-            f"{what} module {module_name!r} has no attribute {attr!r}", "check the name after the colon"
-        ) from None
+    value: Any = module
+    for i, part in enumerate(attr.split(".")):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            walked = ".".join(attr.split(".")[:i])
+            raise ConfigError(
+                f"{what} module {module_name!r} has no attribute {attr!r}"
+                + (f" ({walked!r} has no {part!r})" if walked else ""),
+                "check the name after the colon (a dotted path such as Base.metadata is allowed)",
+            ) from None
+    return value

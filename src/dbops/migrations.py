@@ -14,14 +14,14 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dbops import database
-from dbops.config import Settings
+from dbops import database, envguard
+from dbops.config import Settings, import_object
 from dbops.errors import ConfigError, DbopsError, MigrationError
 from dbops.urls import mask_text, plain_url
 
@@ -35,13 +35,19 @@ def alembic_config(settings: Settings, connection: Connection | None = None, url
         raise ConfigError(
             f"alembic config {ini} does not exist", "set alembic_ini under [tool.dbops] or create the file"
         )
-    cfg = Config(str(ini), stdout=io.StringIO())
+    cfg = Config(str(ini), ini_section=settings.alembic_name, stdout=io.StringIO())
+    if settings.alembic_name != "alembic" and not cfg.file_config.has_section(settings.alembic_name):
+        raise ConfigError(
+            f"{ini} has no [{settings.alembic_name}] section", "pass the name of one of its sections (--name)"
+        )
     # The conventional env.py honours this: programmatic runs keep the caller's logging setup.
     cfg.attributes["configure_logger"] = False
     if connection is not None:
         cfg.attributes["connection"] = connection
     if url is not None:
+        # Every channel an env.py may read: the attribute, and sqlalchemy.url (ConfigParser needs %% for %).
         cfg.attributes["url"] = plain_url(url)
+        cfg.set_section_option(cfg.config_ini_section, "sqlalchemy.url", plain_url(url).replace("%", "%%"))
     return cfg
 
 
@@ -148,30 +154,122 @@ def _connected(url: URL) -> Iterator[Connection]:
 
 
 class Migrator:
-    """One connection and one loaded ScriptDirectory for many upgrades and downgrades.
+    """One connection and one loaded ScriptDirectory for many upgrades and downgrades, guarded.
 
     ``alembic.command.upgrade`` rereads every revision file on each call; a walk over M revisions
     through it costs O(M^2). This does what that command does (EnvironmentContext + run_env) with
-    the script directory loaded once, so the walk is linear.
+    the script directory loaded once, so the walk is linear. Every run hands env.py the database by
+    every channel and hands out steps only if the connection env.py configured reaches it (envguard).
     """
 
-    def __init__(self, settings: Settings, conn: Connection) -> None:
+    def __init__(self, settings: Settings, conn: Connection, url: URL) -> None:
         self.settings = settings
         self.conn = conn
+        self.url = url
         self.script = script_directory(settings)  # duplicate ids and broken files fail before any change
-        self.cfg = alembic_config(settings, connection=conn)
+        self.cfg = alembic_config(settings, connection=conn, url=url)
+        self.guard = envguard.Guard(conn, url, Path(self.script.dir) / "env.py")
+        self._engine: Engine | None = None
+        self._checked = False
+        self._prepared = False
 
-    def _go(self, target: str, down: bool) -> None:
-        what = f"{'downgrade' if down else 'upgrade'} to {target}"
-        script = self.script
+    def close(self) -> None:
+        """Release the marker and any engine handed to env.py."""
+        self.guard.release()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def _run_env(self, fn: Any, **opts: Any) -> None:
+        # Our own connection must hold no locks while env.py may be working on a connection of its own.
+        self.conn.commit()
+        with (
+            envguard.database_env(self.settings.url_env, self.url),
+            EnvironmentContext(self.cfg, self.script, fn=fn, **opts),
+        ):
+            self.script.run_env()
+
+    def _check(self) -> None:
+        """Run env.py once with no steps (and no version table created): it must reach our database."""
+        seen: list[bool] = []
+
+        def probe(rev: Any, context: Any) -> list[Any]:
+            seen.append(self.guard.reaches(context.connection))
+            return []
+
+        with alembic_errors(self.settings, "running env.py", self.conn):
+            try:
+                self._run_env(probe, dont_mutate=True)
+            except AttributeError as exc:
+                if "connect" not in str(exc) or self._engine is not None:
+                    raise
+                # env.py written for an Engine (pytest-alembic's convention) calls .connect() on it.
+                self._engine = database.engine(self.url)
+                self.cfg.attributes["connection"] = self._engine
+                self._run_env(probe, dont_mutate=True)
+        if not seen:
+            raise self.guard.not_run()
+        if not all(seen):
+            raise self.guard.wrong_database()
+        self._checked = True
+
+    def heads(self) -> tuple[str, ...]:
+        """The revisions recorded in our database now."""
+        heads = current_heads(self.conn, self.settings)
+        self.conn.commit()
+        return heads
+
+    def prepare(self) -> None:
+        """Run the before_migrate hook once, if there is one and the database is at base."""
+        if self._prepared or not self.settings.before_migrate:
+            return
+        self._prepared = True
+        if not self.heads():
+            hook = import_object(self.settings.before_migrate, "before_migrate")
+            with alembic_errors(self.settings, f"before_migrate {self.settings.before_migrate}"):
+                hook(plain_url(self.url))
+
+    def _migrate(self, what: str, plan: Any, target: str | None = None) -> None:
+        if not self._checked:
+            self._check()
+        before = self.heads()
+        ran: list[Any] = []
+        wrong: list[bool] = []
 
         def steps(rev: Any, context: Any) -> Any:
-            return script._downgrade_revs(target, rev) if down else script._upgrade_revs(target, rev)
+            if not self.guard.reaches(context.connection):
+                wrong.append(True)
+                return []
+            out = list(plan(rev))
+            ran.extend(out)
+            return out
 
         with alembic_errors(self.settings, what, self.conn):
-            with EnvironmentContext(self.cfg, script, fn=steps, destination_rev=target):
-                script.run_env()
+            self._run_env(steps, **({"destination_rev": target} if target else {}))
             self.conn.commit()
+        if wrong:
+            raise self.guard.wrong_database()
+        if ran and self.heads() == before:
+            # Steps were applied, yet our database did not move: they went somewhere else.
+            raise self.guard.wrong_database()
+
+    def _go(self, target: str, down: bool) -> None:
+        script = self.script
+        if not down:
+            self.prepare()
+
+        def plan(rev: Any) -> Any:
+            return script._downgrade_revs(target, rev) if down else script._upgrade_revs(target, rev)
+
+        self._migrate(f"{'downgrade' if down else 'upgrade'} to {target}", plan, target)
+
+    def step(self, revision: str, up: bool) -> None:
+        """Apply exactly one revision's upgrade or downgrade (branches and merges included)."""
+        if up:
+            self.prepare()
+        rev = self.script.get_revision(revision)
+        one = [RevisionStep(self.script.revision_map, rev, up)]
+        what = f"{'upgrade' if up else 'downgrade'} of {revision}"
+        self._migrate(what, lambda _heads: one, revision if up else None)
 
     def upgrade(self, revision: str = "head") -> None:
         """Upgrade to ``revision``."""
@@ -183,14 +281,18 @@ class Migrator:
 
     def current(self) -> str | None:
         """The revision the database is at now."""
-        return current_revision_of(self.conn)
+        return ",".join(self.heads()) or None
 
 
 @contextlib.contextmanager
 def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
     """A Migrator on a connection to ``url``."""
     with _connected(url) as conn:
-        yield Migrator(settings, conn)
+        m = Migrator(settings, conn, url)
+        try:
+            yield m
+        finally:
+            m.close()
 
 
 def upgrade(settings: Settings, url: URL, revision: str = "head") -> None:
@@ -205,17 +307,30 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
         m.downgrade(revision)
 
 
-def current_revision_of(conn: Connection) -> str | None:
-    """The revision recorded in ``alembic_version``, or None at base."""
-    ctx = MigrationContext.configure(conn)
-    heads = ctx.get_current_heads()
-    return ",".join(heads) if heads else None
+def version_opts(settings: Settings | None) -> dict[str, Any]:
+    """MigrationContext options naming the project's version table."""
+    if settings is None:
+        return {}
+    opts: dict[str, Any] = {"version_table": settings.version_table}
+    if settings.version_table_schema:
+        opts["version_table_schema"] = settings.version_table_schema
+    return opts
+
+
+def current_heads(conn: Connection, settings: Settings | None = None) -> tuple[str, ...]:
+    """The revisions recorded in the project's version table (empty at base)."""
+    return tuple(MigrationContext.configure(conn, opts=version_opts(settings)).get_current_heads())
+
+
+def current_revision_of(conn: Connection, settings: Settings | None = None) -> str | None:
+    """The revision recorded in the version table, or None at base."""
+    return ",".join(current_heads(conn, settings)) or None
 
 
 def current(settings: Settings, url: URL) -> str | None:
     """The database's current revision, or None when it is at base."""
     with _connected(url) as conn:
-        return current_revision_of(conn)
+        return current_revision_of(conn, settings)
 
 
 def history(settings: Settings) -> list[tuple[str, str | None, str]]:
@@ -234,8 +349,8 @@ def new_revision(settings: Settings, url: URL, message: str, autogenerate: bool 
     """Autogenerate a revision from the models against the database at ``url``; return its path."""
     if not message.strip():
         raise ConfigError("a new revision needs a message", 'pass -m "what it does"')
-    with _connected(url) as conn:
-        cfg = alembic_config(settings, connection=conn)
+    with _connected(url) as conn, envguard.database_env(settings.url_env, url):
+        cfg = alembic_config(settings, connection=conn, url=url)
         try:
             script = command.revision(cfg, message=message, autogenerate=autogenerate)
         except CommandError as exc:

@@ -1,0 +1,88 @@
+"""The outside projects and the verdict each tool must reach on each (the README table is generated from this)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TASKS = ("migrate", "blockers", "round-trip", "consistency", "alembic check")
+CLEAN, FINDINGS = "clean", "findings"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One project under tests/outside/projects and what every task must say about it."""
+
+    name: str
+    shape: str
+    metadata: str
+    verdicts: dict[str, str]
+    settings: dict[str, object] = field(default_factory=dict)
+    broken: bool = False
+
+
+def _healthy(name: str, shape: str, metadata: str, **settings: object) -> Case:
+    return Case(name, shape, metadata, dict.fromkeys(TASKS, CLEAN), dict(settings))
+
+
+CASES = (
+    _healthy("stock", "env.py as `alembic init` writes it (only target_metadata set)", "stock_app.models:metadata"),
+    _healthy(
+        "engine_attr", "env.py calls .connect() on attributes['connection'] (pytest-alembic)", "ea_app.models:metadata"
+    ),
+    _healthy("merge", "two branches and a merge revision", "merge_app.models:metadata"),
+    _healthy("empty", "no revisions, no tables yet", "empty_app.models:metadata"),
+    _healthy(
+        "data_only",
+        "empty first revision, data-only revisions, op line replaced by op.execute",
+        "data_app.models:metadata",
+    ),
+    _healthy(
+        "version_schema",
+        "version table meta.schema_history, schema made by a before_migrate hook",
+        "vs_app.models:metadata",
+        version_table="schema_history",
+        version_table_schema="meta",
+        before_migrate="vs_app.baseline:create_meta_schema",
+    ),
+    _healthy(
+        "two_sections",
+        "alembic.ini with [core] and [tenant]; checks [tenant]",
+        "ts_app.models:tenant",
+        alembic_name="tenant",
+    ),
+    _healthy("irreversible", "downgrade() is pass by design below a floor marker", "irr_app.models:metadata"),
+    _healthy(
+        "multi_module",
+        "Base in one module, models in several, Boolean(create_constraint=True)",
+        "shop.models:Base.metadata",
+    ),
+    Case(
+        "broken_drift",
+        "a model column no migration creates",
+        "drift_app.models:metadata",
+        {**dict.fromkeys(TASKS, CLEAN), "consistency": FINDINGS, "alembic check": FINDINGS},
+        broken=True,
+    ),
+    Case(
+        "broken_downgrade",
+        "an upgrade adds a column, its downgrade() is pass",
+        "bd_app.models:metadata",
+        {**dict.fromkeys(TASKS, CLEAN), "blockers": FINDINGS, "round-trip": FINDINGS},
+        broken=True,
+    ),
+    Case(
+        "broken_rename",
+        "an upgrade renames a table, its downgrade does not rename it back",
+        "br_app.models:metadata",
+        {**dict.fromkeys(TASKS, CLEAN), "round-trip": FINDINGS},
+        broken=True,
+    ),
+)
+
+
+def readme_table() -> str:
+    """The README's side-by-side table of verdicts, one row per project."""
+    head = "| project | shape | " + " | ".join(TASKS) + " |"
+    rule = "|" + "---|" * (len(TASKS) + 2)
+    rows = [f"| {c.name} | {c.shape} | " + " | ".join(c.verdicts[t] for t in TASKS) + " |" for c in CASES]
+    return "\n".join([head, rule, *rows])

@@ -1,0 +1,17 @@
+"""0002_rename"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_rename"
+down_revision = "0001_customer"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.rename_table("customer", "customers")
+
+
+def downgrade() -> None:
+    op.create_table("customer", sa.Column("id", sa.Integer, primary_key=True))
