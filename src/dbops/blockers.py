@@ -2,7 +2,11 @@
 
 ``B0-syntax``: the file does not parse. ``B1-commented-code``: a commented-out ``op.``/``sa.`` line
 (work someone switched off). ``B2-downgrade``: ``downgrade()`` missing, empty (only ``pass``, ``...``
-or a docstring) or raising NotImplementedError. ``B3-todo``: TODO/FIXME/XXX in a comment (warning).
+or a docstring) or raising NotImplementedError while ``upgrade()`` changes the schema (merge, empty and
+data-only revisions need no downgrade), above the downgrade floor (``downgrade_floor`` or a
+``# dbops: downgrade-floor`` comment: that revision and those below it are irreversible by design).
+A commented-out op line directly followed by the ``op.execute(...)`` that replaces it is not B1.
+``B3-todo``: TODO/FIXME/XXX in a comment (warning).
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ BLOCKING = frozenset({SYNTAX, COMMENTED, DOWNGRADE})
 
 _CODE = re.compile(r"^#+\s*(?:op|sa)\.\w+")
 _MARKER = re.compile(r"\b(TODO|FIXME|XXX)\b")
+FLOOR_MARKER = re.compile(r"#\s*dbops:\s*downgrade-floor\b")
+# op calls that never change the schema (data changes, helpers); op.execute counts when its SQL is DDL.
+_NOT_SCHEMA = frozenset({"execute", "bulk_insert", "get_bind", "get_context", "f", "inline_literal", "run_async"})
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.I)
 
 
 def open_scripts(settings: Settings) -> ScriptDirectory:
@@ -82,7 +90,96 @@ def _raises_not_implemented(func: ast.FunctionDef) -> ast.Raise | None:
     return None
 
 
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    return funcs[-1] if funcs else None  # Python keeps the last definition
+
+
+def changes_schema(tree: ast.Module) -> bool:
+    """True if ``upgrade()`` calls a schema-changing op (or op.execute with DDL); unknown shapes count as True."""
+    func = _function(tree, "upgrade")
+    if func is None:
+        return False
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        if not (isinstance(owner, ast.Name) and owner.id == "op"):
+            continue
+        if node.func.attr not in _NOT_SCHEMA:
+            return True
+        if node.func.attr == "execute" and node.args:
+            arg = node.args[0]
+            sql = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+            if sql is None and not (isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == "text"):
+                continue  # a SQLAlchemy insert()/update() construct: data only
+            if sql is None or _DDL.match(sql):
+                return True
+    return False
+
+
+def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
+    """(revision, down revisions) assigned at module level, read without importing the file."""
+    values: dict[str, object] = {}
+    for node in tree.body:
+        target = (
+            node.target
+            if isinstance(node, ast.AnnAssign)
+            else (node.targets[0] if isinstance(node, ast.Assign) else None)
+        )
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and value is not None:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:
+                continue
+    rev, down = values.get("revision"), values.get("down_revision")
+    downs = (
+        (down,)
+        if isinstance(down, str)
+        else tuple(d for d in down if isinstance(d, str))
+        if isinstance(down, (tuple, list))
+        else ()
+    )
+    return (rev if isinstance(rev, str) else None), downs
+
+
+def floor_revisions(paths: Iterable[Path], floor: str | None = None) -> set[str]:
+    """Revisions at or below the downgrade floor: ``floor`` and every file marked ``# dbops: downgrade-floor``."""
+    graph: dict[str, tuple[str, ...]] = {}
+    marked = [floor] if floor else []
+    for path in paths:
+        try:
+            source = path.read_text(encoding="utf-8")
+            rev, downs = declared(ast.parse(source, str(path)))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        if rev is not None:
+            graph[rev] = downs
+            if FLOOR_MARKER.search(source):
+                marked.append(rev)
+    below: set[str] = set()
+    todo = [r for r in marked if r]
+    while todo:
+        rev = todo.pop()
+        if rev not in below:
+            below.add(rev)
+            todo += graph.get(rev, ())
+    return below
+
+
+def _replaced_by_execute(lines: list[str], line: int) -> bool:
+    """True if the next code line after comment line ``line`` (1-based) is the op.execute(...) replacing it."""
+    for text in lines[line:]:
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped.startswith("op.execute(")
+    return False
+
+
 def _downgrade(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
+    if not changes_schema(tree):
+        return  # merge, empty and data-only revisions have nothing to undo in the schema
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "downgrade"]
     if not funcs:
         yield 1, "has no downgrade() function", "add a downgrade() that undoes upgrade() step by step, in reverse order"
@@ -103,7 +200,7 @@ def _downgrade(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
         )
 
 
-def scan_file(path: Path, root: Path | None = None) -> list[Finding]:
+def scan_file(path: Path, root: Path | None = None, floor: frozenset[str] = frozenset()) -> list[Finding]:
     """Blocker findings of one migration file; a file that does not parse is one B0 finding."""
     try:
         source = path.read_text(encoding="utf-8")
@@ -126,8 +223,9 @@ def scan_file(path: Path, root: Path | None = None) -> list[Finding]:
     except (tokenize.TokenError, ValueError) as exc:
         return [Finding(SYNTAX, ERROR, _where(path, root, 1), f"cannot tokenize: {exc}", "fix the syntax")]
     out: list[Finding] = []
+    lines = source.splitlines()
     for line, comment in comments:
-        if _CODE.match(comment):
+        if _CODE.match(comment) and not _replaced_by_execute(lines, line):
             snippet = comment if len(comment) <= 80 else comment[:77] + "..."
             out.append(
                 Finding(
@@ -149,21 +247,24 @@ def scan_file(path: Path, root: Path | None = None) -> list[Finding]:
                     "finish the work or move the note to the issue tracker",
                 )
             )
-    for line, message, hint in _downgrade(tree):
+    below_floor = declared(tree)[0] in floor
+    for line, message, hint in [] if below_floor else _downgrade(tree):
         out.append(Finding(DOWNGRADE, ERROR, _where(path, root, line), message, hint))
     return sorted(out, key=lambda f: (int(f.object.rsplit(":", 1)[1]), f.rule))
 
 
 def scan_blockers(target: Settings | Iterable[Path | str], root: Path | None = None) -> list[Finding]:
     """Blocker findings of the project's migration files (given Settings) or of the given paths."""
+    floor: frozenset[str] = frozenset()
     if isinstance(target, Settings):
         paths = version_files(open_scripts(target))
         root = root or target.root
+        floor = frozenset(floor_revisions(paths, target.downgrade_floor))
     else:
         paths = [Path(p) for p in target]
     out: list[Finding] = []
     for path in paths:
-        out += scan_file(path, root)
+        out += scan_file(path, root, floor)
     return out
 
 

@@ -1,8 +1,11 @@
 """The migration round trip: every upgrade, then every downgrade, must leave the schema it found.
 
-One database, one linear pass: snapshot, upgrade one revision, ... head; then downgrade one revision
-at a time and compare each result with the snapshot taken before that revision's upgrade; finally
-upgrade to head again and compare with the first head.
+One database, one pass in topological order (branches and merge points included): snapshot, upgrade
+one revision, ... heads; then downgrade one revision at a time in the reverse order and compare each
+result with the snapshot taken before that revision's upgrade; finally upgrade to the heads again and
+compare with the first heads. Revisions at or below the downgrade floor (``downgrade_floor`` or a
+``# dbops: downgrade-floor`` comment) are irreversible by design: they are upgraded, never downgraded.
+An empty history is clean.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import URL, Engine
 
 from dbops import database, migrations
+from dbops.blockers import floor_revisions, version_files
 from dbops.config import Settings
 from dbops.errors import ConfigError, MigrationError
 from dbops.findings import ERROR, Finding
@@ -34,14 +38,20 @@ _DROP = {
 }
 
 
-def _hint(revision: str, line: str) -> str:
-    """The fix for one difference left by the downgrade of ``revision``."""
+def _hint(revision: str, line: str, after: dict[str, Any] | None = None) -> str:
+    """The fix for one difference left by the downgrade of ``revision`` (SQL PostgreSQL accepts)."""
     change, _, rest = line.partition(" ")
     for kind, template in _DROP.items():
         if rest.startswith(kind + " "):
             name = rest[len(kind) + 1 :].split(":", 1)[0].strip()
             table, _, column = name.partition(".")
             if change == "leftover":
+                index = (after or {}).get("indexes", {}).get(name, {})
+                if kind == "index" and index.get("constraint"):
+                    # An index that backs a primary key or unique constraint goes with the constraint.
+                    return (
+                        f"drop the constraint that owns index {name} on {index['table']} in downgrade() of {revision}"
+                    )
                 return f"drop it in downgrade() of {revision}: " + template.format(
                     name=name, table=table, column=column
                 )
@@ -56,43 +66,25 @@ def _snap(engine: Engine) -> dict[str, Any]:
         return snapshot(conn)
 
 
-def _linear(settings: Settings) -> tuple[list[tuple[str, str]], list[Finding]]:
-    """(revision, the revision below it or 'base') from base to head, or the findings that forbid a linear pass."""
+def plan(settings: Settings) -> tuple[list[str], set[str]]:
+    """Every revision, base first in topological order, and those at or below the downgrade floor."""
     script = migrations.script_directory(settings)
-    heads = list(script.get_heads())
-    if len(heads) != 1:
-        return [], [
-            Finding(
-                RULE,
-                ERROR,
-                ",".join(sorted(heads)) or "history",
-                f"the round trip needs exactly one head, found {len(heads)}",
-                "merge the heads first",
-            )
-        ]
-    steps = []
-    for rev in reversed(list(script.walk_revisions("base", "heads"))):
-        down = rev.down_revision
-        if isinstance(down, (tuple, list)):
-            return [], [
-                Finding(
-                    RULE,
-                    ERROR,
-                    rev.revision,
-                    f"revision {rev.revision} merges {', '.join(down)}; the round trip walks a linear history only",
-                    "check the branches one at a time",
-                )
-            ]
-        steps.append((rev.revision, down or "base"))
-    return steps, []
+    order = [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
+    floor = floor_revisions(version_files(script), settings.downgrade_floor)
+    if settings.downgrade_floor and settings.downgrade_floor not in order:
+        raise ConfigError(
+            f"downgrade_floor {settings.downgrade_floor!r} is not a revision of this history",
+            "set it to a revision id from `invoke migrate.history`",
+        )
+    return order, floor
 
 
 def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     """Upgrade an empty database one revision at a time, downgrade it back, and name every object left behind."""
     url = parse_url(url) if isinstance(url, str) else url
-    steps, findings = _linear(settings)
-    if findings:
-        return findings
+    order, floor = plan(settings)
+    if not order:
+        return []  # an empty history: nothing to walk
     engine = database.engine(url)
     try:
         start = _snap(engine)
@@ -103,51 +95,44 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
                 f"with {len(start['tables'])} tables",
                 "run it on a new database (the pytest fixture empty_database, or `invoke reset-db --revision base`)",
             )
-        return _walk(settings, url, engine, steps)
+        with migrations.migrator(settings, url) as m:
+            m.prepare()  # a pre-Alembic baseline belongs to every snapshot, not to the first revision
+            return _walk_with(m, engine, order, floor)
     finally:
         engine.dispose()
 
 
-def _walk(settings: Settings, url: URL, engine: Engine, steps: list[tuple[str, str]]) -> list[Finding]:
-    with migrations.migrator(settings, url) as m:
-        return _walk_with(m, engine, steps)
-
-
-def _walk_with(m: migrations.Migrator, engine: Engine, steps: list[tuple[str, str]]) -> list[Finding]:
+def _walk_with(m: migrations.Migrator, engine: Engine, order: list[str], floor: set[str]) -> list[Finding]:
     findings: list[Finding] = []
 
-    def step(action: Callable[[str], None], target: str, what: str, obj: str) -> bool:
+    def step(action: Callable[[], None], what: str, obj: str) -> bool:
         try:
-            action(target)
+            action()
         except MigrationError as exc:
+            if findings and what.startswith("downgrade"):
+                return False  # it ran on a schema an earlier downgrade left wrong: a consequence, not news
             findings.append(Finding(RULE, ERROR, obj, f"{what} failed: {exc.message}", exc.hint or "fix the migration"))
             return False
         return True
 
     before: dict[str, dict[str, Any]] = {}
-    for revision, _down in steps:
+    for revision in order:
         before[revision] = _snap(engine)
-        if not step(m.upgrade, revision, f"upgrade to {revision}", revision):
+        if not step(lambda r=revision: m.step(r, up=True), f"upgrade to {revision}", revision):  # type: ignore[misc]
             return findings
     head = _snap(engine)
     # A leftover stays in every later snapshot; it is named once, at the revision that left it.
     carried: set[str] = set()
-    for revision, down in reversed(steps):
-        if not step(m.downgrade, down, f"downgrade of {revision} (to {down})", revision):
+    for revision in reversed(order):
+        if revision in floor:
+            continue  # irreversible by design; everything below it is too
+        if not step(lambda r=revision: m.step(r, up=False), f"downgrade of {revision}", revision):  # type: ignore[misc]
             return findings
-        lines = diff_snapshots(before[revision], _snap(engine))
+        after = _snap(engine)
+        lines = diff_snapshots(before[revision], after)
         new, carried = [line for line in lines if line not in carried], carried | set(lines)
-        for line in new:
-            findings.append(
-                Finding(
-                    RULE,
-                    ERROR,
-                    revision,
-                    f"downgrade of {revision} did not restore the schema: {line}",
-                    _hint(revision, line),
-                )
-            )
-    if not step(m.upgrade, "head", "upgrade to head after the downgrades", "head"):
+        findings += _findings(revision, new, before[revision], after)
+    if not step(lambda: m.upgrade("heads"), "upgrade to the heads after the downgrades", "head"):
         return findings
     for line in diff_snapshots(head, _snap(engine)):
         findings.append(
@@ -160,3 +145,72 @@ def _walk_with(m: migrations.Migrator, engine: Engine, steps: list[tuple[str, st
             )
         )
     return findings
+
+
+def _renames(lines: list[str], before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
+    """Leftover table -> missing table with the same columns: a rename the downgrade did not undo."""
+    missing = [line.split(" ", 2)[2] for line in lines if line.startswith("missing table ")]
+    leftover = [line.split(" ", 2)[2] for line in lines if line.startswith("leftover table ")]
+    out: dict[str, str] = {}
+    for new in leftover:
+        cols = after["tables"][new]["columns"]
+        for old in missing:
+            if old not in out.values() and before["tables"][old]["columns"].keys() == cols.keys():
+                out[new] = old
+    return out
+
+
+def _findings(revision: str, lines: list[str], before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:
+    """One finding per difference; a table rename and everything that moved with it are one finding."""
+    renames = _renames(lines, before, after)
+    moved = set(renames) | set(renames.values())
+    out = [
+        Finding(
+            RULE,
+            ERROR,
+            revision,
+            f"downgrade of {revision} did not rename table {new} back to {old}",
+            f"in downgrade() of {revision}: op.rename_table('{new}', '{old}')",
+        )
+        for new, old in sorted(renames.items())
+    ]
+    leftover = {
+        line.split(" ")[2].split(":")[0] for line in lines if line.startswith(("leftover table ", "leftover column "))
+    }
+    for line in lines:
+        if moved and _mentions(line, moved, before, after):
+            continue
+        if line.startswith("leftover sequence ") and _owned_by(line, leftover, after):
+            continue  # an owned sequence goes with its column or table: no separate DROP SEQUENCE
+        out.append(
+            Finding(
+                RULE,
+                ERROR,
+                revision,
+                f"downgrade of {revision} did not restore the schema: {line}",
+                _hint(revision, line, after),
+            )
+        )
+    return out
+
+
+def _mentions(line: str, tables: set[str], before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """True if a diff line is about one of ``tables`` or an index or sequence that belongs to one."""
+    name = line.split(" ", 1)[1].split(":", 1)[0]
+    obj = name.split(" ")[-1]
+    if name.startswith(("table ", "column ", "constraint ")) and obj.split(".", 1)[0] in tables:
+        return True
+    for snap in (before, after):
+        index = snap["indexes"].get(obj) if name.startswith("index ") else None
+        if index and index["table"] in tables:
+            return True
+        seq = snap["sequences"].get(obj) if name.startswith("sequence ") else None
+        if seq and (seq.get("owned_by") or "").split(".", 1)[0] in tables:
+            return True
+    return False
+
+
+def _owned_by(line: str, leftover: set[str], after: dict[str, Any]) -> bool:
+    """True if the leftover sequence on ``line`` is owned by a leftover table or column."""
+    owner = after["sequences"].get(line.split(" ")[2].split(":")[0], {}).get("owned_by") or ""
+    return bool(owner) and (owner in leftover or owner.split(".", 1)[0] in leftover)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbops.blockers import RULES, scan_blockers, version_files
+from dbops.blockers import RULES, floor_revisions, scan_file, version_files
 from dbops.checks.context import CheckContext
 from dbops.findings import Finding
 
@@ -13,4 +13,7 @@ __all__ = ["RULES", "check"]
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """Blocker findings of the project's migration files."""
-    yield from scan_blockers(version_files(ctx.script), ctx.settings.root)
+    paths = version_files(ctx.script)
+    floor = frozenset(floor_revisions(paths, ctx.settings.downgrade_floor))
+    for path in paths:
+        yield from scan_file(path, ctx.settings.root, floor)

@@ -6,10 +6,11 @@ Alembic compares indexes, unique constraints and foreign keys; what it does not 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, Table, UniqueConstraint
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.base import _NoneName
 
 from dbops.checks.context import CONSTRAINT_KINDS, CheckContext, new_revision_hint
@@ -51,6 +52,23 @@ def _describe(item: Any) -> tuple[str, str]:
     if isinstance(item, UniqueConstraint):
         return "unique constraint", f"on {table} ({cols})"
     return type(item).__name__, f"on {table} ({cols})"
+
+
+class _PostgresCompiler:
+    """What a type-bound constraint's create rule looks at: the dialect it is compiled for."""
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def emitted_on_postgresql(con: CheckConstraint) -> bool:
+    """False for CHECKs SQLAlchemy never emits on PostgreSQL (Boolean(create_constraint=True), native enums)."""
+    rule: Callable[[Any], Any] | None = getattr(con, "_create_rule", None)
+    if rule is None:
+        return True
+    try:
+        return bool(rule(_PostgresCompiler()))
+    except Exception:  # noqa: BLE001 - a rule we cannot evaluate: compare the constraint as before
+        return True
 
 
 def _finding(obj: str, message: str, hint: str) -> Finding:
@@ -124,7 +142,7 @@ def _checks(table: Table, db: dict[str, Any]) -> Iterator[Finding]:
     model = {}
     unnamed = []
     for con in table.constraints:
-        if isinstance(con, CheckConstraint):
+        if isinstance(con, CheckConstraint) and emitted_on_postgresql(con):
             sql = compile_expr(con.sqltext)
             if _name(con):
                 model[str(_name(con))] = sql

@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
 from dbops.config import Settings
+from dbops.migrations import current_heads
 from dbops.snapshot import VERSION_TABLE, snapshot
 
 # The options under which a model and a database count as equal (the billing env.py uses the same).
@@ -55,7 +56,10 @@ class CheckContext:
     @cached_property
     def db_tables(self) -> set[str]:
         """Table names in the database, without Alembic's version table."""
-        return set(self.catalog["tables"]) - {VERSION_TABLE}
+        own = (
+            {self.settings.version_table} if (self.settings.version_table_schema or "public") == self.schema else set()
+        )
+        return set(self.catalog["tables"]) - {VERSION_TABLE} - own
 
     @cached_property
     def missing_tables(self) -> list[str]:
@@ -70,7 +74,7 @@ class CheckContext:
     @cached_property
     def current_heads(self) -> tuple[str, ...]:
         """The revisions recorded in the database's ``alembic_version`` (empty at base)."""
-        return tuple(MigrationContext.configure(self.connection).get_current_heads())
+        return current_heads(self.connection, self.settings)
 
     @cached_property
     def pending(self) -> list[Script]:

@@ -14,4 +14,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table("customer", sa.Column("id", sa.Integer, primary_key=True))
+    op.alter_column("customers", "name", nullable=False)

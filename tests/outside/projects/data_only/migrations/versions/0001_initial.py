@@ -1,6 +1,5 @@
 """0001_initial"""
 
-
 revision = "0001_initial"
 down_revision = None
 branch_labels = None

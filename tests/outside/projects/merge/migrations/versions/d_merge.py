@@ -1,6 +1,5 @@
 """d_merge"""
 
-
 revision = "d_merge"
 down_revision = ("b_teams", "c_audit")
 branch_labels = None
