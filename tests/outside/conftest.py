@@ -27,7 +27,9 @@ STOCK_MODELS = '''
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
-notes = sa.Table("notes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text, nullable=False))
+notes = sa.Table(
+    "notes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text, nullable=False)
+)
 '''
 STOCK_REVISION = '''
 """notes"""

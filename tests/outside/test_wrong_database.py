@@ -69,7 +69,8 @@ def test_dev_database_survives_every_task(
         env_py.write_text(source.replace("config = context.config\n", "config = context.config\n" + SETTINGS_ENV_LINES))
     intended = f"o_intended_{shape}_{os.getpid()}"
     (root / "pyproject.toml").write_text(
-        f'[tool.dbops]\nmetadata = "{shape}_app.models:metadata"\ndatabase = "{intended}"\ndisposable = ["{intended}"]\n'
+        f'[tool.dbops]\nmetadata = "{shape}_app.models:metadata"\n'
+        f'database = "{intended}"\ndisposable = ["{intended}"]\n'
     )
     env = {
         "DATABASE_URL": plain_url(with_database(pg_server, intended)),

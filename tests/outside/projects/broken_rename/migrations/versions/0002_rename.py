@@ -1,6 +1,5 @@
 """0002_rename"""
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_rename"
