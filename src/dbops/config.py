@@ -42,6 +42,8 @@ class Settings:
     integration_tests: str = "tests/integration"
     lint_paths: tuple[str, ...] = ("src", "tests")
     typecheck_paths: tuple[str, ...] = ("src",)
+    # Environment variables an env.py may read its database URL from; dbops points them at its database.
+    url_env: tuple[str, ...] = ("DATABASE_URL",)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored."""
@@ -87,7 +89,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / env.get("DBOPS_CACHE_DIR", table.get("cache_dir", ".dbops"))
-    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths"):
+    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env"):
         if key in table:
             values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None

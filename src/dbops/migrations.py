@@ -20,7 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dbops import database
+from dbops import database, envguard
 from dbops.config import Settings
 from dbops.errors import ConfigError, DbopsError, MigrationError
 from dbops.urls import mask_text, plain_url
@@ -39,7 +39,7 @@ def alembic_config(settings: Settings, connection: Connection | None = None, url
     # The conventional env.py honours this: programmatic runs keep the caller's logging setup.
     cfg.attributes["configure_logger"] = False
     if connection is not None:
-        cfg.attributes["connection"] = connection
+        cfg.attributes["connection"] = envguard.engine_like(connection)
     if url is not None:
         cfg.attributes["url"] = plain_url(url)
     return cfg
@@ -160,16 +160,24 @@ class Migrator:
         self.conn = conn
         self.script = script_directory(settings)  # duplicate ids and broken files fail before any change
         self.cfg = alembic_config(settings, connection=conn)
+        self.url = conn.engine.url
+        self.identity = envguard.identity(conn)
+        conn.commit()  # hold no snapshot or lock while an env.py of the old style migrates on its own connection
 
     def _go(self, target: str, down: bool) -> None:
         what = f"{'downgrade' if down else 'upgrade'} to {target}"
         script = self.script
 
         def steps(rev: Any, context: Any) -> Any:
+            # Alembic asks for the revisions to run before it runs any: the last moment nothing has changed.
+            envguard.check_same_database(context.connection, self.conn, self.identity, self.url)
             return script._downgrade_revs(target, rev) if down else script._upgrade_revs(target, rev)
 
         with alembic_errors(self.settings, what, self.conn):
-            with EnvironmentContext(self.cfg, script, fn=steps, destination_rev=target):
+            with (
+                envguard.every_channel(self.cfg, self.url, self.settings.url_env),
+                EnvironmentContext(self.cfg, script, fn=steps, destination_rev=target),
+            ):
                 script.run_env()
             self.conn.commit()
 
@@ -237,7 +245,8 @@ def new_revision(settings: Settings, url: URL, message: str, autogenerate: bool 
     with _connected(url) as conn:
         cfg = alembic_config(settings, connection=conn)
         try:
-            script = command.revision(cfg, message=message, autogenerate=autogenerate)
+            with envguard.every_channel(cfg, url, settings.url_env):
+                script = command.revision(cfg, message=message, autogenerate=autogenerate)
         except CommandError as exc:
             raise MigrationError(
                 f"cannot create the revision: {exc}", "run `invoke migrate` first so the database is at head"
