@@ -15,6 +15,7 @@ from billing import security
 from billing.api.deps import permissions_required_by
 from billing.api.routes import admin, auth, catalogue, payments, subscriptions, usage
 from billing.services.errors import AuthenticationFailed, ServiceError, UsageLimitExceeded
+from billing.services.gateway import Gateway, SandboxGateway
 from billing.services.mail import InMemoryMailer, Mailer
 from billing.settings import load_settings, sqlalchemy_url
 
@@ -51,7 +52,13 @@ def check_admin_routes(routers: Iterable[APIRouter]) -> None:
                 raise RuntimeError(f"admin route {route.path} checks no permission")
 
 
-def create_app(database_url: str | None = None, *, mailer: Mailer | None = None, pool_size: int = 10) -> FastAPI:
+def create_app(
+    database_url: str | None = None,
+    *,
+    mailer: Mailer | None = None,
+    gateway: Gateway | None = None,
+    pool_size: int = 10,
+) -> FastAPI:
     """Build the billing API over the database at ``database_url`` (default: DATABASE_URL)."""
     settings = load_settings()
     url = database_url or settings.database_url
@@ -70,6 +77,8 @@ def create_app(database_url: str | None = None, *, mailer: Mailer | None = None,
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
     app.state.jwt_secret = settings.jwt_secret or security.new_secret()
     app.state.mailer = mailer if mailer is not None else InMemoryMailer()
+    # The sandbox is the only provider wired up: it follows the documented test cards, never a real card.
+    app.state.gateway = gateway if gateway is not None else SandboxGateway()
     app.add_exception_handler(ServiceError, _service_error)
     check_admin_routes(ROUTERS)
     for router in ROUTERS:
