@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 DEFAULT_ACCESS_TOKEN_TTL = 15 * 60
 DEFAULT_RESET_TOKEN_TTL = 30 * 60
+DEFAULT_POOL_SIZE = 10
+DEFAULT_QUEUE_WAIT_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,10 @@ class AppSettings:
     access_token_ttl_seconds: int = DEFAULT_ACCESS_TOKEN_TTL
     reset_token_ttl_seconds: int = DEFAULT_RESET_TOKEN_TTL
     admin_password: str | None = None
+    # Connections kept open (as many again may be opened under load); the API admits that many requests at once.
+    pool_size: int = DEFAULT_POOL_SIZE
+    # How long a request may wait for a free slot before it is answered 503 with Retry-After.
+    queue_wait_ms: int = DEFAULT_QUEUE_WAIT_MS
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -28,14 +34,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
     return value
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> AppSettings:
-    """Read DATABASE_URL, BILLING_JWT_SECRET, BILLING_*_TTL_SECONDS and BILLING_ADMIN_PASSWORD now."""
+    """Read DATABASE_URL, BILLING_JWT_SECRET, BILLING_*_TTL_SECONDS, BILLING_ADMIN_PASSWORD and the pool sizes now."""
     source = os.environ if env is None else env
     return AppSettings(
         database_url=source.get("DATABASE_URL") or None,
@@ -43,6 +49,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> AppSettings:
         access_token_ttl_seconds=_int(source, "BILLING_ACCESS_TOKEN_TTL_SECONDS", DEFAULT_ACCESS_TOKEN_TTL),
         reset_token_ttl_seconds=_int(source, "BILLING_RESET_TOKEN_TTL_SECONDS", DEFAULT_RESET_TOKEN_TTL),
         admin_password=source.get("BILLING_ADMIN_PASSWORD") or None,
+        pool_size=_int(source, "BILLING_DB_POOL_SIZE", DEFAULT_POOL_SIZE),
+        queue_wait_ms=_int(source, "BILLING_QUEUE_WAIT_MS", DEFAULT_QUEUE_WAIT_MS),
     )
 
 

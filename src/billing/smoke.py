@@ -212,17 +212,25 @@ class Smoke:
         return "stripe + paypal stored, one default (paypal), unknown provider 422"
 
     def token_bundles(self) -> str:
-        """Bundles are listed; buying one records the purchase and credits the balance."""
+        """Bundles are listed; tokens only for a paid purchase (none without a card or with a declined one)."""
         bundles = expect(self.client.get("/token-bundles"), 200)
         check(len(bundles) > 0, "no token bundles on sale")
         bundle = bundles[0]
         _, headers = self.user("bundle")
-        bought = expect(self.client.post(f"/token-bundles/{bundle['code']}/purchase", headers=headers), 201)
+        buy = f"/token-bundles/{bundle['code']}/purchase"
+        expect(self.client.post(buy, headers=headers), 402)
+        declined = {"provider": "stripe", "provider_method_id": "pm_card_chargeDeclined"}
+        expect(self.client.post("/payment-methods", json=declined, headers=headers), 201)
+        expect(self.client.post(buy, headers=headers), 402)
+        check(expect(self.client.get("/tokens", headers=headers), 200)["balance"] == 0, "tokens without payment")
+        card = {"provider": "stripe", "provider_method_id": "pm_card_visa", "make_default": True}
+        expect(self.client.post("/payment-methods", json=card, headers=headers), 201)
+        bought = expect(self.client.post(buy, headers=headers), 201)
         check(bought["tokens"] == bundle["tokens"] == bought["balance"], f"purchase {bought}")
         mine = expect(self.client.get("/tokens", headers=headers), 200)
         check(mine["balance"] == bundle["tokens"], f"balance after purchase {mine['balance']}")
         expect(self.client.post(f"/token-bundles/no-such-{self.run}/purchase", headers=headers), 404)
-        return f"{len(bundles)} bundles; bought {bundle['code']} for {bought['amount']} {bought['currency']}"
+        return f"{len(bundles)} bundles; no card or declined 402; bought {bundle['code']} for {bought['amount']}"
 
     def token_balance_operations(self) -> str:
         """Admin credit and debit over the ledger; an overdraft is 409; the ledger sums to the balance."""

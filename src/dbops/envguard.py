@@ -83,7 +83,7 @@ class Guard:
     def wrong_database(self) -> WrongDatabase:
         """The one line that says env.py opened another database, and the lines to add."""
         return WrongDatabase(
-            f"{self.env_py} migrates another database than {mask_url(self.url)}; stopped before any change",
+            f"{self.env_py} opened a database of its own instead of {mask_url(self.url)}; stopped before any change",
             FIX,
         )
 

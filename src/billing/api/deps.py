@@ -13,6 +13,7 @@ from billing import security
 from billing.models import User
 from billing.services import rbac, users
 from billing.services.errors import AuthenticationFailed, PermissionDenied
+from billing.services.gateway import Gateway
 from billing.services.mail import Mailer
 
 PERMISSIONS_ATTR = "__billing_permissions__"
@@ -37,6 +38,15 @@ def get_mailer(request: Request) -> Mailer:
 
 
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
+
+
+def get_gateway(request: Request) -> Gateway:
+    """The app's payment provider (app.state.gateway)."""
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 def get_current_user(

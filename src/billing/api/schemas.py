@@ -223,7 +223,7 @@ class PaymentMethodOut(Out):
 
 
 class PurchaseIn(BaseModel):
-    """Which payment method to charge (default: the user's default method, else a manual payment)."""
+    """Which of your payment methods to charge (default: your default method; none at all is a 402)."""
 
     payment_method_id: int | None = None
 

@@ -117,6 +117,8 @@ class Payment(IdMixin, TimestampMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (
         sa.UniqueConstraint("provider", "provider_payment_id"),
+        # A retried request with the same key finds the first attempt instead of charging again.
+        sa.UniqueConstraint("user_id", "idempotency_key"),
         sa.CheckConstraint("amount >= 0", name="amount_nonnegative"),
         sa.CheckConstraint(CURRENCY_FORMAT, name="currency_format"),
     )
@@ -131,6 +133,7 @@ class Payment(IdMixin, TimestampMixin, Base):
     status: Mapped[PaymentStatus] = mapped_column(PAYMENT_STATUS, server_default=sa.text("'pending'"))
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
 
 
 class Coupon(IdMixin, CreatedAtMixin, Base):

@@ -23,6 +23,12 @@ class AuthenticationFailed(ServiceError):
     status_code = 401
 
 
+class PaymentRequired(ServiceError):
+    """No payment method to charge, or the provider declined or wants authentication (402)."""
+
+    status_code = 402
+
+
 class PermissionDenied(ServiceError):
     """The user is known but may not do this (403)."""
 

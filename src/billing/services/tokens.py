@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from billing.models import (
     Payment,
     PaymentMethod,
-    PaymentProvider,
     PaymentStatus,
     TokenBalance,
     TokenBundlePurchase,
@@ -24,7 +23,8 @@ from billing.models import (
     User,
 )
 from billing.services import catalogue, payment_methods
-from billing.services.errors import Conflict, InsufficientBalance, InvalidRequest, NotFound
+from billing.services.errors import Conflict, InsufficientBalance, InvalidRequest, NotFound, PaymentRequired
+from billing.services.gateway import Gateway, Outcome
 
 CREDIT_KINDS = (TokenTransactionKind.PURCHASE, TokenTransactionKind.GRANT, TokenTransactionKind.REFUND)
 DEBIT_KINDS = (TokenTransactionKind.CONSUME, TokenTransactionKind.EXPIRE)
@@ -88,6 +88,9 @@ def credit(
         raise InvalidRequest("a credit must be a positive number of tokens")
     if kind not in (*CREDIT_KINDS, ADJUSTMENT):
         raise InvalidRequest(f"{kind.value} is not a credit")
+    if (kind is TokenTransactionKind.PURCHASE) != (purchase_id is not None):
+        # Purchased tokens exist only behind a paid purchase; anything else is a grant, refund or adjustment.
+        raise InvalidRequest("purchase credits come only from a paid bundle purchase; use grant or adjustment")
     _ensure_user(session, user_id)
     new_row = insert(TokenBalance).values(user_id=user_id, balance=amount)
     upsert = new_row.on_conflict_do_update(
@@ -150,29 +153,58 @@ def ledger_sum(session: Session, user_id: int) -> int:
     return int(total or 0)
 
 
-def purchase_bundle(session: Session, user_id: int, bundle_code: str, payment_method_id: int | None = None) -> Purchase:
-    """Buy a bundle: record the payment and the purchase, and credit the tokens, all in one transaction."""
+def purchase_bundle(
+    session: Session,
+    gateway: Gateway,
+    user_id: int,
+    bundle_code: str,
+    payment_method_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> Purchase:
+    """Buy a bundle with the caller's own payment method: tokens are credited only for a succeeded charge.
+
+    The payment row (keyed by ``idempotency_key``) is written before the provider is asked, so a
+    retry or a concurrent request with the same key finds it instead of charging again. A decline
+    or a charge that needs authentication raises PaymentRequired after the payment row is flushed:
+    the caller commits it (the attempt is on record) and no token moves.
+    """
     bundle = catalogue.get_bundle(session, bundle_code)
+    key = idempotency_key or f"auto_{secrets.token_hex(16)}"
+    earlier = session.scalars(
+        sa.select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
+    ).one_or_none()
+    if earlier is not None:
+        return _replay(session, earlier)
     method: PaymentMethod | None
     if payment_method_id is not None:
         method = payment_methods.get_payment_method(session, user_id, payment_method_id)
     else:
         method = payment_methods.default_payment_method(session, user_id)
-    provider = method.provider if method else PaymentProvider.MANUAL
-    now = datetime.now(timezone.utc)
-    # The providers are not wired up yet: the payment is recorded as settled at once.
+    if method is None:
+        raise PaymentRequired("no payment method to charge: add one with POST /payment-methods")
     payment = Payment(
         user_id=user_id,
-        payment_method_id=method.id if method else None,
-        provider=provider,
-        provider_payment_id=f"local_{secrets.token_hex(12)}",
+        payment_method_id=method.id,
+        provider=method.provider,
         amount=bundle.price,
         currency=bundle.currency,
-        status=PaymentStatus.SUCCEEDED,
-        paid_at=now,
+        status=PaymentStatus.PENDING,
+        idempotency_key=key,
     )
-    session.add(payment)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("a purchase with this Idempotency-Key is being processed; retry to get its result") from None
+    charge = gateway.charge(method.provider_method_id, bundle.price, bundle.currency, key)
+    payment.provider_payment_id = charge.reference
+    if charge.outcome is not Outcome.SUCCEEDED:
+        payment.status = PaymentStatus.PENDING if charge.outcome is Outcome.ACTION_REQUIRED else PaymentStatus.FAILED
+        payment.failure_reason = charge.reason
+        session.flush()
+        raise _not_paid(payment)
+    payment.status, payment.paid_at = PaymentStatus.SUCCEEDED, datetime.now(timezone.utc)
     purchase = TokenBundlePurchase(
         user_id=user_id,
         bundle_id=bundle.id,
@@ -191,4 +223,19 @@ def purchase_bundle(session: Session, user_id: int, bundle_code: str, payment_me
         description=f"bundle {bundle.code}",
         purchase_id=purchase.id,
     )
+    return Purchase(purchase=purchase, payment=payment, transaction=entry)
+
+
+def _not_paid(payment: Payment) -> PaymentRequired:
+    if payment.status is PaymentStatus.PENDING:
+        return PaymentRequired("the card needs authentication (3-D Secure); no tokens were credited")
+    return PaymentRequired(f"the payment was declined ({payment.failure_reason}); no tokens were credited")
+
+
+def _replay(session: Session, payment: Payment) -> Purchase:
+    """The result of an earlier attempt with the same key: its purchase, or the same refusal."""
+    if payment.status is not PaymentStatus.SUCCEEDED:
+        raise _not_paid(payment)
+    purchase = session.scalars(sa.select(TokenBundlePurchase).where(TokenBundlePurchase.payment_id == payment.id)).one()
+    entry = session.scalars(sa.select(TokenTransaction).where(TokenTransaction.purchase_id == purchase.id)).one()
     return Purchase(purchase=purchase, payment=payment, transaction=entry)

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from billing.models import Feature, PlanFeature, TariffPlan, UsagePeriod
 from billing.services import rbac
 
 PASSWORD = "test-Password-1"
@@ -74,3 +76,16 @@ def run_together(count: int, work: Callable[[int], T], prepare: Callable[[int], 
         raise errors[0]
     assert all(not t.is_alive() for t in threads), "a worker thread hung"
     return results
+
+
+def add_feature_to_plan(app: FastAPI, plan_code: str, limit: int | None, period: UsagePeriod) -> str:
+    """A new feature, included in the plan with ``limit`` per ``period``; returns its code."""
+    code = f"metered_{uuid.uuid4().hex[:8]}"
+    with app.state.sessionmaker() as session:
+        feature = Feature(code=code, name=code)
+        session.add(feature)
+        session.flush()
+        plan_id = session.scalar(sa.select(TariffPlan.id).where(TariffPlan.code == plan_code))
+        session.add(PlanFeature(plan_id=plan_id, feature_id=feature.id, usage_limit=limit, period=period))
+        session.commit()
+    return code

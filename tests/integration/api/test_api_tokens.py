@@ -120,7 +120,7 @@ def test_credit_debit_and_history_over_http(app: FastAPI, client: TestClient) ->
 
 def test_bundle_purchase_credits_the_balance_and_records_the_payment(client: TestClient) -> None:
     _, headers = user(client, "buyer")
-    card = {"provider": "stripe", "provider_method_id": "pm_test", "last4": "4242"}
+    card = {"provider": "stripe", "provider_method_id": "pm_card_visa", "last4": "4242"}
     method = client.post("/payment-methods", json=card, headers=headers).json()
 
     first = client.post("/token-bundles/tokens_1k/purchase", headers=headers)

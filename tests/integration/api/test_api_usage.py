@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
-from api_support import run_together, user
+from api_support import add_feature_to_plan, run_together, user
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from billing.models import Feature, FeatureUsage, PlanFeature, TariffPlan, UsagePeriod
-
-
-def add_feature_to_plan(app: FastAPI, plan_code: str, limit: int | None, period: UsagePeriod) -> str:
-    """A new feature, included in the plan with ``limit`` per ``period``; returns its code."""
-    code = f"metered_{uuid.uuid4().hex[:8]}"
-    with app.state.sessionmaker() as session:
-        feature = Feature(code=code, name=code)
-        session.add(feature)
-        session.flush()
-        plan_id = session.scalar(sa.select(TariffPlan.id).where(TariffPlan.code == plan_code))
-        session.add(PlanFeature(plan_id=plan_id, feature_id=feature.id, usage_limit=limit, period=period))
-        session.commit()
-    return code
+from billing.models import FeatureUsage, UsagePeriod
 
 
 @pytest.mark.parametrize("limit", [1, 10])

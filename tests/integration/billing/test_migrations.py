@@ -31,6 +31,7 @@ REVISIONS = (
     "0006_feature_usage",
     "0007_subscription_addons",
     "0008_rbac",
+    "0009_payment_idempotency",
 )
 PRE_SPRINT_TABLES = {
     "users",
@@ -352,7 +353,7 @@ def test_offline_mode_writes_the_sql(dbops_settings: Settings) -> None:
     sql = cfg.output_buffer.getvalue()
     assert "CREATE TYPE payment_provider AS ENUM ('stripe', 'paypal', 'braintree', 'manual')" in sql
     assert "CREATE TABLE user_roles" in sql
-    assert "UPDATE alembic_version SET version_num='0008_rbac'" in sql
+    assert "UPDATE alembic_version SET version_num='0009_payment_idempotency'" in sql
 
 
 def test_env_takes_a_plain_postgresql_url_from_the_attributes(empty_database: URL, dbops_settings: Settings) -> None:

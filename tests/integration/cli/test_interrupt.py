@@ -126,7 +126,7 @@ def test_interrupted_migrate_leaves_a_consistent_revision(pg_server: URL, after:
     current = invoke("migrate.current", env=env)
     assert current.code == 0 and current.out.strip(), current.text  # some revision, or base: never a half one
     finish = invoke("migrate", env=env)
-    assert finish.code == 0 and "0008_rbac" in finish.out, finish.text
+    assert finish.code == 0 and "0009_payment_idempotency" in finish.out, finish.text
     database.drop(pg_server, name)
 
 

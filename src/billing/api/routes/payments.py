@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Header, status
 
 from billing.api import schemas
-from billing.api.deps import CurrentUser, SessionDep
+from billing.api.deps import CurrentUser, GatewayDep, SessionDep
 from billing.services import payment_methods, tokens
+from billing.services.errors import PaymentRequired
 
 router = APIRouter(tags=["payments"])
 
@@ -44,11 +45,17 @@ def purchase_bundle(
     code: str,
     user: CurrentUser,
     session: SessionDep,
+    gateway: GatewayDep,
     body: Annotated[schemas.PurchaseIn | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
 ) -> schemas.PurchaseOut:
-    """Buy a token bundle; its tokens are credited to the user's balance in the same transaction."""
+    """Buy a token bundle with your own payment method; tokens only for a succeeded charge (else 402)."""
     method_id = body.payment_method_id if body is not None else None
-    bought = tokens.purchase_bundle(session, user.id, code, method_id)
+    try:
+        bought = tokens.purchase_bundle(session, gateway, user.id, code, method_id, idempotency_key)
+    except PaymentRequired:
+        session.commit()  # the declined or pending attempt stays on record; no token moved
+        raise
     session.commit()
     return schemas.PurchaseOut(
         purchase_id=bought.purchase.id,

@@ -96,7 +96,7 @@ def test_dev_database_survives_every_task(
                 assert run.returncode == 0, (args, text)
             else:
                 assert run.returncode == 2, (args, text)
-                assert "env.py migrates another database" in text and 'config.attributes.get("connection")' in text
+                assert "env.py opened a database of its own" in text and 'config.attributes.get("connection")' in text
                 assert "Traceback" not in text
             assert _dev_rows(dev) == before, args
     finally:

@@ -1,0 +1,102 @@
+"""Bursts over real HTTP against a real uvicorn worker: every request is answered, none with a 500.
+
+The server is one uvicorn process over a seeded database with a small pool (5 connections, 5 more
+under load), so a burst of 500 is a hundred times its capacity. Requests the gate cannot admit are
+answered 503 with Retry-After; a client that arrives during the burst is still served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from api_support import PASSWORD, add_feature_to_plan, unique_email
+from fastapi import FastAPI
+
+from billing.models import UsagePeriod
+from dbops.ports import free_port
+
+BURST = 500
+# Generous bounds: the test asserts that every request is answered at all, not how fast.
+REQUEST_TIMEOUT = 60.0
+
+
+@pytest.fixture()
+def server(seeded_url: str) -> Iterator[str]:
+    """A uvicorn worker serving the app over the seeded database; its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": seeded_url, "BILLING_DB_POOL_SIZE": "5"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/plans", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"uvicorn did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+async def _burst(base: str, method: str, path: str, count: int, headers: dict[str, str] | None = None) -> list[int]:
+    """``count`` concurrent requests, and one more from another client in the middle; the side request last."""
+    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=REQUEST_TIMEOUT) as burst:
+
+        async def one() -> httpx.Response:
+            return await burst.request(method, path, headers=headers)
+
+        async def side() -> httpx.Response:
+            await asyncio.sleep(0.3)
+            async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT) as other:
+                return await other.get("/plans")
+
+        responses = await asyncio.gather(*(one() for _ in range(count)), side())
+    for response in responses:
+        if response.status_code == 503:
+            assert int(response.headers["Retry-After"]) >= 1
+    return [r.status_code for r in responses]
+
+
+def test_a_burst_of_500_is_answered_without_a_500_and_a_newcomer_is_served(server: str) -> None:
+    codes = asyncio.run(_burst(server, "GET", "/plans", BURST))
+    *burst, side = codes
+    assert len(burst) == BURST
+    assert set(burst) <= {200, 503}, sorted(set(burst))
+    assert burst.count(200) > 0
+    assert side == 200
+
+
+def test_two_n_usage_requests_of_a_limit_of_100_admit_exactly_100(server: str, app: FastAPI) -> None:
+    limit = 100
+    code = add_feature_to_plan(app, "free", limit, UsagePeriod.DAY)
+    email = unique_email("burst-usage")
+    with httpx.Client(base_url=server, timeout=REQUEST_TIMEOUT) as client:
+        assert client.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+        token = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    codes = asyncio.run(_burst(server, "POST", f"/features/{code}/use", 2 * limit, headers))[:-1]
+    assert 500 not in codes
+    assert set(codes) <= {200, 429, 503}
+    # Shed requests (503) never counted; of those admitted, exactly the limit succeeded.
+    assert codes.count(200) == min(limit, 2 * limit - codes.count(503))
+    with httpx.Client(base_url=server, timeout=REQUEST_TIMEOUT) as client:
+        usage = client.get(f"/features/{code}/usage", headers=headers).json()
+    assert usage["used"] == codes.count(200)
