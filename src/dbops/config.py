@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbops import discover
 from dbops.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -70,36 +71,40 @@ class Settings:
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` holding a pyproject.toml."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    raise ConfigError(f"no pyproject.toml found at or above {here}", "run from inside the project")
+    """The nearest folder at or above ``start`` holding a pyproject.toml or an alembic.ini (else ``start``)."""
+    return discover.project_root(start or Path.cwd())
 
 
 def load_settings(start: Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Read ``[tool.dbops]`` from the project's pyproject.toml, then DATABASE_URL and DBOPS_* variables."""
+    """``[tool.dbops]`` of the project's pyproject.toml (if any), then DATABASE_URL and DBOPS_* variables.
+
+    Without a metadata setting, the metadata is the one env.py's target_metadata names.
+    """
     root = find_root(start)
     env = {**read_dotenv(root / ".env"), **(os.environ if env is None else env)}
     pyproject = root / "pyproject.toml"
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{pyproject} is not valid TOML: {exc}", "fix the file's syntax") from None
-    table = data.get("tool", {}).get("dbops", {})
+    data: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{pyproject} is not valid TOML: {exc}", "fix the file's syntax") from None
+    table: dict[str, Any] = dict(data.get("tool", {}).get("dbops", {}))
+    for key, var in discover.OVERRIDES.items():
+        if env.get(var):
+            table[key] = env[var].split(",") if key == "schemas" else env[var]
+    if "alembic_ini" in table:
+        table["alembic_ini"] = str((root / table["alembic_ini"]).resolve())
     if "metadata" not in table:
-        raise ConfigError(
-            f"{pyproject} has no [tool.dbops] metadata setting",
-            'add metadata = "yourpkg.models:metadata" under [tool.dbops]',
-        )
+        ini = root / table.get("alembic_ini", "alembic.ini")
+        table["metadata"] = discover.metadata_for(root, ini, table.get("alembic_name", "alembic"))
     known = {f.name for f in dataclasses.fields(Settings)}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
-    values["cache_dir"] = root / env.get("DBOPS_CACHE_DIR", table.get("cache_dir", ".dbops"))
+    values["cache_dir"] = root / str(env.get("DBOPS_CACHE_DIR") or table.get("cache_dir", ".dbops"))
     for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas"):
         if key in table:
             values[key] = tuple(table[key])

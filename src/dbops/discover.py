@@ -1,0 +1,79 @@
+"""Settings for a project without ``[tool.dbops]``: command-line overrides, alembic.ini, then a guess.
+
+The guess reads env.py without running it: ``target_metadata = X`` (or ``X.metadata``) and the import
+that binds ``X`` give ``module:X`` (or ``module:X.metadata``).
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+from pathlib import Path
+
+from dbops.errors import ConfigError
+
+# Command-line flags of the dbops command travel to the settings as these variables.
+OVERRIDES = {
+    "alembic_ini": "DBOPS_ALEMBIC_INI",
+    "alembic_name": "DBOPS_ALEMBIC_NAME",
+    "metadata": "DBOPS_METADATA",
+    "schemas": "DBOPS_SCHEMAS",
+}
+
+
+def project_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` with a pyproject.toml or an alembic.ini; else ``start``."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / "alembic.ini").is_file():
+            return folder
+    return here
+
+
+def script_location(ini: Path, section: str) -> Path | None:
+    """The script_location of ``section`` in an alembic.ini (``%(here)s`` resolved), or None."""
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve())})
+    try:
+        parser.read(ini, encoding="utf-8")
+        location = parser.get(section, "script_location")
+    except (configparser.Error, OSError):
+        return None
+    path = Path(location)
+    # Alembic resolves a relative script_location against the working directory, i.e. the project root.
+    return path if path.is_absolute() else ini.parent / path
+
+
+def guess_metadata(env_py: Path) -> str | None:
+    """``module:attr`` of the MetaData env.py names as target_metadata, read without running env.py."""
+    try:
+        tree = ast.parse(env_py.read_text(encoding="utf-8"), str(env_py))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    imported: dict[str, str] = {}
+    target: ast.expr | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = f"{node.module}:{alias.name}"
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "target_metadata" for t in node.targets
+        ):
+            target = node.value
+    if isinstance(target, ast.Name) and target.id in imported:
+        return imported[target.id]
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in imported:
+        return f"{imported[target.value.id]}.{target.attr}"
+    return None
+
+
+def metadata_for(root: Path, ini: Path, section: str) -> str:
+    """The guessed metadata path, or a ConfigError saying how to name it."""
+    location = script_location(ini, section) if ini.is_file() else None
+    guess = guess_metadata(location / "env.py") if location is not None else None
+    if guess is None:
+        raise ConfigError(
+            f"cannot tell which MetaData to compare: no [tool.dbops] metadata and env.py's target_metadata "
+            f"is not a plain import ({ini})",
+            'pass --metadata pkg.models:Base.metadata or add metadata = "..." under [tool.dbops]',
+        )
+    return guess
