@@ -70,6 +70,8 @@ def _templates_complete(server: URL, settings: Settings) -> None:
     """Every template that exists is a finished one: migrated to some revision, never a half build."""
     for name in database.list_databases(server, templates.TEMPLATE_PREFIX):
         with psycopg.connect(libpq_url(with_database(server, name))) as conn:
+            found = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
+            assert found is not None and found[0], f"template {name} has no alembic_version table"
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         assert row is not None, f"{name} has no alembic_version"
 
