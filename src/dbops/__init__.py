@@ -11,6 +11,8 @@ from dbops.errors import (
     DbopsError,
 )
 
+__version__ = "0.1.0"
+
 __all__ = [
     "EXIT_FINDINGS",
     "EXIT_OK",
@@ -20,5 +22,6 @@ __all__ = [
     "DatabaseUnreachable",
     "DbopsError",
     "Settings",
+    "__version__",
     "load_settings",
 ]

@@ -102,6 +102,9 @@ def handled(fn: F) -> F:
 def settings_for(backend: str | None = None, url: str | None = None, **extra: Any) -> Settings:
     """Project settings with command-line overrides applied (None means 'not given')."""
     settings = load_settings()
+    # The project's own packages (models, seed, hooks) import from its root, as in env.py.
+    if str(settings.root) not in sys.path:
+        sys.path.insert(0, str(settings.root))
     if url:
         backend = backend or "url"
     return settings.replace(backend=backend, url=url, **extra)
