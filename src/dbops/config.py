@@ -98,6 +98,11 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     if "metadata" not in table:
         ini = root / table.get("alembic_ini", "alembic.ini")
         table["metadata"] = discover.metadata_for(root, ini, table.get("alembic_name", "alembic"))
+    if len(table.get("schemas", ["public"])) != 1:
+        raise ConfigError(
+            f"schemas = {table['schemas']!r}: the checks compare one schema per run",
+            "name one schema (run once per schema)",
+        )
     known = {f.name for f in dataclasses.fields(Settings)}
     unknown = sorted(set(table) - known)
     if unknown:

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from invoke.parser import Argument
+from invoke.parser.argument import Argument
 from invoke.program import Program
 
 from dbops.discover import OVERRIDES
@@ -25,7 +25,7 @@ FLAGS = {
 }
 
 
-class DbopsProgram(Program):  # type: ignore[misc]  # invoke is untyped
+class DbopsProgram(Program):
     """invoke's Program with the project flags listed in ``dbops --help``."""
 
     def core_args(self) -> list[Argument]:

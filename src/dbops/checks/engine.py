@@ -132,7 +132,9 @@ def run_checks(
     engine = database.engine(url)
     try:
         with engine.connect() as conn:
-            ctx = CheckContext(settings=settings, metadata=metadata, connection=conn, script=script)
+            ctx = CheckContext(
+                settings=settings, metadata=metadata, connection=conn, script=script, schema=settings.schemas[0]
+            )
             findings: list[Finding] = []
             for rule in selected:
                 findings += _run_rule(rule, ctx)
