@@ -43,6 +43,16 @@ def script_location(ini: Path, section: str) -> Path | None:
     return path if path.is_absolute() else ini.parent / path
 
 
+def has_section(ini: Path, section: str) -> bool:
+    """True if the alembic.ini has a ``[section]``."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, OSError):
+        return False
+    return parser.has_section(section)
+
+
 def guess_metadata(env_py: Path) -> str | None:
     """``module:attr`` of the MetaData env.py names as target_metadata, read without running env.py."""
     try:
@@ -68,6 +78,8 @@ def guess_metadata(env_py: Path) -> str | None:
 
 def metadata_for(root: Path, ini: Path, section: str) -> str:
     """The guessed metadata path, or a ConfigError saying how to name it."""
+    if ini.is_file() and section != "alembic" and not has_section(ini, section):
+        raise ConfigError(f"{ini} has no [{section}] section", "pass the name of one of its sections (--name)")
     location = script_location(ini, section) if ini.is_file() else None
     guess = guess_metadata(location / "env.py") if location is not None else None
     if guess is None:
