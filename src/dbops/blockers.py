@@ -36,6 +36,9 @@ FLOOR_MARKER = re.compile(r"#\s*dbops:\s*downgrade-floor\b")
 # op calls that never change the schema (data changes, helpers); op.execute counts when its SQL is DDL.
 _NOT_SCHEMA = frozenset({"execute", "bulk_insert", "get_bind", "get_context", "f", "inline_literal", "run_async"})
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.I)
+# The SQL verb of an op.execute(...) line (its first string literal, maybe inside text()).
+_EXECUTE_VERB = re.compile(r"""^op\.execute\(\s*(?:(?:sa\.)?text\(\s*)?[rbuRBU]*(?:'{3}|"{3}|'|")\s*([A-Za-z]+)""")
+_COMMENTED_OP = re.compile(r"^#+\s*op\.(\w+)")
 
 
 def open_scripts(settings: Settings) -> ScriptDirectory:
@@ -108,14 +111,21 @@ def changes_schema(tree: ast.Module) -> bool:
             continue
         if node.func.attr not in _NOT_SCHEMA:
             return True
-        if node.func.attr == "execute" and node.args:
-            arg = node.args[0]
-            sql = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
-            if sql is None and not (isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == "text"):
-                continue  # a SQLAlchemy insert()/update() construct: data only
-            if sql is None or _DDL.match(sql):
-                return True
+        if node.func.attr == "execute" and node.args and _executes_ddl(node.args[0]):
+            return True
     return False
+
+
+def _executes_ddl(arg: ast.expr) -> bool:
+    """True for op.execute's argument when it is DDL, or SQL text we cannot read; False for data changes."""
+    if isinstance(arg, ast.Call):
+        name = arg.func.attr if isinstance(arg.func, ast.Attribute) else getattr(arg.func, "id", "")
+        if name != "text":
+            return False  # a SQLAlchemy insert()/update()/delete() construct: data only
+        arg = arg.args[0] if arg.args else arg
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return bool(_DDL.match(arg.value))
+    return True  # SQL built at run time: assume it may change the schema
 
 
 def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
@@ -168,12 +178,21 @@ def floor_revisions(paths: Iterable[Path], floor: str | None = None) -> set[str]
     return below
 
 
-def _replaced_by_execute(lines: list[str], line: int) -> bool:
-    """True if the next code line after comment line ``line`` (1-based) is the op.execute(...) replacing it."""
+def _replaced_by_execute(lines: list[str], line: int, comment: str) -> bool:
+    """True if the next code line after comment ``line`` (1-based) is the op.execute(...) doing the same work in SQL.
+
+    A commented op.bulk_insert replaced by an INSERT, or a commented schema op replaced by DDL
+    (CREATE/ALTER/DROP/COMMENT), is deliberate; anything else stays a B1 finding.
+    """
+    op = _COMMENTED_OP.match(comment)
+    if op is None or op.group(1) in ("execute", "get_bind", "f"):
+        return False
+    wanted = {"INSERT"} if op.group(1) == "bulk_insert" else {"CREATE", "ALTER", "DROP", "COMMENT"}
     for text in lines[line:]:
         stripped = text.strip()
         if stripped and not stripped.startswith("#"):
-            return stripped.startswith("op.execute(")
+            verb = _EXECUTE_VERB.match(stripped)
+            return verb is not None and verb.group(1).upper() in wanted
     return False
 
 
@@ -225,7 +244,7 @@ def scan_file(path: Path, root: Path | None = None, floor: frozenset[str] = froz
     out: list[Finding] = []
     lines = source.splitlines()
     for line, comment in comments:
-        if _CODE.match(comment) and not _replaced_by_execute(lines, line):
+        if _CODE.match(comment) and not _replaced_by_execute(lines, line, comment):
             snippet = comment if len(comment) <= 80 else comment[:77] + "..."
             out.append(
                 Finding(

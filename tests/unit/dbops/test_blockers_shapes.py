@@ -1,0 +1,97 @@
+"""B1/B2 on the shapes of real histories: only a schema change without its undo is a blocker."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dbops.blockers import COMMENTED, DOWNGRADE, floor_revisions, scan_file
+
+HEAD = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = {down}
+"""
+
+
+def _file(tmp_path: Path, rev: str, upgrade: str, downgrade: str = "pass", down: str = "None", extra: str = "") -> Path:
+    body = (
+        HEAD.format(rev=rev, down=down)
+        + extra
+        + "\n\ndef upgrade():\n"
+        + textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+        + "\n\n\ndef downgrade():\n"
+        + textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")
+        + "\n"
+    )
+    path = tmp_path / f"{rev}.py"
+    path.write_text(body)
+    return path
+
+
+def _rules(path: Path, floor: frozenset[str] = frozenset()) -> list[str]:
+    return [f.rule for f in scan_file(path, floor=floor)]
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        "pass",  # an empty first revision or a merge revision
+        '"""Nothing to do."""',
+        "op.execute(\"INSERT INTO plans (code) VALUES ('free')\")",  # data only
+        "op.bulk_insert(sa.table('plans', sa.column('code')), [{'code': 'pro'}])",
+        "op.execute(sa.table('plans', sa.column('code')).update().values(code='x'))",
+    ],
+)
+def test_no_schema_change_needs_no_downgrade(tmp_path: Path, upgrade: str) -> None:
+    """Merge, empty and data-only revisions with `downgrade(): pass` are not B2."""
+    assert DOWNGRADE not in _rules(_file(tmp_path, "r1", upgrade))
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        "op.add_column('t', sa.Column('x', sa.Integer))",
+        'op.execute("CREATE INDEX ix_t_x ON t (x)")',
+        "op.execute(sa.text('ALTER TABLE t ADD COLUMN y int'))",
+    ],
+)
+def test_schema_change_with_empty_downgrade_is_b2(tmp_path: Path, upgrade: str) -> None:
+    """A schema change whose downgrade does nothing (or raises) is B2."""
+    assert DOWNGRADE in _rules(_file(tmp_path, "r1", upgrade))
+    assert DOWNGRADE in _rules(_file(tmp_path, "r2", upgrade, "raise NotImplementedError()"))
+
+
+def test_commented_op_replaced_by_execute_is_not_b1(tmp_path: Path) -> None:
+    """A commented-out op line directly followed by the op.execute that replaces it is deliberate."""
+    replaced = "# op.alter_column('t', 'x', type_=sa.BigInteger)\nop.execute('ALTER TABLE t ALTER x TYPE bigint')"
+    kept_off = "# op.alter_column('t', 'x', type_=sa.BigInteger)\nop.add_column('t', sa.Column('z', sa.Integer))"
+    undo = "op.execute('ALTER TABLE t ALTER x TYPE int')"
+    assert COMMENTED not in _rules(_file(tmp_path, "r1", replaced, undo))
+    assert COMMENTED in _rules(_file(tmp_path, "r2", kept_off, "op.drop_column('t', 'z')"))
+
+
+def test_floor_marker_and_setting(tmp_path: Path) -> None:
+    """The marked revision and its ancestors are below the floor; B2 is not reported there."""
+    r1 = _file(tmp_path, "r1", "op.create_table('t', sa.Column('id', sa.Integer))")
+    r2 = _file(
+        tmp_path, "r2", "op.add_column('t', sa.Column('x', sa.Integer))", down='"r1"', extra="# dbops: downgrade-floor"
+    )
+    r3 = _file(tmp_path, "r3", "op.add_column('t', sa.Column('y', sa.Integer))", down='"r2"')
+    floor = frozenset(floor_revisions([r1, r2, r3]))
+    assert floor == {"r1", "r2"}
+    assert floor_revisions([r1, r2, r3], "r1") == {"r1", "r2"}  # the marker still counts
+    assert floor_revisions([r1, r3], "r1") == {"r1"}
+    assert [DOWNGRADE not in _rules(p, floor) for p in (r1, r2, r3)] == [True, True, False]
+
+
+def test_commented_bulk_insert_replaced_by_insert(tmp_path: Path) -> None:
+    """A commented op.bulk_insert followed by the INSERT that replaces it is not B1; followed by an UPDATE it is."""
+    insert = "# op.bulk_insert(plans, [{'code': 'team'}])\nop.execute(\"INSERT INTO plans (code) VALUES ('team')\")"
+    update = "# op.bulk_insert(plans, [{'code': 'team'}])\nop.execute(\"UPDATE plans SET code = 'team'\")"
+    assert COMMENTED not in _rules(_file(tmp_path, "r1", insert))
+    assert COMMENTED in _rules(_file(tmp_path, "r2", update))
