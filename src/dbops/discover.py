@@ -78,6 +78,11 @@ def guess_metadata(env_py: Path) -> str | None:
 
 def metadata_for(root: Path, ini: Path, section: str) -> str:
     """The guessed metadata path, or a ConfigError saying how to name it."""
+    if not ini.is_file():
+        raise ConfigError(
+            f"no alembic.ini at {ini} and no [tool.dbops] in a pyproject.toml",
+            "run from the project's folder, or pass --alembic-ini path/to/alembic.ini --metadata pkg.models:metadata",
+        )
     if ini.is_file() and section != "alembic" and not has_section(ini, section):
         raise ConfigError(f"{ini} has no [{section}] section", "pass the name of one of its sections (--name)")
     location = script_location(ini, section) if ini.is_file() else None

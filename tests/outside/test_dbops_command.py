@@ -91,3 +91,10 @@ def test_fresh_install_of_dbops_alone(tmp_path: Path, new_database: Callable[[st
         ["consistency", "--alembic-ini", "alembic.ini", "--metadata", "shop.models:Base.metadata"], root, db, exe
     )
     assert run.returncode == 0 and "no findings" in run.stdout, run.stdout + run.stderr
+
+
+def test_no_project_here_is_one_line(tmp_path: Path, new_database: Callable[[str], URL]) -> None:
+    """In a folder with neither alembic.ini nor [tool.dbops], one line says what to pass (exit 2)."""
+    run = dbops(["consistency"], tmp_path, new_database("o_cmd_none"))
+    assert run.returncode == 2 and "no alembic.ini" in run.stderr and "--alembic-ini" in run.stderr
+    assert "Traceback" not in run.stderr
