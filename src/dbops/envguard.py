@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,18 +96,42 @@ class Guard:
         )
 
 
+# Variables set for a running migration -> the value they had before; other threads that start child
+# processes meanwhile must hand those children the original values (see original_environ).
+_SAVED: dict[str, str | None] = {}
+_ENV_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def database_env(names: tuple[str, ...], url: URL) -> Iterator[None]:
     """Set each ``names`` variable to ``url`` for the duration of a migration (env.py may read one)."""
-    saved = {name: os.environ.get(name) for name in names}
     value = plain_url(url)
-    try:
+    with _ENV_LOCK:
+        current = {name: os.environ.get(name) for name in names}
+        mine = [name for name in names if name not in _SAVED]  # an outer call already remembers the rest
+        _SAVED.update({name: current[name] for name in mine})
         for name in names:
             os.environ[name] = value
+    try:
         yield
     finally:
-        for name, old in saved.items():
+        with _ENV_LOCK:
+            for name in mine:
+                _SAVED.pop(name, None)
+            for name, old in current.items():
+                if old is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = old
+
+
+def original_environ() -> dict[str, str]:
+    """A copy of the environment without the URLs a running migration set (for starting child processes)."""
+    with _ENV_LOCK:
+        env = dict(os.environ)
+        for name, old in _SAVED.items():
             if old is None:
-                os.environ.pop(name, None)
+                env.pop(name, None)
             else:
-                os.environ[name] = old
+                env[name] = old
+    return env

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from dbops import database, lifecycle, migrations
+from dbops import database, envguard, lifecycle, migrations
 from dbops.config import Settings, import_object
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.procs import run_child
@@ -61,7 +61,7 @@ class RunContext:
 
     def child_env(self) -> dict[str, str]:
         """Environment for subprocess steps: same server, no stray settings."""
-        env = dict(os.environ)
+        env = envguard.original_environ()  # not a URL a migration in another thread set for its env.py
         if self.settings.url:
             env["DATABASE_URL"] = self.settings.url
         if self.backend:
