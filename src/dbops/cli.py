@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from invoke.exceptions import Exit
 
 from dbops.config import Settings, load_settings
-from dbops.errors import EXIT_INTERRUPTED, DbopsError
+from dbops.errors import EXIT_INTERRUPTED, DbopsError, HistoryBroken
 from dbops.urls import mask_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,6 +76,12 @@ def handled(fn: F) -> F:
             return fn(*args, **kwargs)
         except Exit:
             raise
+        except HistoryBroken as exc:
+            if debug_enabled():
+                traceback.print_exc()
+            for line in exc.lines()[:-1]:
+                print(f"error: {mask_text(line, _secrets())}", file=sys.stderr)
+            raise fail(exc.lines()[-1], exc.exit_code) from None
         except DbopsError as exc:
             if debug_enabled():
                 traceback.print_exc()
