@@ -47,7 +47,7 @@ def _declared(text: str, name: str) -> tuple[object, tuple[object, bool], str | 
     try:
         tree = ast.parse(text, name)
     except SyntaxError as exc:
-        return None, None, f"line {exc.lineno}: {exc.msg}"
+        return None, (None, False), f"line {exc.lineno}: {exc.msg}"
     values: dict[str, object] = {}
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
