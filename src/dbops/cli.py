@@ -91,8 +91,10 @@ def handled(fn: F) -> F:
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if debug_enabled():
                 traceback.print_exc()
+            # The first line only: a driver's message goes on with the SQL statement and its parameters.
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
             raise fail(
-                f"unexpected {type(exc).__name__}: {exc} (rerun with `invoke --debug ...` for the traceback)",
+                f"unexpected {type(exc).__name__}: {first} (rerun with `invoke --debug ...` for the traceback)",
                 EXIT_INTERNAL,
             ) from None
         finally:

@@ -53,6 +53,10 @@ class MigrationError(DbopsError):
     exit_code = EXIT_FINDINGS
 
 
+class SeedFailed(MigrationError):
+    """The seed could not load (usually: it writes into a table the migrations do not create): exit 1."""
+
+
 class HistoryBroken(MigrationError):
     """The revision files do not form one history (heads, bases, cycles, dangling or broken files): exit 1.
 

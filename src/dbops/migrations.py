@@ -89,17 +89,15 @@ def alembic_errors(settings: Settings, what: str, conn: Connection | None = None
 
 
 def _statement_error(exc: SQLAlchemyError, what: str, conn: Connection | None) -> MigrationError:
-    """A failing statement inside a migration: the revision reached, the driver's message, the statement."""
-    stmt = (getattr(exc, "statement", None) or "").strip()
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    """A failing statement inside a migration: the revision reached and the server's message (--debug: the SQL)."""
+    detail = database.server_message(exc)
     at = None
     if conn is not None and not conn.closed:
         with contextlib.suppress(SQLAlchemyError):
             conn.rollback()
             at = current_revision_of(conn)
     return MigrationError(
-        f"{what} failed after revision {at or 'base'}: {mask_text(detail)}"
-        + (f" [statement: {mask_text(stmt[:200])}]" if stmt else ""),
+        f"{what} failed after revision {at or 'base'}: {mask_text(detail)}",
         "fix the migration; the database stays at the last revision that succeeded",
     )
 
