@@ -170,8 +170,7 @@ def run_pipeline(
                 if failed:
                     # A skipped dependency propagates its failure: the step cannot be meaningful until it is fixed.
                     root = results[failed[0]].caused_by or failed[0]
-                    cause = results[root].summary if root in results else ""
-                    skip(step, f"{root} failed: {cause}"[:300] if cause else f"{root} did not pass", caused_by=root)
+                    skip(step, f"{root} did not pass; this step means nothing until it does", caused_by=root)
                     continue
                 if all(n in results for n in step.needs):
                     if step.name not in keys:  # hashed once, when the step first becomes ready
