@@ -20,10 +20,11 @@ _SKIP = {".git", ".venv", ".dbops", ".nox", ".mypy_cache", ".ruff_cache", ".pyte
 VERSIONS = Path("src/billing/migrations/versions")
 # The op lines the sprint found commented out, per file, as written (a call over several lines goes whole).
 COMMENTED = {
+    # The enum and the new columns exist; the old free text is never converted into them...
     "0002_provider_enum.py": [
-        'op.add_column(table, sa.Column("provider", PAYMENT_PROVIDER, nullable=True))',
         'op.execute(f"UPDATE {table} SET provider = {provider_from_text(old)} WHERE {old} IS NOT NULL")',
     ],
+    # ...nor checked, required, made unique or dropped; and the downgrade no longer re-adds the old column.
     "0003_provider_columns.py": [
         "op.execute(",
         "op.execute(fail_on_unmapped(table, old))",
@@ -31,6 +32,7 @@ COMMENTED = {
         'op.drop_constraint(op.f(f"uq_{table}_{old}_{other}"), table, type_="unique")',
         'op.create_unique_constraint(op.f(f"uq_{table}_provider_{other}"), table, ["provider", other])',
         "op.drop_column(table, old)",
+        "op.add_column(table, sa.Column(old, sa.String(50), nullable=True))",
     ],
 }
 
