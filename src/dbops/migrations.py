@@ -194,6 +194,7 @@ class Migrator:
 
         def probe(rev: Any, context: Any) -> list[Any]:
             seen.append(self.guard.reaches(context.connection))
+            remember_env_options(self.settings, context.opts)
             return []
 
         with alembic_errors(self.settings, "running env.py", self.conn):
@@ -307,19 +308,51 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
         m.downgrade(revision)
 
 
-def version_opts(settings: Settings | None) -> dict[str, Any]:
-    """MigrationContext options naming the project's version table."""
+# What each project's env.py passes to context.configure about its version table, learnt by running it.
+_ENV_VERSION: dict[Settings, dict[str, Any]] = {}
+_VERSION_KEYS = ("version_table", "version_table_schema")
+
+
+def remember_env_options(settings: Settings, opts: dict[str, Any]) -> None:
+    """Keep the version-table options env.py configured (seen while it ran)."""
+    _ENV_VERSION[settings] = {key: opts[key] for key in _VERSION_KEYS if opts.get(key)}
+
+
+def env_version_options(settings: Settings, conn: Connection) -> dict[str, Any]:
+    """The version_table/version_table_schema env.py configures, from a run that changes nothing."""
+    if settings not in _ENV_VERSION:
+        seen: dict[str, Any] = {}
+
+        def probe(rev: Any, context: Any) -> list[Any]:
+            seen.update(context.opts)
+            return []
+
+        try:
+            cfg = alembic_config(settings, connection=conn, url=conn.engine.url)
+            script = ScriptDirectory.from_config(cfg)
+            with EnvironmentContext(cfg, script, fn=probe, dont_mutate=True):
+                script.run_env()
+        except Exception:  # noqa: BLE001 - an env.py that cannot run here: the settings decide
+            pass
+        remember_env_options(settings, seen)
+    return _ENV_VERSION[settings]
+
+
+def version_opts(settings: Settings | None, conn: Connection | None = None) -> dict[str, Any]:
+    """MigrationContext options naming the project's version table: the settings', else env.py's."""
     if settings is None:
         return {}
     opts: dict[str, Any] = {"version_table": settings.version_table}
     if settings.version_table_schema:
         opts["version_table_schema"] = settings.version_table_schema
+    elif settings.version_table == "alembic_version" and conn is not None:
+        opts.update(env_version_options(settings, conn))
     return opts
 
 
 def current_heads(conn: Connection, settings: Settings | None = None) -> tuple[str, ...]:
     """The revisions recorded in the project's version table (empty at base)."""
-    return tuple(MigrationContext.configure(conn, opts=version_opts(settings)).get_current_heads())
+    return tuple(MigrationContext.configure(conn, opts=version_opts(settings, conn)).get_current_heads())
 
 
 def current_revision_of(conn: Connection, settings: Settings | None = None) -> str | None:

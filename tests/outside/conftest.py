@@ -99,7 +99,7 @@ def outside_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable
         if name == "stock":
             make_stock_project(root, "stock_app", "postgresql+psycopg://nobody@localhost:1/not_configured")
         else:
-            shutil.copytree(PROJECTS / name, root, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(PROJECTS / case.folder, root, ignore=shutil.ignore_patterns("__pycache__"))
         monkeypatch.syspath_prepend(str(root))
         settings = Settings(
             root=root, alembic_ini=root / "alembic.ini", metadata=case.metadata, database=name, **case.settings

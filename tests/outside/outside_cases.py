@@ -18,6 +18,12 @@ class Case:
     verdicts: dict[str, str]
     settings: dict[str, object] = field(default_factory=dict)
     broken: bool = False
+    project: str = ""  # the folder under projects/, when it is not ``name``
+
+    @property
+    def folder(self) -> str:
+        """The project's folder under tests/outside/projects."""
+        return self.project or self.name
 
 
 def _healthy(name: str, shape: str, metadata: str, **settings: object) -> Case:
@@ -43,6 +49,14 @@ CASES = (
         version_table="schema_history",
         version_table_schema="meta",
         before_migrate="vs_app.baseline:create_meta_schema",
+    ),
+    Case(
+        "version_schema_env",
+        "the same, with the version table read from env.py's configure() (no dbops keys)",
+        "vs_app.models:metadata",
+        dict.fromkeys(TASKS, CLEAN),
+        {"before_migrate": "vs_app.baseline:create_meta_schema"},
+        project="version_schema",
     ),
     _healthy(
         "two_sections",
