@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dbops import database, envguard
 from dbops.config import Settings, import_object
+from dbops.envopts import env_version_options, remember_env_options
 from dbops.errors import ConfigError, DbopsError, MigrationError
 from dbops.urls import mask_text, plain_url
 
@@ -306,36 +307,6 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
     """Downgrade the database at ``url`` to ``revision`` (``base`` for an empty schema)."""
     with migrator(settings, url) as m:
         m.downgrade(revision)
-
-
-# What each project's env.py passes to context.configure about its version table, learnt by running it.
-_ENV_VERSION: dict[Settings, dict[str, Any]] = {}
-_VERSION_KEYS = ("version_table", "version_table_schema")
-
-
-def remember_env_options(settings: Settings, opts: dict[str, Any]) -> None:
-    """Keep the version-table options env.py configured (seen while it ran)."""
-    _ENV_VERSION[settings] = {key: opts[key] for key in _VERSION_KEYS if opts.get(key)}
-
-
-def env_version_options(settings: Settings, conn: Connection) -> dict[str, Any]:
-    """The version_table/version_table_schema env.py configures, from a run that changes nothing."""
-    if settings not in _ENV_VERSION:
-        seen: dict[str, Any] = {}
-
-        def probe(rev: Any, context: Any) -> list[Any]:
-            seen.update(context.opts)
-            return []
-
-        try:
-            cfg = alembic_config(settings, connection=conn, url=conn.engine.url)
-            script = ScriptDirectory.from_config(cfg)
-            with EnvironmentContext(cfg, script, fn=probe, dont_mutate=True):
-                script.run_env()
-        except Exception:  # noqa: BLE001 - an env.py that cannot run here: the settings decide
-            pass
-        remember_env_options(settings, seen)
-    return _ENV_VERSION[settings]
 
 
 def version_opts(settings: Settings | None, conn: Connection | None = None) -> dict[str, Any]:

@@ -70,6 +70,7 @@ CASES = (
         "Base in one module, models in several, Boolean(create_constraint=True)",
         "shop.models:Base.metadata",
     ),
+    _healthy("filtered", "env.py's include_object leaves a model-less table out", "flt_app.models:metadata"),
     Case(
         "broken_drift",
         "a model column no migration creates",
