@@ -142,8 +142,9 @@ CHECK_HELP = {
     **DB_HELP,
     "format": "text (default) or json",
     "junit": "also write JUnit XML to this file",
-    "revision": "check a throwaway copy of the database migrated only to this revision",
+    "revision": "check a database built from the history only up to this revision",
     "rules": "comma-separated rule ids or codes (default: all), e.g. C1,C5",
+    "live": "check the project's own database (its drift) instead of one built from the migration history",
 }
 
 
@@ -155,33 +156,33 @@ def consistency(
     junit: str | None = None,
     revision: str | None = None,
     rules: str | None = None,
+    live: bool = False,
     backend: str | None = None,
     url: str | None = None,
 ) -> None:
-    """Compare models, migrations and the database (rules C1-C6 and the blocker scan); exit 1 on findings."""
-    from dbops.checks import run_checks
+    """Do the migrations produce the models? Rules C1-C6 and the blocker scan on a history-built database."""
+    from dbops.consistency import check_project
 
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
-    with lifecycle.database_at(settings, tgt, revision) as db:
-        result = run_checks(settings, db, rules=rules.split(",") if rules else None)
+    chosen = rules.split(",") if rules else None
+    result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=chosen)
     report.emit(result, format, junit)
     if not result.ok:
         raise Exit(code=1)
 
 
-@task(help={**DB_HELP, "revision": "measure a throwaway copy migrated only to this revision"})
+@task(help={**DB_HELP, "revision": "measure the history only up to this revision", "live": CHECK_HELP["live"]})
 @handled
-def status(c: Context, revision: str | None = None, backend: str | None = None, url: str | None = None) -> None:
-    """Print the live "Database Schema" numbers: models, tables, missing tables, migration blockers."""
-    from dbops.checks import run_checks
+def status(
+    c: Context, revision: str | None = None, live: bool = False, backend: str | None = None, url: str | None = None
+) -> None:
+    """Print the "Database Schema" numbers: models, tables, missing tables, migration blockers."""
+    from dbops.consistency import check_project
 
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
-    with lifecycle.database_at(settings, tgt, revision) as db:
-        result = run_checks(settings, db, rules=["C1", "C2", "B"])
+    result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=["C1", "C2", "B"])
     print(report.render_status(result.metrics))
 
 
@@ -201,13 +202,11 @@ def audit(
     url: str | None = None,
 ) -> None:
     """Write a markdown audit report: the schema numbers, every finding, and a Mermaid ER diagram."""
-    from dbops.checks import run_checks
     from dbops.config import import_object
+    from dbops.consistency import check_project
 
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
-    with lifecycle.database_at(settings, tgt, revision) as db:
-        result = run_checks(settings, db)
+    result = check_project(settings, lifecycle.target(settings), revision=revision)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.render_audit_markdown(result, import_object(settings.metadata, "metadata")))
