@@ -110,8 +110,10 @@ def reset(
         try:
             tpl = templates.ensure_template(settings, tgt.server, revision, build)
         except SeedFailed:
-            # The migrated database stays, unseeded, so the user can look at what the seed did not find.
+            # The migrated database stays, with what of the seed could load, so the user can look at what it lacks.
             reset(settings, tgt, revision=revision, with_seed=False)
+            with contextlib.suppress(SeedFailed):
+                seed(settings, tgt.url)
             raise
         database.drop(tgt.server, tgt.name, settings.disposable)
         url = templates.take_spare(tgt.server, tpl, tgt.name) or templates.clone(tgt.server, tpl, tgt.name)

@@ -46,6 +46,8 @@ class Step:
     run: Callable[[], Outcome]
     needs: tuple[str, ...] = ()
     exclusive: bool = False
+    # Steps that must have finished first, whatever their outcome (ordering only, never a reason to skip).
+    after: tuple[str, ...] = ()
     description: str = ""
     # Input key (see dbops.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
     cache_key: Callable[[], str] | None = None
@@ -140,7 +142,7 @@ def run_pipeline(
     """Run ``steps`` respecting ``needs``; independent steps run concurrently."""
     by_name = {s.name: s for s in steps}
     for s in steps:
-        missing = [n for n in s.needs if n not in by_name]
+        missing = [n for n in (*s.needs, *s.after) if n not in by_name]
         if missing:
             raise DbopsError(f"step {s.name!r} needs unknown step(s) {missing}", "fix the pipeline definition")
     results: dict[str, StepResult] = {}
@@ -172,7 +174,7 @@ def run_pipeline(
                     root = results[failed[0]].caused_by or failed[0]
                     skip(step, f"{root} did not pass; this step means nothing until it does", caused_by=root)
                     continue
-                if all(n in results for n in step.needs):
+                if all(n in results for n in (*step.needs, *step.after)):
                     if step.name not in keys:  # hashed once, when the step first becomes ready
                         key = keys[step.name] = _cache_key(step) if cache is not None else None
                         record = cache.hit(step.name, key) if cache is not None and key else None

@@ -26,7 +26,7 @@ import json
 import re
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,6 +132,23 @@ def _render_rich(result: CheckResult, stream: IO[str]) -> None:
         console.print(line, markup=False, highlight=False)
     console.print(render_status(result.metrics), markup=False, highlight=False)
     console.print(f"[{'green' if result.ok else 'red'}]{_summary(result)}[/]", highlight=False)
+
+
+def summarize_findings(findings: Sequence[Finding], shown: int = 9) -> str:
+    """One line for a summary cell: per rule (consistency rules first), how many and on what objects."""
+    groups: dict[str, list[str]] = {}
+    for f in findings:
+        obj = f.object.rsplit("/", 1)[-1]  # path:line reads as file:line
+        groups.setdefault(f.rule, [])
+        if obj not in groups[f.rule]:
+            groups[f.rule].append(obj)
+    parts = []
+    for rule in sorted(groups, key=lambda r: (not r.startswith("C"), r)):
+        objects = groups[rule]
+        more = f", +{len(objects) - shown} more" if len(objects) > shown else ""
+        count = sum(1 for f in findings if f.rule == rule)
+        parts.append(f"{rule} ({count}): {', '.join(objects[:shown])}{more}")
+    return f"{len(findings)} finding(s): " + "; ".join(parts)
 
 
 def render_status(metrics: dict[str, int]) -> str:
