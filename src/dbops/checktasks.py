@@ -95,9 +95,13 @@ def lint(c: Context, fix: bool = False) -> None:
 )
 @handled
 def test(c: Context, integration: bool = False, all: bool = False, workers: str = "auto", k: str | None = None) -> None:
-    """Run the unit tests (no database), or --integration, or --all."""
+    """Run the unit tests (no database), or --integration, or --all (with the extra_tests folders)."""
     s = settings_for()
-    paths = [s.unit_tests, s.integration_tests] if all else [s.integration_tests if integration else s.unit_tests]
+    paths = (
+        [s.unit_tests, s.integration_tests, *s.extra_tests]
+        if all
+        else [s.integration_tests if integration else s.unit_tests]
+    )
     args = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
     if workers != "0":
         args += ["-n", workers]

@@ -41,6 +41,8 @@ class Settings:
     smoke: str | None = None
     unit_tests: str = "tests/unit"
     integration_tests: str = "tests/integration"
+    # More test folders `test --all` runs (e.g. suites over other projects).
+    extra_tests: tuple[str, ...] = ()
     lint_paths: tuple[str, ...] = ("src", "tests")
     typecheck_paths: tuple[str, ...] = ("src",)
     # The alembic.ini section to use (Alembic's ``--name``), for files holding several environments.
@@ -110,7 +112,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / str(env.get("DBOPS_CACHE_DIR") or table.get("cache_dir", ".dbops"))
-    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas"):
+    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas", "extra_tests"):
         if key in table:
             values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None

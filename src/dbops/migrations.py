@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dbops import database, envguard
 from dbops.config import Settings, import_object
+from dbops.envopts import env_version_options, remember_env_options
 from dbops.errors import ConfigError, DbopsError, HistoryBroken, MigrationError
 from dbops.urls import mask_text, plain_url
 
@@ -187,6 +188,7 @@ class Migrator:
 
         def probe(rev: Any, context: Any) -> list[Any]:
             seen.append(self.guard.reaches(context.connection))
+            remember_env_options(self.settings, context.opts)
             return []
 
         with alembic_errors(self.settings, "running env.py", self.conn):
@@ -300,19 +302,21 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
         m.downgrade(revision)
 
 
-def version_opts(settings: Settings | None) -> dict[str, Any]:
-    """MigrationContext options naming the project's version table."""
+def version_opts(settings: Settings | None, conn: Connection | None = None) -> dict[str, Any]:
+    """MigrationContext options naming the project's version table: the settings', else env.py's."""
     if settings is None:
         return {}
     opts: dict[str, Any] = {"version_table": settings.version_table}
     if settings.version_table_schema:
         opts["version_table_schema"] = settings.version_table_schema
+    elif settings.version_table == "alembic_version" and conn is not None:
+        opts.update(env_version_options(settings, conn))
     return opts
 
 
 def current_heads(conn: Connection, settings: Settings | None = None) -> tuple[str, ...]:
     """The revisions recorded in the project's version table (empty at base)."""
-    return tuple(MigrationContext.configure(conn, opts=version_opts(settings)).get_current_heads())
+    return tuple(MigrationContext.configure(conn, opts=version_opts(settings, conn)).get_current_heads())
 
 
 def current_revision_of(conn: Connection, settings: Settings | None = None) -> str | None:
