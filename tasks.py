@@ -10,7 +10,7 @@ from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
-from dbops import doctor, lifecycle, migrations, pipeline, report, steps
+from dbops import doctor, lifecycle, migrations, pipeline, report, servers, steps
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
@@ -116,10 +116,25 @@ def db_up(c: Context, backend: str | None = None, url: str | None = None) -> Non
     print(mask_url(lifecycle.target(settings).url))
 
 
-@task(help={"backend": BACKEND_HELP, "destroy": "also delete the embedded cluster's data"})
+@task(
+    help={
+        "backend": BACKEND_HELP,
+        "destroy": "also delete the embedded cluster's data",
+        "all_orphans": "stop every dbops server on this machine whose checkout is gone, and delete its data",
+    }
+)
 @handled
-def db_stop(c: Context, backend: str | None = None, destroy: bool = False) -> None:
-    """Stop the server dbops started (embedded cluster or Docker container)."""
+def db_stop(c: Context, backend: str | None = None, destroy: bool = False, all_orphans: bool = False) -> None:
+    """Stop the server dbops started (embedded cluster or Docker container), or --all-orphans on the machine."""
+    if all_orphans:
+        gone = servers.reap(include_stale=True)
+        for container in servers.docker_orphans():  # labelled containers the registry does not know
+            if servers.remove_container(container.container):
+                gone.append(container)
+        for server in gone:
+            print(f"stopped orphan: {servers.describe(server)}")
+        print(f"{len(gone)} orphaned server(s) stopped")
+        return
     settings = settings_for(backend)
     be = get_backend(settings)
     stopped = be.stop()
@@ -136,10 +151,16 @@ def db_url(c: Context, backend: str | None = None, url: str | None = None, show_
     print(libpq_url(db) if show_password else mask_url(db.set(drivername="postgresql")))
 
 
-@task(help=DB_HELP)
+@task(help={**DB_HELP, "all": "list every dbops server on this machine, its owner and whether it is orphaned"})
 @handled
-def db_status(c: Context, backend: str | None = None, url: str | None = None) -> None:
-    """Say which backend is in use and whether its server runs."""
+def db_status(c: Context, backend: str | None = None, url: str | None = None, all: bool = False) -> None:
+    """Say which backend is in use and whether its server runs (--all: every dbops server on the machine)."""
+    if all:
+        listed = servers.entries()
+        for server in listed:
+            print(servers.describe(server))
+        print(f"{len(listed)} dbops server(s) recorded in {servers.registry_dir()}")
+        return
     print(get_backend(settings_for(backend, url)).status())
 
 
@@ -178,7 +199,7 @@ PIPE_HELP = {
 }
 
 
-@task(help=PIPE_HELP)
+@task(help={**PIPE_HELP, "keep_server": "in CI (CI set), keep the server this run started instead of stopping it"})
 @handled
 def full_check(
     c: Context,
@@ -188,9 +209,21 @@ def full_check(
     backend: str | None = None,
     url: str | None = None,
     no_cache: bool = False,
+    keep_server: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
-    code = steps.run_and_report(settings_for(backend, url), "full-check", None, fail_fast, json, junit, no_cache)
+    settings = settings_for(backend, url)
+    # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
+    started_here = (
+        not servers.keep_server_after_ci(keep_server)
+        and settings.resolved_backend != "url"
+        and not servers.owner_running(settings.cache_dir)
+    )
+    try:
+        code = steps.run_and_report(settings, "full-check", None, fail_fast, json, junit, no_cache)
+    finally:
+        if started_here:
+            get_backend(settings).stop()
     if code:
         raise Exit(code=code)
 
