@@ -270,6 +270,18 @@ class EmbeddedBackend(Backend):
             self._register(data, int(url.port or 0))
         return url
 
+    def _owner(self) -> Path:
+        """The folder whose removal makes the cluster an orphan: the cache directory, made to exist.
+
+        With the cluster in the /tmp fallback home nothing else creates it; the checkout itself
+        stands in when the cache directory cannot be created.
+        """
+        try:
+            self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return self.settings.root.resolve()
+        return self.settings.cache_dir.resolve()
+
     def _register(self, data: Path, port: int) -> None:
         """Record the server in the machine-wide registry and keep one idle-stop watchdog on it."""
         pid = _pid_file_pid(data)
@@ -278,7 +290,7 @@ class EmbeddedBackend(Backend):
         watchdog = entry.watchdog if entry is not None and entry.pid == pid else 0
         if self.settings.idle_stop > 0 and not servers.process_alive(watchdog):
             watchdog = spawn_watchdog(pid, data, port, self.home, self.settings.idle_stop)
-        owner = str(self.settings.cache_dir.resolve())
+        owner = str(self._owner())
         if entry is None or (entry.pid, entry.port, entry.watchdog, entry.owner) != (pid, port, watchdog, owner):
             servers.record(
                 servers.Server(
