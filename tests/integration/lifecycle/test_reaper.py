@@ -98,7 +98,7 @@ def test_servers_of_deleted_checkouts_are_stopped_and_their_data_removed(registr
     run = dbops_command(tmp_path / "kept", "db.status")
     assert run.returncode == 0, run.stderr
 
-    for server, home in zip(doomed, homes):
+    for server, home in zip(doomed, homes, strict=True):
         assert not servers.process_alive(server.pid), f"postmaster {server.pid} of {server.owner} still runs"
         assert not servers.process_alive(server.watchdog), f"watchdog of {server.owner} still runs"
         assert not home.exists(), f"data of {server.owner} left in {home}"
