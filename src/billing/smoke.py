@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,7 +54,7 @@ def describe(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def expect(response: httpx.Response, status: int) -> Any:
+def expect(response: httpx2.Response, status: int) -> Any:
     """The response's JSON body if the status is as expected, else SmokeFailure naming the request."""
     if response.status_code != status:
         request = response.request
