@@ -214,16 +214,8 @@ def full_check(
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
     settings = settings_for(backend, url)
     # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
-    started_here = (
-        not servers.keep_server_after_ci(keep_server)
-        and settings.resolved_backend != "url"
-        and not servers.owner_running(settings.cache_dir)
-    )
-    try:
+    with servers.pipeline_server(settings, keep_server):
         code = steps.run_and_report(settings, "full-check", None, fail_fast, json, junit, no_cache)
-    finally:
-        if started_here:
-            get_backend(settings).stop()
     if code:
         raise Exit(code=code)
 

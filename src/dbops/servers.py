@@ -22,6 +22,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dbops.config import Settings
 
 # The /tmp fallback home of an embedded cluster (backends/embedded.py): deleted with its orphan.
 _TMP_HOME = re.compile(r"dbops-[0-9a-f]{10}")
@@ -283,6 +287,52 @@ def owner_running(owner: Path) -> bool:
 def keep_server_after_ci(keep: bool = False) -> bool:
     """Whether a pipeline keeps the server it started: always outside CI, in CI only when asked."""
     return keep or not os.environ.get("CI") or bool(os.environ.get("DBOPS_KEEP_SERVER"))
+
+
+@contextlib.contextmanager
+def pipeline_server(settings: Settings, keep: bool = False) -> Iterator[None]:
+    """Around a pipeline: in CI, stop the checkout's server at the end if a pipeline started it.
+
+    Pipelines of one checkout may overlap: each holds a shared lock while it runs, and only the
+    last one out (the one that gets the lock exclusively) stops the server.
+    """
+    if keep_server_after_ci(keep) or settings.resolved_backend == "url":
+        yield
+        return
+    cache = settings.cache_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    marker = cache / "pipeline-started-server"
+    fd = os.open(cache / "pipelines.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        with _flocked(cache / "pipelines.check.lock"):  # check-and-mark, and release-and-test, one at a time
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if not owner_running(cache):
+                marker.touch()
+        yield
+    finally:
+        with _flocked(cache / "pipelines.check.lock"):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                last_out = True
+            except BlockingIOError:
+                last_out = False
+            if last_out and marker.exists():
+                from dbops.backends.base import get_backend
+
+                get_backend(settings).stop()
+                marker.unlink(missing_ok=True)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _flocked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def left_running(tag: str) -> list[Server]:

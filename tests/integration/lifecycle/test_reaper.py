@@ -6,6 +6,7 @@ servers it started, never those of other checkouts on this machine.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -147,3 +148,38 @@ def test_an_idle_server_stops_itself_but_not_while_a_client_is_connected(registr
     assert Path(entry.data, "PG_VERSION").is_file()  # stopped, not destroyed: the next command restarts it
     assert backend.start().port
     backend.destroy()
+
+
+FULL_CHECK = (
+    'lint_paths = ["models.py"]\ntypecheck_paths = ["models.py"]\nunit_tests = "tests"\nintegration_tests = "tests"\n'
+)
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["ci-stops", "keep-server"])
+def test_full_check_in_ci_stops_the_server_it_started_unless_told_to_keep_it(
+    registry: Path, tmp_path: Path, keep: bool
+) -> None:
+    root = checkout(tmp_path / "ci")
+    (root / "pyproject.toml").write_text(PYPROJECT + FULL_CHECK)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_nothing.py").write_text("def test_true() -> None:\n    assert 1 + 1 == 2\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "CI"))}
+    env.update(CI="true", DBOPS_RUNTIME_DIR=str(registry), PYTHONPATH=str(root))
+    args = ["full-check", "--json", str(root / "summary.json"), *(["--keep-server"] if keep else [])]
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "Traceback" not in run.stdout + run.stderr
+    steps = {s["name"]: s["status"] for s in json.loads((root / "summary.json").read_text())["steps"]}
+    assert steps["reset-db"] == "passed", run.stdout  # the run did start and use the server
+    status = dbops_command(root, "db.status").stdout
+    left = servers.entries()
+    if keep:
+        assert "running" in status and [s.owner for s in left] == [str((root / ".dbops").resolve())]
+    else:
+        assert "stopped" in status and left == []
