@@ -42,7 +42,8 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         pytest.skip(exc.message)
     folder = tmp_path / "registry"
     monkeypatch.setenv("DBOPS_RUNTIME_DIR", str(folder))
-    monkeypatch.delenv("DBOPS_BACKEND", raising=False)
+    for name in ("DBOPS_BACKEND", "DBOPS_CACHE_DIR", "DBOPS_IDLE_STOP"):  # each checkout its own .dbops
+        monkeypatch.delenv(name, raising=False)
     yield folder
     for server in servers.entries():
         servers.stop_server(server, delete_data=True)
@@ -68,6 +69,8 @@ def dbops_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run one dbops command as a user would, in ``cwd``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
     env["DBOPS_RUNTIME_DIR"] = os.environ["DBOPS_RUNTIME_DIR"]
+    if os.environ.get("DBOPS_PG_VERSION"):  # the same binaries as the servers the test started
+        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
     return subprocess.run(
         [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
         cwd=cwd,
@@ -165,6 +168,8 @@ def test_full_check_in_ci_stops_the_server_it_started_unless_told_to_keep_it(
     (root / "tests" / "test_nothing.py").write_text("def test_true() -> None:\n    assert 1 + 1 == 2\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "CI"))}
     env.update(CI="true", DBOPS_RUNTIME_DIR=str(registry), PYTHONPATH=str(root))
+    if os.environ.get("DBOPS_PG_VERSION"):
+        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
     args = ["full-check", "--json", str(root / "summary.json"), *(["--keep-server"] if keep else [])]
     run = subprocess.run(
         [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
