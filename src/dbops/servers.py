@@ -341,18 +341,22 @@ def left_running(tag: str) -> list[Server]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dbops.servers check-tag TAG``: exit 1 and name every server of the run still running."""
+    """``python -m dbops.servers check-tag|stop-tag TAG``: name (or stop) every server of a run still running."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] != "check-tag":
-        print("usage: python -m dbops.servers check-tag TAG", file=sys.stderr)
+    if len(args) != 2 or args[0] not in ("check-tag", "stop-tag"):
+        print("usage: python -m dbops.servers check-tag|stop-tag TAG", file=sys.stderr)
         return 2
     leftover = left_running(args[1])
     for server in leftover:
-        print(f"left running: {describe(server)}", file=sys.stderr)
+        if args[0] == "stop-tag":
+            stop_server(server, delete_data=True)
+            print(f"stopped: {describe(server)}")
+        else:
+            print(f"left running: {describe(server)}", file=sys.stderr)
     print(f"{len(leftover)} server(s) of run {args[1]} left running")
-    return 1 if leftover else 0
+    return 1 if leftover and args[0] == "check-tag" else 0
 
 
 if __name__ == "__main__":
