@@ -144,7 +144,7 @@ def postmaster_alive(pid: int, data: str) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return Path("/proc").is_dir() is False
+        return not Path("/proc").is_dir()  # no /proc (not Linux): the pid alone has to do
     return os.fsencode(data) in cmdline
 
 
