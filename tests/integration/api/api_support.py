@@ -27,8 +27,10 @@ def register(client: TestClient, label: str, password: str = PASSWORD) -> tuple[
     """Register a user over HTTP; return (id, email)."""
     email = unique_email(label)
     response = client.post("/auth/register", json={"email": email, "password": password})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"]), email
+    assert response.status_code == 202, response.text
+    me = client.get("/auth/me", headers=login(client, email, password))
+    assert me.status_code == 200, me.text
+    return int(me.json()["id"]), email
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
