@@ -3,7 +3,8 @@
 Each attempt counts against a fixed window per (action, subject), where the subject is an account
 (its normalized email) or a client address; the counters live in PostgreSQL, so all workers and
 all replicas see the same numbers. The count is committed by the caller before the action runs,
-so a failed attempt counts too.
+so a failed attempt counts too; an attempt refused with 429 is not counted (the window still ends
+when it would have).
 """
 
 from __future__ import annotations
