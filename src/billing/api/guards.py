@@ -101,11 +101,15 @@ async def unstorable_value(request: Request, exc: Exception) -> JSONResponse:
 
 
 def unguarded_routes(routes: Iterable[BaseRoute]) -> list[str]:
-    """Deny by default: every API route that neither checks a permission nor is marked public()."""
+    """Deny by default: every route that neither checks a permission nor is marked public().
+
+    Give it the routers' own routes: anything that is not an APIRoute (whose dependencies can be
+    read) counts as unguarded.
+    """
     found = []
     for route in routes:
         if not isinstance(route, APIRoute):
-            continue
-        if not permissions_required_by(route.dependant) and not is_public(route.dependant):
+            found.append(f"{type(route).__name__} {getattr(route, 'path', '?')}")
+        elif not permissions_required_by(route.dependant) and not is_public(route.dependant):
             found.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
     return found
