@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -37,13 +39,23 @@ def _clean(run: subprocess.CompletedProcess[str]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Broken:
+    """A broken copy, its database, and what every command must name."""
+
+    variant: Variant
+    root: Path
+    db: URL
+    expect: tuple[str, ...]
+
+
 @pytest.fixture()
-def project(request: pytest.FixtureRequest, tmp_path: Path, pg_server: URL) -> tuple[Variant, Path, URL]:
-    """The variant's copy and a database name of its own on the test server (dropped afterwards)."""
+def project(request: pytest.FixtureRequest, tmp_path: Path, pg_server: URL) -> Iterator[Broken]:
+    """The variant's copy, what must be named, and a database of its own on the test server (dropped afterwards)."""
     variant: Variant = request.param
     name = f"bv_{uuid.uuid4().hex[:8]}"
-    root = make(variant, tmp_path / variant.name, name)
-    yield variant, root, with_database(pg_server, name)
+    root, expected = make(variant, tmp_path / variant.name, name)
+    yield Broken(variant, root, with_database(pg_server, name), expected)
     for leftover in database.list_databases(pg_server, name) + database.list_databases(
         pg_server, f"{templates.TEMPLATE_PREFIX}{name}"
     ):
@@ -51,27 +63,27 @@ def project(request: pytest.FixtureRequest, tmp_path: Path, pg_server: URL) -> t
 
 
 @pytest.mark.parametrize("project", VARIANTS, ids=[v.name for v in VARIANTS], indirect=True)
-def test_consistency_alone_then_after_a_reset(project: tuple[Variant, Path, URL]) -> None:
+def test_consistency_alone_then_after_a_reset(project: Broken) -> None:
     """`invoke consistency` needs nothing prepared; after `invoke reset-db` it says the same."""
-    variant, root, db = project
+    variant, root, db, expect = project.variant, project.root, project.db, project.expect
     first = _run(root, db, "consistency")
     assert first.returncode == 1, _clean(first)
-    for needle in variant.expect:
+    for needle in expect:
         assert needle in _clean(first), (needle, first.stdout + first.stderr)
     reset = _run(root, db, "reset-db")
     assert reset.returncode in (0, 1), _clean(reset)
     if variant.history or variant.name == "seed-writes-missing-table":
         assert reset.returncode == 1
-        assert any(needle in _clean(reset) for needle in variant.expect), reset.stderr
+        assert any(needle in _clean(reset) for needle in expect), reset.stderr
     again = _run(root, db, "consistency")
     assert again.returncode == 1
-    assert all(needle in _clean(again) for needle in variant.expect)
+    assert all(needle in _clean(again) for needle in expect)
 
 
 @pytest.mark.parametrize("project", VARIANTS, ids=[v.name for v in VARIANTS], indirect=True)
-def test_full_check_runs_consistency_and_names_the_break(project: tuple[Variant, Path, URL], tmp_path: Path) -> None:
+def test_full_check_runs_consistency_and_names_the_break(project: Broken, tmp_path: Path) -> None:
     """full-check exits 1; its consistency step ran (never skipped) and names the break; no SQL in the summary."""
-    variant, root, db = project
+    root, db, expect = project.root, project.db, project.expect
     summary = tmp_path / "summary.json"
     run = _run(root, db, "full-check", "--json", str(summary))
     assert run.returncode == 1, _clean(run)
@@ -80,7 +92,7 @@ def test_full_check_runs_consistency_and_names_the_break(project: tuple[Variant,
     assert steps["consistency"]["status"] == "failed"
     cells = " ".join(str(s["summary"]) for s in steps.values())
     assert not SQL.search(cells), cells
-    assert all(needle in steps["consistency"]["summary"] or needle in run.stdout for needle in variant.expect)
+    assert all(needle in steps["consistency"]["summary"] or needle in run.stdout for needle in expect)
     for step in steps.values():
         if step["status"] == "skipped" and step["caused_by"]:
             assert steps[step["caused_by"]]["status"] == "failed"
@@ -89,7 +101,7 @@ def test_full_check_runs_consistency_and_names_the_break(project: tuple[Variant,
 def test_a_stale_alembic_version_row_is_named(tmp_path: Path, pg_server: URL) -> None:
     """The database names a revision no file defines: --live and migrate say which, and how to fix it."""
     name = f"bv_{uuid.uuid4().hex[:8]}"
-    root = make(VARIANTS[0], tmp_path / "stale", name)  # any copy: the break is in the database
+    root, _ = make(VARIANTS[0], tmp_path / "stale", name)  # any copy: the break is in the database
     db = with_database(pg_server, name)
     try:
         assert _run(root, db, "migrate").returncode == 0

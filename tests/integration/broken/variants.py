@@ -31,6 +31,19 @@ def _head_file(root: Path) -> Path:
     return next(f for f in files if f.stem not in downs)
 
 
+def _creates(path: Path) -> tuple[str, ...]:
+    """What a revision adds, as the rules name it: tables, and table.column for added columns."""
+    text = path.read_text()
+    tables = re.findall(r'op\.create_table\(\s*"([^"]+)"', text)
+    columns = [f"{t}.{c}" for t, c in re.findall(r'op\.add_column\(\s*"([^"]+)",\s*sa\.Column\(\s*"([^"]+)"', text)]
+    return (*tables, *columns)
+
+
+def _head_names(root: Path) -> tuple[str, ...]:
+    head = _head_file(root)
+    return (head.stem, *_creates(head))
+
+
 def _delete_newest(root: Path) -> None:
     _head_file(root).unlink()
 
@@ -44,12 +57,13 @@ def _delete_rbac_and_after(root: Path) -> None:
 def _two_heads(root: Path) -> None:
     head = _head_file(root)
     text = head.read_text().replace(f'revision: str = "{head.stem}"', 'revision: str = "0099_other_head"')
-    (root / VERSIONS / "0099_other_head.py").write_text(text.replace("uq_payments_user_id", "uq_payments_other"))
+    (root / VERSIONS / "0099_other_head.py").write_text(text)
 
 
 def _dangling_down(root: Path) -> None:
     head = _head_file(root)
-    _edit(head, 'down_revision: str | None = "0008_rbac"', 'down_revision: str | None = "0008_nowhere"')
+    text = head.read_text()
+    head.write_text(re.sub(r'(down_revision[^=]*= )"[^"]+"', r'\1"0008_nowhere"', text, count=1))
 
 
 def _model_column(root: Path) -> None:
@@ -127,26 +141,33 @@ def _nullable(root: Path) -> None:
 
 @dataclass(frozen=True)
 class Variant:
-    """One break: how to make it, and what the commands must name."""
+    """One break: how to make it, and what the commands must name (fixed, or derived from the tree before it)."""
 
     name: str
     make: Callable[[Path], None]
-    expect: tuple[str, ...]
+    expect: tuple[str, ...] | Callable[[Path], tuple[str, ...]]
     history: bool = False  # the history itself is broken: no database can be built from it
+
+    def expected(self, root: Path) -> tuple[str, ...]:
+        """What must be named, for the copy at ``root`` before the break."""
+        return self.expect(root) if callable(self.expect) else self.expect
 
 
 VARIANTS = [
-    Variant("newest-revision-deleted", _delete_newest, ("payments.idempotency_key",)),
+    # The newest revision's tables and columns are what the models then have and the history lacks.
+    Variant("newest-revision-deleted", _delete_newest, lambda root: _creates(_head_file(root))),
     Variant(
         "rbac-revision-deleted", _delete_rbac_and_after, ("roles", "permissions", "role_permissions", "user_roles")
     ),
-    Variant("two-heads", _two_heads, ("0009_payment_idempotency", "0099_other_head", "alembic merge"), history=True),
+    Variant(
+        "two-heads", _two_heads, lambda root: (_head_file(root).stem, "0099_other_head", "alembic merge"), history=True
+    ),
     Variant("dangling-down-revision", _dangling_down, ("0008_nowhere",), history=True),
     Variant("model-column-without-migration", _model_column, ("users.nickname",)),
     Variant("seed-writes-missing-table", _seed_missing_table, ("promotions",)),
     Variant("extra-table", _extra_table, ("legacy_exports",)),
     Variant("duplicate-revision-id", _duplicate_id, ("0099_copy.py",), history=True),
-    Variant("revision-syntax-error", _syntax_error, ("0009_payment_idempotency.py", "syntax error"), history=True),
+    Variant("revision-syntax-error", _syntax_error, lambda root: (_head_file(root).name, "syntax error"), history=True),
     Variant("revision-does-not-import", _does_not_import, ("billing_helpers_that_were_deleted",), history=True),
     Variant("history-cycle", _cycle, ("cycle",), history=True),
     Variant("enum-value-without-migration", _enum_value, ("payment_status", "disputed")),
@@ -162,13 +183,15 @@ integration_tests = "tests/unit/test_findings.py"
 """
 
 
-def make(variant: Variant, dest: Path, database: str) -> Path:
-    """A copy of the repository at ``dest`` with ``variant`` applied, using its own database name."""
+def make(variant: Variant, dest: Path, database: str) -> tuple[Path, tuple[str, ...]]:
+    """A copy of the repository at ``dest`` with ``variant`` applied (own database name), and what must be named."""
     shutil.copytree(REPO, dest, ignore=lambda _d, names: [n for n in names if n in SKIP])
     pyproject = dest / "pyproject.toml"
     text = pyproject.read_text().replace('database = "billing"', f'database = "{database}"')
     for key in ("lint_paths", "typecheck_paths"):
         text = re.sub(rf"^{key} = .*\n", "", text, flags=re.M)
     pyproject.write_text(text.replace("[tool.dbops]\n", "[tool.dbops]" + FAST_TOOLS, 1))
+    expected = variant.expected(dest)
+    assert expected, f"{variant.name}: nothing to look for"
     variant.make(dest)
-    return dest
+    return dest, expected
