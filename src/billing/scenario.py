@@ -1,7 +1,8 @@
 """The sprint's starting point, derived from the current tree: what the status page of 2026-02-15 saw.
 
-A copy of the project whose models are at head while the migration history stops at the sprint
-start (``sprint_start`` in ``[tool.dbops]``), and whose two provider migrations have the eight lines
+A copy of the project whose models are at head while the migration history lacks the sprint's five
+revisions (after ``sprint_start`` in ``[tool.dbops]``, up to ``SPRINT_END``; later revisions follow the
+sprint start directly), and whose two provider migrations have the eight lines
 that convert the old free-text provider columns commented out, as they were then. In it
 ``invoke status`` shows 20 existing and 9 missing tables and 2 migration blockers, and
 ``invoke full-check`` fails the way the sprint's four phases describe.
@@ -18,6 +19,8 @@ from dbops.checks.c6_history import declared_revisions
 # Folders of a checkout that are not the project: caches, environments, servers, reports.
 _SKIP = {".git", ".venv", ".dbops", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__", "reports"}
 VERSIONS = Path("src/billing/migrations/versions")
+# The sprint's last revision: the five after the sprint start create its nine tables.
+SPRINT_END = "0008_rbac"
 # The op lines the sprint found commented out, per file, as written (a call over several lines goes whole).
 COMMENTED = {
     # The enum and the new columns exist; the old free text is never converted into them...
@@ -37,21 +40,33 @@ COMMENTED = {
 }
 
 
-def _keep_until(versions: Path, last: str) -> None:
-    """Delete every revision file that is not ``last`` or one of its ancestors."""
+def _replay_sprint_start(versions: Path, start: str, end: str) -> None:
+    """Delete the sprint's own revisions (after ``start`` up to ``end``); what came after the sprint follows ``start``.
+
+    Later work (a new column, a new table) is not what the sprint was about: it is kept, moved onto the
+    sprint start, so the models at head and the history still differ by exactly the sprint's tables.
+    """
     parents: dict[str, tuple[str | None, Path]] = {}
     for path in versions.glob("*.py"):
         rev, down = declared_revisions(path)
         if rev:
             parents[rev] = (down if isinstance(down, str) else None, path)
-    keep: set[str] = set()
-    node: str | None = last
+    before_start: set[str] = set()
+    node: str | None = start
     while node is not None and node in parents:
-        keep.add(node)
+        before_start.add(node)
         node = parents[node][0]
-    for rev, (_, path) in parents.items():
-        if rev not in keep:
-            path.unlink()
+    sprint: set[str] = set()
+    node = end
+    while node is not None and node not in before_start and node in parents:
+        sprint.add(node)
+        node = parents[node][0]
+    for rev in sprint:
+        parents[rev][1].unlink()
+    for rev, (down, path) in parents.items():
+        if down == end and rev not in sprint:
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(f'"{end}"', f'"{start}"'), encoding="utf-8")
 
 
 def _comment_out(path: Path, lines: list[str]) -> None:
@@ -91,7 +106,7 @@ def sprint_start(source: Path, into: Path, start: str) -> Path:
         raise FileExistsError(f"{into} is not empty")
     shutil.copytree(source, into, ignore=lambda _dir, names: [n for n in names if n in _SKIP], dirs_exist_ok=True)
     versions = into / VERSIONS
-    _keep_until(versions, start)
+    _replay_sprint_start(versions, start, SPRINT_END)
     for name, lines in COMMENTED.items():
         _comment_out(versions / name, lines)
     _quiet_linters(into / "pyproject.toml", [str(VERSIONS / name) for name in COMMENTED])

@@ -97,6 +97,10 @@ PERMISSIONS: Mapping[str, str] = {
     "tokens:read": "See token balances and transactions",
     "tokens:write": "Grant and adjust tokens",
     "audit:read": "Read the audit log",
+    "account:read": "See one's own account",
+    "payments:write": "Add one's own payment methods and pay with them",
+    "usage:read": "See one's own feature usage",
+    "usage:write": "Use metered features",
 }
 
 ROLES: Mapping[str, tuple[str, Sequence[str]]] = {
@@ -116,7 +120,22 @@ ROLES: Mapping[str, tuple[str, Sequence[str]]] = {
             "tokens:write",
         ),
     ),
-    "member": ("A customer", ("plans:read", "subscriptions:read", "invoices:read", "tokens:read")),
+    # A customer: every self-service route checks one of these; the routes only ever touch the caller's own rows.
+    "member": (
+        "A customer",
+        (
+            "account:read",
+            "plans:read",
+            "subscriptions:read",
+            "subscriptions:write",
+            "invoices:read",
+            "payments:read",
+            "payments:write",
+            "tokens:read",
+            "usage:read",
+            "usage:write",
+        ),
+    ),
 }
 
 

@@ -10,6 +10,7 @@ DEFAULT_ACCESS_TOKEN_TTL = 15 * 60
 DEFAULT_RESET_TOKEN_TTL = 30 * 60
 DEFAULT_POOL_SIZE = 10
 DEFAULT_QUEUE_WAIT_MS = 2000
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class AppSettings:
     pool_size: int = DEFAULT_POOL_SIZE
     # How long a request may wait for a free slot before it is answered 503 with Retry-After.
     queue_wait_ms: int = DEFAULT_QUEUE_WAIT_MS
+    # Where the workers share a generated signing secret when BILLING_JWT_SECRET is not set.
+    jwt_secret_file: str | None = None
+    # Request bodies above this size are refused with 413 before anything parses them.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Multiplies every throttle limit: for many users behind one address (a NAT, a test suite).
+    throttle_factor: int = 1
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -41,7 +48,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> AppSettings:
-    """Read DATABASE_URL, BILLING_JWT_SECRET, BILLING_*_TTL_SECONDS, BILLING_ADMIN_PASSWORD and the pool sizes now."""
+    """Read DATABASE_URL, BILLING_JWT_SECRET(_FILE), the TTLs, BILLING_ADMIN_PASSWORD and the limits now."""
     source = os.environ if env is None else env
     return AppSettings(
         database_url=source.get("DATABASE_URL") or None,
@@ -51,6 +58,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> AppSettings:
         admin_password=source.get("BILLING_ADMIN_PASSWORD") or None,
         pool_size=_int(source, "BILLING_DB_POOL_SIZE", DEFAULT_POOL_SIZE),
         queue_wait_ms=_int(source, "BILLING_QUEUE_WAIT_MS", DEFAULT_QUEUE_WAIT_MS),
+        jwt_secret_file=source.get("BILLING_JWT_SECRET_FILE") or None,
+        max_body_bytes=_int(source, "BILLING_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+        throttle_factor=_int(source, "BILLING_THROTTLE_FACTOR", 1),
     )
 
 

@@ -11,7 +11,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from dbops import doctor, lifecycle, migrations, pipeline, report, steps
+from dbops import doctor, lifecycle, migrations, pipeline, report, servers, steps
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
 from dbops.tasks import DB_HELP
@@ -27,7 +27,7 @@ PIPE_HELP = {
 }
 
 
-@task(help=PIPE_HELP)
+@task(help={**PIPE_HELP, "keep_server": "in CI (CI set), keep the server this run started instead of stopping it"})
 @handled
 def full_check(
     c: Context,
@@ -37,9 +37,13 @@ def full_check(
     backend: str | None = None,
     url: str | None = None,
     no_cache: bool = False,
+    keep_server: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
-    code = steps.run_and_report(settings_for(backend, url), "full-check", None, fail_fast, json, junit, no_cache)
+    settings = settings_for(backend, url)
+    # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
+    with servers.pipeline_server(settings, keep_server):
+        code = steps.run_and_report(settings, "full-check", None, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
 

@@ -38,6 +38,8 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path(".dbops"))
     docker_image: str = "postgres:16-alpine"
     pg_version: str | None = None
+    # Seconds without a client or a command after which an embedded cluster stops itself (0: never).
+    idle_stop: float = 1800.0
     smoke: str | None = None
     unit_tests: str = "tests/unit"
     integration_tests: str = "tests/integration"
@@ -119,6 +121,13 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values["backend"] = env.get("DBOPS_BACKEND") or table.get("backend")
     if env.get("DBOPS_PG_VERSION"):
         values["pg_version"] = env["DBOPS_PG_VERSION"]
+    if env.get("DBOPS_IDLE_STOP"):
+        try:
+            values["idle_stop"] = float(env["DBOPS_IDLE_STOP"])
+        except ValueError:
+            raise ConfigError(
+                f"DBOPS_IDLE_STOP={env['DBOPS_IDLE_STOP']!r} is not a number of seconds", "e.g. DBOPS_IDLE_STOP=1800"
+            ) from None
     if env.get("DBOPS_DOCKER_IMAGE"):
         values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
     return Settings(root=root, **values)

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import create_engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import BaseRoute
 
-from billing import security
-from billing.api.deps import permissions_required_by
 from billing.api.gate import ConcurrencyGate
+from billing.api.guards import BodyLimit, invalid_request, unguarded_routes, unstorable_value
 from billing.api.routes import admin, auth, catalogue, payments, subscriptions, usage
-from billing.services.errors import AuthenticationFailed, ServiceError, UsageLimitExceeded
+from billing.api.secret import jwt_secret
+from billing.services.errors import AuthenticationFailed, RetryLater, ServiceError
 from billing.services.gateway import Gateway, SandboxGateway
-from billing.services.mail import InMemoryMailer, Mailer
+from billing.services.mail import Mailer, mailer_from_env
+from billing.services.throttle import ThrottlePolicy
 from billing.settings import load_settings, sqlalchemy_url
 
-ADMIN_PREFIX = "/admin"
+# A service error's detail may quote a short piece of the request; never more than this.
+DETAIL_LIMIT = 300
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -29,9 +34,10 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, UsageLimitExceeded):
+    if isinstance(exc, RetryLater):
         headers["Retry-After"] = str(exc.retry_after_seconds)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    detail = exc.detail.encode("utf-8", "replace").decode("utf-8")[:DETAIL_LIMIT]
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 
 async def _busy(request: Request, exc: Exception) -> JSONResponse:
@@ -48,14 +54,11 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def check_admin_routes(routers: Iterable[APIRouter]) -> None:
-    """Deny by default: refuse any router holding an admin route that checks no permission."""
-    for router in routers:
-        for route in router.routes:
-            if not isinstance(route, APIRoute) or not route.path.startswith(ADMIN_PREFIX):
-                continue
-            if not permissions_required_by(route.dependant):
-                raise RuntimeError(f"admin route {route.path} checks no permission")
+def check_routes(routes: Iterable[BaseRoute]) -> None:
+    """Deny by default: refuse to start when any route neither checks a permission nor is marked public."""
+    unguarded = unguarded_routes(routes)
+    if unguarded:
+        raise RuntimeError(f"routes that check no permission and are not marked public: {'; '.join(unguarded)}")
 
 
 def create_app(
@@ -64,6 +67,7 @@ def create_app(
     mailer: Mailer | None = None,
     gateway: Gateway | None = None,
     pool_size: int | None = None,
+    throttle: ThrottlePolicy | None = None,
 ) -> FastAPI:
     """Build the billing API over the database at ``database_url`` (default: DATABASE_URL)."""
     settings = load_settings()
@@ -83,15 +87,22 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
-    app.state.jwt_secret = settings.jwt_secret or security.new_secret()
-    app.state.mailer = mailer if mailer is not None else InMemoryMailer()
+    app.state.jwt_secret = jwt_secret(settings.jwt_secret, settings.jwt_secret_file, url)
+    # Real delivery by default (SMTP, or a file or the console in development); an in-memory outbox only when passed.
+    app.state.mailer = mailer if mailer is not None else mailer_from_env(os.environ)
+    app.state.throttle = throttle if throttle is not None else ThrottlePolicy().scaled(settings.throttle_factor)
     # The sandbox is the only provider wired up: it follows the documented test cards, never a real card.
     app.state.gateway = gateway if gateway is not None else SandboxGateway()
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(DataError, unstorable_value)
+    # Outermost last: the gate sheds load before a body is even read; the body limit runs inside it.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     limit = 2 * size
     app.add_middleware(ConcurrencyGate, limit=limit, max_waiting=4 * limit, max_wait=settings.queue_wait_ms / 1000)
-    check_admin_routes(ROUTERS)
+    # Checked on the routers themselves: their routes carry every dependency (the app adds none when including).
+    check_routes(route for router in ROUTERS for route in router.routes)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,11 @@ from billing.services.gateway import Gateway
 from billing.services.mail import Mailer
 
 PERMISSIONS_ATTR = "__billing_permissions__"
+PUBLIC_ATTR = "__billing_public__"
+
+# Path parameters: ids are bigints (outside that range: 422, never a database error); codes are short.
+IdPath = Annotated[int, Path(ge=1, le=security.MAX_ID)]
+CodePath = Annotated[str, Path(min_length=1, max_length=100)]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -57,11 +63,15 @@ def get_current_user(
     """The active user named by a valid bearer access token, else 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed("not authenticated")
+    secret: str = request.app.state.jwt_secret
     try:
-        user_id = security.decode_access_token(credentials.credentials, request.app.state.jwt_secret)
+        user_id, fingerprint = security.decode_access_claims(credentials.credentials, secret)
     except security.InvalidAccessToken:
         raise AuthenticationFailed("invalid or expired access token") from None
-    return users.get_active_user(session, user_id)
+    user = users.get_active_user(session, user_id)
+    if not hmac.compare_digest(fingerprint, security.password_fingerprint(user.password_hash, secret)):
+        raise AuthenticationFailed("the session ended when the password changed; log in again")
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -81,6 +91,21 @@ def require_permission(*codes: str) -> Callable[..., User]:
 
     setattr(check, PERMISSIONS_ATTR, codes)
     return check
+
+
+def public() -> Any:
+    """Mark a route as open to anyone (``dependencies=[public()]``): the explicit opposite of a permission."""
+
+    def open_to_all() -> None:
+        return None
+
+    setattr(open_to_all, PUBLIC_ATTR, True)
+    return Depends(open_to_all)
+
+
+def is_public(dependant: Any) -> bool:
+    """True when a route's dependency tree holds the public() marker."""
+    return bool(getattr(dependant.call, PUBLIC_ATTR, False)) or any(is_public(d) for d in dependant.dependencies)
 
 
 def permissions_required_by(dependant: Any) -> set[str]:

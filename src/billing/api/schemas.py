@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, StrictBool, model_validator
 
 from billing.models import (
     BillingInterval,
@@ -16,8 +16,48 @@ from billing.models import (
     TokenTransactionKind,
     UsagePeriod,
 )
+from billing.passwords import MAX_LENGTH
+from billing.security import MAX_ID
 
-Password = Annotated[str, Field(min_length=1, max_length=1024)]
+Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+# Ids are PostgreSQL bigints; anything outside that range names nothing.
+# Numbers are Strict: "5" and true are refused rather than read as 5 and 1.
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+Code = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def unstorable(text: str) -> bool:
+    """True when PostgreSQL text cannot hold the string: a NUL byte or an unpaired surrogate."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_text(value: object) -> None:
+    if isinstance(value, str):
+        if unstorable(value):
+            raise ValueError("text must not contain NUL bytes or unpaired surrogates")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+class In(BaseModel):
+    """Base of request bodies: only storable text (numbers and flags are Strict where declared)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: object) -> object:
+        _check_text(data)
+        return data
 
 
 class Out(BaseModel):
@@ -32,7 +72,7 @@ class Message(BaseModel):
     detail: str
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(In):
     """A new account."""
 
     email: EmailStr
@@ -50,7 +90,7 @@ class UserOut(Out):
     created_at: datetime
 
 
-class LoginIn(BaseModel):
+class LoginIn(In):
     """Credentials."""
 
     email: Annotated[str, Field(max_length=320)]
@@ -65,13 +105,13 @@ class AccessTokenOut(BaseModel):
     expires_in: int
 
 
-class ForgotPasswordIn(BaseModel):
+class ForgotPasswordIn(In):
     """Ask for a reset token by email."""
 
     email: Annotated[str, Field(max_length=320)]
 
 
-class ResetPasswordIn(BaseModel):
+class ResetPasswordIn(In):
     """Choose a new password with a mailed token; the token only works for the account it was mailed to."""
 
     email: Annotated[str, Field(max_length=320)]
@@ -122,18 +162,18 @@ class BundleOut(Out):
     currency: str
 
 
-class SubscribeIn(BaseModel):
+class SubscribeIn(In):
     """Checkout: a plan, optional add-on codes (a repeated code buys more than one), and whether to invoice now."""
 
-    plan_code: str
-    addon_codes: Annotated[list[str], Field(max_length=20)] = []
-    issue_invoice: bool = True
+    plan_code: Code
+    addon_codes: Annotated[list[Code], Field(max_length=20)] = []
+    issue_invoice: StrictBool = True
 
 
-class CancelIn(BaseModel):
+class CancelIn(In):
     """Cancel at the end of the period (default) or at once."""
 
-    at_period_end: bool = True
+    at_period_end: StrictBool = True
 
 
 class SubscriptionAddonOut(BaseModel):
@@ -197,16 +237,16 @@ class CheckoutOut(BaseModel):
     invoice: InvoiceOut | None
 
 
-class PaymentMethodIn(BaseModel):
+class PaymentMethodIn(In):
     """A payment method already stored at a provider."""
 
     provider: PaymentProvider
     provider_method_id: Annotated[str, Field(min_length=1, max_length=255)]
     brand: Annotated[str, Field(max_length=30)] | None = None
     last4: Annotated[str, Field(pattern=r"^[0-9]{4}$")] | None = None
-    exp_month: Annotated[int, Field(ge=1, le=12)] | None = None
-    exp_year: Annotated[int, Field(ge=2000, le=2200)] | None = None
-    make_default: bool = False
+    exp_month: Annotated[int, Strict(), Field(ge=1, le=12)] | None = None
+    exp_year: Annotated[int, Strict(), Field(ge=2000, le=2200)] | None = None
+    make_default: StrictBool = False
 
 
 class PaymentMethodOut(Out):
@@ -222,10 +262,10 @@ class PaymentMethodOut(Out):
     is_default: bool
 
 
-class PurchaseIn(BaseModel):
+class PurchaseIn(In):
     """Which of your payment methods to charge (default: your default method; none at all is a 402)."""
 
-    payment_method_id: int | None = None
+    payment_method_id: Id | None = None
 
 
 class PurchaseOut(BaseModel):
@@ -241,10 +281,10 @@ class PurchaseOut(BaseModel):
     balance: int
 
 
-class TokenChangeIn(BaseModel):
+class TokenChangeIn(In):
     """An admin credit or debit; ``kind`` defaults to grant (credit) or consume (debit)."""
 
-    amount: Annotated[int, Field(gt=0, le=1_000_000_000)]
+    amount: Annotated[int, Strict(), Field(gt=0, le=1_000_000_000)]
     kind: TokenTransactionKind | None = None
     description: Annotated[str, Field(max_length=255)] | None = None
     idempotency_key: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -280,7 +320,7 @@ class UsageOut(BaseModel):
     period_end: datetime
 
 
-class RoleIn(BaseModel):
+class RoleIn(In):
     """A role to grant."""
 
     role: Annotated[str, Field(min_length=1, max_length=50)]

@@ -1,10 +1,11 @@
-"""The billing schema: every model module is imported here so ``metadata`` holds all 29 tables."""
+"""The billing schema: every model module is imported here so ``metadata`` holds all 30 tables."""
 
 from __future__ import annotations
 
 from billing.models.auth import (
     ApiKey,
     AuditLog,
+    AuthThrottle,
     EmailVerificationToken,
     PasswordResetToken,
     User,
@@ -45,6 +46,7 @@ __all__ = [
     "Addon",
     "ApiKey",
     "AuditLog",
+    "AuthThrottle",
     "Base",
     "BillingInterval",
     "Coupon",

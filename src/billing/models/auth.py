@@ -118,3 +118,18 @@ class AuditLog(IdMixin, CreatedAtMixin, Base):
     entity_id: Mapped[str | None] = mapped_column(sa.String(64))
     ip_address: Mapped[str | None] = mapped_column(postgresql.INET)
     details: Mapped[dict[str, Any]] = mapped_column(postgresql.JSONB, server_default=sa.text("'{}'::jsonb"))
+
+
+class AuthThrottle(Base):
+    """Attempts at one sensitive action by one subject (an account or a client address) in the current window.
+
+    The subject is stored as a SHA-256 hex digest: the table says how often, never who.
+    """
+
+    __tablename__ = "auth_throttles"
+    __table_args__ = (sa.CheckConstraint("attempts > 0", name="attempts_positive"),)
+
+    action: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    subject_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(sa.Integer)

@@ -51,11 +51,19 @@ class InsufficientBalance(Conflict):
     """A debit larger than the user's token balance (409)."""
 
 
-class UsageLimitExceeded(ServiceError):
-    """The user used up a feature's limit for the current period (429)."""
+class RetryLater(ServiceError):
+    """Base of the 429 errors: they say when to come back (Retry-After)."""
 
     status_code = 429
 
     def __init__(self, detail: str, retry_after_seconds: int) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class UsageLimitExceeded(RetryLater):
+    """The user used up a feature's limit for the current period (429)."""
+
+
+class TooManyAttempts(RetryLater):
+    """Too many attempts at a sensitive action by one account or one client address (429)."""

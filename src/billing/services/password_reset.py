@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from billing import security
 from billing.models import PasswordResetToken, User
 from billing.services.errors import InvalidRequest
-from billing.services.users import check_password_strength, find_by_email, normalize_email
+from billing.services.users import check_password_strength, normalize_email
 
 INVALID_TOKEN = "invalid or expired reset token"
 
@@ -38,27 +39,34 @@ def _valid_ip(ip: str | None) -> str | None:
 def request_reset(
     session: Session, email: str, ttl_seconds: int, ip: str | None = None, now: datetime | None = None
 ) -> IssuedResetToken | None:
-    """Store the hash of a new token for an active user with this email; None when there is no such user."""
-    user = find_by_email(session, email)
-    if user is None or not user.is_active:
-        return None
+    """Store the hash of a new token for an active user with this email; None when there is no such user.
+
+    One statement does the lookup and the insert, and a token is made either way, so a known and an
+    unknown address cost the same work (no timing oracle for which emails have accounts).
+    """
     issued = now or datetime.now(timezone.utc)
     raw = security.new_one_time_token()
-    row = PasswordResetToken(
-        user_id=user.id,
-        token_hash=security.hash_token(raw),
-        requested_ip=_valid_ip(ip),
-        created_at=issued,
-        expires_at=issued + timedelta(seconds=ttl_seconds),
+    expires = issued + timedelta(seconds=ttl_seconds)
+    row = sa.select(
+        User.id,
+        sa.literal(security.hash_token(raw)),
+        sa.literal(_valid_ip(ip), postgresql.INET),
+        sa.literal(issued, sa.DateTime(timezone=True)),
+        sa.literal(expires, sa.DateTime(timezone=True)),
+    ).where(User.email == normalize_email(email), User.is_active.is_(True))
+    stmt = (
+        sa.insert(PasswordResetToken)
+        .from_select(["user_id", "token_hash", "requested_ip", "created_at", "expires_at"], row)
+        .returning(PasswordResetToken.user_id)
     )
-    session.add(row)
-    session.flush()
-    return IssuedResetToken(email=user.email, token=raw, expires_at=row.expires_at)
+    if session.execute(stmt).scalar_one_or_none() is None:
+        return None
+    return IssuedResetToken(email=normalize_email(email), token=raw, expires_at=expires)
 
 
 def reset_password(session: Session, email: str, token: str, new_password: str) -> User:
     """Consume the token (atomically: unused, unexpired, this user's) and set the new password."""
-    check_password_strength(new_password)
+    check_password_strength(new_password, email)
     user_ids = sa.select(User.id).where(User.email == normalize_email(email), User.is_active.is_(True))
     consume = (
         sa.update(PasswordResetToken)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from billing.models import (
     BillingInterval,
     Invoice,
+    InvoiceStatus,
     Subscription,
     SubscriptionAddon,
     SubscriptionEvent,
@@ -177,7 +178,7 @@ def invoice_current_period(session: Session, user_id: int, subscription_id: int)
 def cancel(
     session: Session, user_id: int, subscription_id: int, at_period_end: bool = True, now: datetime | None = None
 ) -> Subscription:
-    """Cancel at the end of the period (default) or at once; cancelling at once also ends the add-ons."""
+    """Cancel at the period end (default) or at once (which ends the add-ons); in a trial, void its unpaid invoices."""
     when = now or datetime.now(timezone.utc)
     subscription = get_subscription(session, user_id, subscription_id, lock=True)
     if subscription.status not in LIVE_SUBSCRIPTION_STATUSES:
@@ -185,6 +186,17 @@ def cancel(
     if at_period_end and subscription.cancel_at_period_end:
         raise Conflict(f"subscription {subscription_id} is already set to cancel at the end of the period")
     subscription.canceled_at = when
+    in_trial = subscription.status == SubscriptionStatus.TRIALING
+    if in_trial and subscription.trial_ends_at is not None and subscription.trial_ends_at > when:
+        # Nothing is owed for a trial that never turned into a paid period: its unpaid invoices are void.
+        session.execute(
+            sa.update(Invoice)
+            .where(
+                Invoice.subscription_id == subscription.id,
+                Invoice.status.in_((InvoiceStatus.DRAFT, InvoiceStatus.OPEN)),
+            )
+            .values(status=InvoiceStatus.VOID)
+        )
     if at_period_end:
         subscription.cancel_at_period_end = True
     else:

@@ -8,11 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import security
+from billing import passwords, security
 from billing.models import User
-from billing.services.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
+from billing.services import rbac
+from billing.services.errors import AuthenticationFailed, InvalidRequest, NotFound
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+# Every new account holds this seeded role; what a customer may do is what it grants (deny by default).
+DEFAULT_ROLE = "member"
 
 
 def normalize_email(email: str) -> str:
@@ -20,15 +23,19 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords that are too short to be worth hashing."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidRequest(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+def check_password_strength(password: str, email: str | None = None) -> None:
+    """Refuse passwords the policy (billing.passwords) does not accept."""
+    reason = passwords.problem(password, email)
+    if reason is not None:
+        raise InvalidRequest(reason)
 
 
-def register(session: Session, email: str, password: str, full_name: str | None = None) -> User:
-    """Create an active user with an argon2 password hash; a taken email is a Conflict."""
-    check_password_strength(password)
+def register(session: Session, email: str, password: str, full_name: str | None = None) -> User | None:
+    """Create an active user (argon2 hash, the default role); None when the email is taken.
+
+    The password is hashed either way, so a taken address costs the same work as a free one.
+    """
+    check_password_strength(password, email)
     address = normalize_email(email)
     user = User(email=address, password_hash=security.hash_password(password), full_name=full_name)
     try:
@@ -36,7 +43,11 @@ def register(session: Session, email: str, password: str, full_name: str | None 
             session.add(user)
             session.flush()
     except IntegrityError:
-        raise Conflict("an account with this email already exists") from None
+        return None
+    try:
+        rbac.grant_role(session, user.id, DEFAULT_ROLE)
+    except NotFound:
+        raise RuntimeError(f"the role {DEFAULT_ROLE!r} is missing: load the reference data (invoke seed)") from None
     return user
 
 

@@ -1,18 +1,26 @@
-"""Helpers for the API tests: users over HTTP, roles through the service layer, concurrent calls."""
+"""Helpers for the API tests: users over HTTP, roles through the service layer, concurrent calls, a real uvicorn."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from billing.models import Feature, PlanFeature, TariffPlan, UsagePeriod
 from billing.services import rbac
+from dbops.ports import free_port
 
 PASSWORD = "test-Password-1"
 T = TypeVar("T")
@@ -27,8 +35,10 @@ def register(client: TestClient, label: str, password: str = PASSWORD) -> tuple[
     """Register a user over HTTP; return (id, email)."""
     email = unique_email(label)
     response = client.post("/auth/register", json={"email": email, "password": password})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"]), email
+    assert response.status_code == 202, response.text
+    me = client.get("/auth/me", headers=login(client, email, password))
+    assert me.status_code == 200, me.text
+    return int(me.json()["id"]), email
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str, str]:
@@ -89,3 +99,59 @@ def add_feature_to_plan(app: FastAPI, plan_code: str, limit: int | None, period:
         session.add(PlanFeature(plan_id=plan_id, feature_id=feature.id, usage_limit=limit, period=period))
         session.commit()
     return code
+
+
+@contextlib.contextmanager
+def uvicorn_server(
+    database_url: str, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[str]:
+    """A real uvicorn serving the app over ``database_url`` on a free loopback port; yields its base URL.
+
+    Mail goes to files under ``tmp_path`` and the generated JWT secret to a file there, unless ``env`` says otherwise.
+    """
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BILLING_MAIL_DIR": str(tmp_path / "mail"),
+        "BILLING_JWT_SECRET_FILE": str(tmp_path / "jwt.secret"),
+        **(env or {}),
+    }
+    for name in ("BILLING_JWT_SECRET", "BILLING_SMTP_HOST"):
+        if name not in (env or {}):
+            full_env.pop(name, None)
+    command = [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    log = (tmp_path / f"uvicorn-{port}.log").open("wb")
+    proc = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if httpx.get(f"{base}/plans", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start: {(tmp_path / f'uvicorn-{port}.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+        log.close()
+
+
+def http_user(client: httpx.Client, label: str, password: str = PASSWORD) -> tuple[str, dict[str, str]]:
+    """Sign up and log in over real HTTP; return (email, Authorization header)."""
+    email = unique_email(label)
+    assert client.post("/auth/register", json={"email": email, "password": password}).status_code == 202
+    response = client.post("/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return email, {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
 from billing.api.app import create_app
+from billing.services.mail import InMemoryMailer
+from billing.services.throttle import ThrottlePolicy
 from dbops.urls import plain_url
 
 
@@ -21,8 +23,12 @@ def seeded_url(seeded_database: URL) -> str:
 
 @pytest.fixture()
 def app(seeded_url: str) -> Iterator[FastAPI]:
-    """The billing app over the seeded database (room for 2 x 15 concurrent connections)."""
-    application = create_app(seeded_url, pool_size=15)
+    """The billing app over the seeded database (room for 2 x 15 concurrent connections).
+
+    Mail goes to an in-memory outbox; every test client has one address, so the throttle limits are
+    scaled up (the throttle tests build their own app with the real limits).
+    """
+    application = create_app(seeded_url, pool_size=15, mailer=InMemoryMailer(), throttle=ThrottlePolicy().scaled(100))
     yield application
     application.state.engine.dispose()
 

@@ -17,7 +17,12 @@ def test_register_login_and_refusals(app: FastAPI, client: TestClient) -> None:
     headers = login(client, email.upper())
 
     assert client.get("/auth/me", headers=headers).json()["id"] == user_id
-    assert client.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 409
+    # A taken email gets the reply a new one gets (no account enumeration), and its account is untouched.
+    fresh = client.post("/auth/register", json={"email": "fresh-" + email, "password": PASSWORD})
+    taken = client.post("/auth/register", json={"email": email, "password": "another-Password-2"})
+    assert (taken.status_code, taken.json()) == (fresh.status_code, fresh.json()) == (202, fresh.json())
+    assert client.post("/auth/login", json={"email": email, "password": "another-Password-2"}).status_code == 401
+    assert app.state.mailer.last_to(email).subject == "You already have an account"
     assert client.post("/auth/register", json={"email": "x-" + email, "password": "short"}).status_code == 400
     assert client.post("/auth/register", json={"email": "not-an-email", "password": PASSWORD}).status_code == 422
     wrong = client.post("/auth/login", json={"email": email, "password": "wrong-password"})

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,10 +29,16 @@ REQUEST_TIMEOUT = 60.0
 
 
 @pytest.fixture()
-def server(seeded_url: str) -> Iterator[str]:
+def server(seeded_url: str, tmp_path: Path) -> Iterator[str]:
     """A uvicorn worker serving the app over the seeded database; its base URL."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_url, "BILLING_DB_POOL_SIZE": "5"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": seeded_url,
+        "BILLING_DB_POOL_SIZE": "5",
+        "BILLING_MAIL_DIR": str(tmp_path / "mail"),
+        "BILLING_JWT_SECRET_FILE": str(tmp_path / "jwt.secret"),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)],
         env=env,
@@ -89,7 +96,7 @@ def test_two_n_usage_requests_of_a_limit_of_100_admit_exactly_100(server: str, a
     code = add_feature_to_plan(app, "free", limit, UsagePeriod.DAY)
     email = unique_email("burst-usage")
     with httpx.Client(base_url=server, timeout=REQUEST_TIMEOUT) as client:
-        assert client.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+        assert client.post("/auth/register", json={"email": email, "password": PASSWORD}).status_code == 202
         token = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     codes = asyncio.run(_burst(server, "POST", f"/features/{code}/use", 2 * limit, headers))[:-1]

@@ -60,14 +60,14 @@ def test_permissions_come_from_roles_and_revoking_takes_them_away(app: FastAPI, 
     assert client.post(url, json={"amount": 1}, headers=staff).status_code == 403
     granted = client.post(f"/admin/users/{staff_id}/roles", json={"role": "billing_manager"}, headers=admin)
     assert granted.status_code == 201
-    assert granted.json()["roles"] == ["billing_manager"]
+    assert granted.json()["roles"] == ["billing_manager", "member"]  # every account starts as a member
     assert "tokens:write" in granted.json()["permissions"]
     assert "roles:write" not in granted.json()["permissions"]
     assert client.post(url, json={"amount": 1}, headers=staff).status_code == 201
     # billing_manager may not hand out roles.
     assert client.post(f"/admin/users/{staff_id}/roles", json={"role": "admin"}, headers=staff).status_code == 403
     revoked = client.delete(f"/admin/users/{staff_id}/roles/billing_manager", headers=admin)
-    assert revoked.json()["roles"] == []
+    assert revoked.json()["roles"] == ["member"]
     assert client.post(url, json={"amount": 1}, headers=staff).status_code == 403
     assert client.post(f"/admin/users/{staff_id}/roles", json={"role": "nope"}, headers=admin).status_code == 404
 

@@ -32,6 +32,7 @@ REVISIONS = (
     "0007_subscription_addons",
     "0008_rbac",
     "0009_payment_idempotency",
+    "0010_auth_throttles",
 )
 PRE_SPRINT_TABLES = {
     "users",
@@ -66,6 +67,8 @@ SPRINT_TABLES = {
     "role_permissions",
     "user_roles",
 }
+# Created after the sprint (0009 only adds a column to payments).
+POST_SPRINT_TABLES = {"auth_throttles"}
 PRE_SPRINT_ENUMS = {
     "billing_interval",
     "usage_period",
@@ -149,7 +152,7 @@ def test_round_trip_leaves_an_identical_catalog_and_base_is_empty(
 ) -> None:
     migrations.upgrade(dbops_settings, empty_database, "head")
     first = snapshot(empty_database)
-    assert len(first["tables"]) == 29
+    assert len(first["tables"]) == 30
 
     migrations.downgrade(dbops_settings, empty_database, "base")
     assert migrations.current(dbops_settings, empty_database) is None
@@ -192,12 +195,12 @@ def test_sprint_start_holds_exactly_the_20_pre_sprint_tables(empty_database: URL
     assert set(enum_types(empty_database)) == PRE_SPRINT_ENUMS | {"payment_provider"}
 
 
-def test_head_has_the_29_tables_of_the_metadata_and_its_enum_types(migrated_database: URL) -> None:
+def test_head_has_the_30_tables_of_the_metadata_and_its_enum_types(migrated_database: URL) -> None:
     tables = {r[0] for r in run_sql(migrated_database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     tables.discard("alembic_version")
     assert tables == set(billing.models.metadata.tables)
-    assert tables == PRE_SPRINT_TABLES | SPRINT_TABLES
-    assert len(tables) == 29
+    assert tables == PRE_SPRINT_TABLES | SPRINT_TABLES | POST_SPRINT_TABLES
+    assert len(tables) == 30
     found = enum_types(migrated_database)
     assert found == {name: [m.value for m in enum_cls] for name, enum_cls in ENUM_TYPES.items()}
 
@@ -353,7 +356,7 @@ def test_offline_mode_writes_the_sql(dbops_settings: Settings) -> None:
     sql = cfg.output_buffer.getvalue()
     assert "CREATE TYPE payment_provider AS ENUM ('stripe', 'paypal', 'braintree', 'manual')" in sql
     assert "CREATE TABLE user_roles" in sql
-    assert "UPDATE alembic_version SET version_num='0009_payment_idempotency'" in sql
+    assert "UPDATE alembic_version SET version_num='0010_auth_throttles'" in sql
 
 
 def test_env_takes_a_plain_postgresql_url_from_the_attributes(empty_database: URL, dbops_settings: Settings) -> None:

@@ -56,9 +56,9 @@ def test_seeding_twice_changes_nothing_and_prints_the_admin_once(
         "plan_features": 12,
         "addons": 3,
         "token_bundles": 3,
-        "permissions": 14,
+        "permissions": 18,
         "roles": 3,
-        "role_permissions": 28,
+        "role_permissions": 38,
         "users": 1,
         "user_roles": 1,
     }
@@ -102,7 +102,20 @@ def test_roles_plans_and_limits_are_the_documented_ones(migrated_database: URL) 
     assert by_role["admin"] == all_codes
     assert {"plans:write", "users:write", "roles:write"}.isdisjoint(by_role["billing_manager"])
     assert {"invoices:read", "tokens:write", "payments:refund"} <= by_role["billing_manager"]
-    assert by_role["member"] == {"plans:read", "subscriptions:read", "invoices:read", "tokens:read"}
+    # A member holds the self-service permissions only: nothing that reaches other users or the catalogue.
+    assert by_role["member"] == {
+        "account:read",
+        "plans:read",
+        "subscriptions:read",
+        "subscriptions:write",
+        "invoices:read",
+        "payments:read",
+        "payments:write",
+        "tokens:read",
+        "usage:read",
+        "usage:write",
+    }
+    assert {"plans:write", "users:read", "users:write", "roles:write", "tokens:write"}.isdisjoint(by_role["member"])
 
     limits = query(
         migrated_database,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.orm import Session
 
 from billing.api import schemas
-from billing.api.deps import SessionDep, require_permission
+from billing.api.deps import CodePath, IdPath, SessionDep, require_permission
 from billing.models import TokenTransactionKind, User
 from billing.services import rbac, tokens, users
 
@@ -30,7 +30,7 @@ def _balance(session: SessionDep, user_id: int) -> schemas.BalanceOut:
 
 
 @router.get("/users/{user_id}/tokens")
-def get_tokens(user_id: int, admin: TokensReader, session: SessionDep) -> schemas.BalanceOut:
+def get_tokens(user_id: IdPath, admin: TokensReader, session: SessionDep) -> schemas.BalanceOut:
     """A user's balance and ledger."""
     users.get_user(session, user_id)
     return _balance(session, user_id)
@@ -59,7 +59,7 @@ def _change_tokens(
 
 @router.post("/users/{user_id}/tokens/credit", status_code=status.HTTP_201_CREATED)
 def credit_tokens(
-    user_id: int, body: schemas.TokenChangeIn, admin: TokensWriter, session: SessionDep
+    user_id: IdPath, body: schemas.TokenChangeIn, admin: TokensWriter, session: SessionDep
 ) -> schemas.TokenTransactionOut:
     """Add tokens to a user's balance (kind grant, refund or adjustment)."""
     return _change_tokens(
@@ -69,7 +69,7 @@ def credit_tokens(
 
 @router.post("/users/{user_id}/tokens/debit", status_code=status.HTTP_201_CREATED)
 def debit_tokens(
-    user_id: int, body: schemas.TokenChangeIn, admin: TokensWriter, session: SessionDep
+    user_id: IdPath, body: schemas.TokenChangeIn, admin: TokensWriter, session: SessionDep
 ) -> schemas.TokenTransactionOut:
     """Take tokens from a user's balance (kind consume, expire or adjustment); 409 if the balance is too low."""
     return _change_tokens(
@@ -78,7 +78,7 @@ def debit_tokens(
 
 
 @router.get("/users/{user_id}/access")
-def get_access(user_id: int, admin: UsersReader, session: SessionDep) -> schemas.AccessOut:
+def get_access(user_id: IdPath, admin: UsersReader, session: SessionDep) -> schemas.AccessOut:
     """A user's roles and permissions."""
     users.get_user(session, user_id)
     return schemas.AccessOut(
@@ -89,7 +89,7 @@ def get_access(user_id: int, admin: UsersReader, session: SessionDep) -> schemas
 
 
 @router.post("/users/{user_id}/roles", status_code=status.HTTP_201_CREATED)
-def grant_role(user_id: int, body: schemas.RoleIn, admin: RolesWriter, session: SessionDep) -> schemas.AccessOut:
+def grant_role(user_id: IdPath, body: schemas.RoleIn, admin: RolesWriter, session: SessionDep) -> schemas.AccessOut:
     """Grant a role to a user."""
     users.get_user(session, user_id)
     rbac.grant_role(session, user_id, body.role, granted_by_id=admin.id)
@@ -98,7 +98,7 @@ def grant_role(user_id: int, body: schemas.RoleIn, admin: RolesWriter, session: 
 
 
 @router.delete("/users/{user_id}/roles/{role}")
-def revoke_role(user_id: int, role: str, admin: RolesWriter, session: SessionDep) -> schemas.AccessOut:
+def revoke_role(user_id: IdPath, role: CodePath, admin: RolesWriter, session: SessionDep) -> schemas.AccessOut:
     """Take a role away from a user."""
     users.get_user(session, user_id)
     rbac.revoke_role(session, user_id, role)

@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from billing.api import schemas
 from billing.api.convert import plan_out
-from billing.api.deps import SessionDep
+from billing.api.deps import CodePath, SessionDep, public
 from billing.services import catalogue
 
-router = APIRouter(tags=["catalogue"])
+# The catalogue is the shop window: open to anyone, signed in or not.
+router = APIRouter(tags=["catalogue"], dependencies=[public()])
 
 
 @router.get("/plans")
@@ -19,7 +20,7 @@ def list_plans(session: SessionDep) -> list[schemas.PlanOut]:
 
 
 @router.get("/plans/{code}")
-def get_plan(code: str, session: SessionDep) -> schemas.PlanOut:
+def get_plan(code: CodePath, session: SessionDep) -> schemas.PlanOut:
     """One active plan."""
     return plan_out(catalogue.get_plan(session, code))
 

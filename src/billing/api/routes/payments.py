@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, status
+from fastapi import APIRouter, Body, Depends, Header, status
 
 from billing.api import schemas
-from billing.api.deps import CurrentUser, GatewayDep, SessionDep
+from billing.api.deps import CodePath, CurrentUser, GatewayDep, SessionDep, require_permission
 from billing.services import payment_methods, tokens
 from billing.services.errors import PaymentRequired
 
 router = APIRouter(tags=["payments"])
 
 
-@router.post("/payment-methods", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/payment-methods",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_permission("payments:write"))],
+)
 def add_payment_method(
     body: schemas.PaymentMethodIn, user: CurrentUser, session: SessionDep
 ) -> schemas.PaymentMethodOut:
@@ -34,15 +38,19 @@ def add_payment_method(
     return schemas.PaymentMethodOut.model_validate(method)
 
 
-@router.get("/payment-methods")
+@router.get("/payment-methods", dependencies=[Depends(require_permission("payments:read"))])
 def list_payment_methods(user: CurrentUser, session: SessionDep) -> list[schemas.PaymentMethodOut]:
     """The user's payment methods, default first."""
     return [schemas.PaymentMethodOut.model_validate(m) for m in payment_methods.list_payment_methods(session, user.id)]
 
 
-@router.post("/token-bundles/{code}/purchase", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/token-bundles/{code}/purchase",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_permission("payments:write"))],
+)
 def purchase_bundle(
-    code: str,
+    code: CodePath,
     user: CurrentUser,
     session: SessionDep,
     gateway: GatewayDep,
@@ -69,7 +77,7 @@ def purchase_bundle(
     )
 
 
-@router.get("/tokens")
+@router.get("/tokens", dependencies=[Depends(require_permission("tokens:read"))])
 def my_tokens(user: CurrentUser, session: SessionDep) -> schemas.BalanceOut:
     """The user's own balance and newest ledger entries."""
     return schemas.BalanceOut(

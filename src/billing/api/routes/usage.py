@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from billing.api import schemas
 from billing.api.convert import usage_out
-from billing.api.deps import CurrentUser, SessionDep
+from billing.api.deps import CodePath, CurrentUser, SessionDep, require_permission
 from billing.services import usage
 
 router = APIRouter(prefix="/features", tags=["usage"])
 
 
-@router.post("/{code}/use")
-def use_feature(code: str, user: CurrentUser, session: SessionDep) -> schemas.UsageOut:
+@router.post("/{code}/use", dependencies=[Depends(require_permission("usage:write"))])
+def use_feature(code: CodePath, user: CurrentUser, session: SessionDep) -> schemas.UsageOut:
     """Count one use of a feature; 429 with Retry-After once the period's limit is used up."""
     result = usage.use_feature(session, user.id, code)
     session.commit()
     return usage_out(result)
 
 
-@router.get("/{code}/usage")
-def get_usage(code: str, user: CurrentUser, session: SessionDep) -> schemas.UsageOut:
+@router.get("/{code}/usage", dependencies=[Depends(require_permission("usage:read"))])
+def get_usage(code: CodePath, user: CurrentUser, session: SessionDep) -> schemas.UsageOut:
     """The user's counter and limit for a feature in the current period."""
     return usage_out(usage.usage_of(session, user.id, code))
