@@ -135,6 +135,8 @@ def test_password_never_appears_in_status_or_errors(backend: DockerBackend, dock
     # A stopped container whose port was taken meanwhile.
     docker_client.containers.get(backend.container_name).stop(timeout=5)
     with socket.socket() as squatter:
+        # As a server binds: the stopped server's sockets lingering in TIME_WAIT must not stop the squatter.
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", url.port or 0))
         squatter.listen()
         with pytest.raises(BackendUnavailable) as taken:
