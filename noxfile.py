@@ -13,7 +13,8 @@ nox.options.default_venv_backend = "uv|virtualenv" if shutil.which("uv") else "v
 nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_missing_interpreters = False
 
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# The Python versions pyproject.toml's classifiers declare.
+PYTHONS = nox.project.python_versions(nox.project.load_toml("pyproject.toml"))
 # embedded PostgreSQL 15 from the system, embedded 16 from the pgserver wheel, and Docker.
 DATABASES = {
     "pg15": {"DBOPS_BACKEND": "embedded", "DBOPS_PG_VERSION": "15"},
@@ -29,8 +30,14 @@ def run_in_env(
     session.install("-e", f".[{extras}]")
     # Each environment gets its own cluster cache, so sessions never share a server by accident.
     cache = os.path.join(".dbops", "nox", session.name.replace("(", "_").replace(")", "").replace("'", ""))
-    for command in commands:
-        session.run(*command, env={"DBOPS_CACHE_DIR": cache, **(env or {})})
+    full_env = {"DBOPS_CACHE_DIR": cache, **(env or {})}
+    try:
+        for command in commands:
+            session.run(*command, env=full_env)
+    finally:
+        # A CI job leaves no server behind (locally the server is kept: the next session starts faster).
+        if os.environ.get("CI") and not os.environ.get("DBOPS_KEEP_SERVER"):
+            session.run("invoke", "db.stop", "--destroy", env=full_env, success_codes=[0, 3])
 
 
 @nox.session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from invoke import Collection, Context, task
 
@@ -41,6 +42,23 @@ def hooks_install(c: Context, force: bool = False) -> None:
     print(f"installed {hook}")
 
 
+@task(help={"into": "an empty (or new) folder for the copy"})
+@handled
+def scenario(c: Context, into: str) -> None:
+    """Make a copy of this project as the sprint found it (history at the sprint start, 8 lines commented out)."""
+    from billing.scenario import sprint_start
+
+    settings = settings_for()
+    if not settings.sprint_start:
+        raise fail("no sprint_start under [tool.dbops]", EXIT_USAGE)
+    try:
+        made = sprint_start(settings.root, Path(into).resolve(), settings.sprint_start)
+    except FileExistsError as exc:
+        raise fail(f"{exc}: the copy needs a folder of its own", EXIT_USAGE) from None
+    print(f"the sprint's starting point is in {made}: cd there and run `invoke status` or `invoke full-check`")
+
+
 ns = namespace()
 ns.add_task(api)
+ns.add_task(scenario)
 ns.add_collection(Collection("hooks", install=hooks_install))

@@ -9,7 +9,7 @@ import pytest
 pytest_plugins = ["dbops.testing"]
 
 # Folders whose tests start processes or servers: left out of full-check's fast subset.
-_SLOW_FOLDERS = {"cli", "lifecycle", "docker"}
+_SLOW_FOLDERS = {"cli", "lifecycle", "docker", "broken"}
 _DB_FIXTURES = {
     "pg_server",
     "empty_database",

@@ -240,13 +240,20 @@ def seed_connection(conn: Connection) -> None:
 
 
 def seed(url: str) -> None:
-    """Load the reference data into the database at ``url``, in one transaction."""
+    """Load the reference data into the database at ``url``: the catalogue, then roles and the admin.
+
+    Two transactions: on a database whose migrations lag behind the models (no RBAC tables yet),
+    the catalogue still loads and the error names the table that is missing.
+    """
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
-            seed_connection(conn)
+            _seed_catalogue(conn)
+        with engine.begin() as conn:
+            roles = _seed_rbac(conn)
+            _seed_admin(conn, roles["admin"])
     finally:
         engine.dispose()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +21,9 @@ from billing.security import new_secret
 from billing.services import rbac
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
+
+if TYPE_CHECKING:
+    from httpx2 import Response  # what Starlette's TestClient returns (httpx on Python 3.10)
 
 FEATURES = (
     "user authentication",
@@ -56,7 +58,7 @@ def describe(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def expect(response: httpx.Response, status: int) -> Any:
+def expect(response: Response, status: int) -> Any:
     """The response's JSON body if the status is as expected, else SmokeFailure naming the request."""
     if response.status_code != status:
         request = response.request

@@ -11,7 +11,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from dbops import doctor, lifecycle, migrations, pipeline, report, steps
+from dbops import doctor, lifecycle, migrations, pipeline, report, servers, steps
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
 from dbops.tasks import DB_HELP
@@ -27,7 +27,7 @@ PIPE_HELP = {
 }
 
 
-@task(help=PIPE_HELP)
+@task(help={**PIPE_HELP, "keep_server": "in CI (CI set), keep the server this run started instead of stopping it"})
 @handled
 def full_check(
     c: Context,
@@ -37,9 +37,13 @@ def full_check(
     backend: str | None = None,
     url: str | None = None,
     no_cache: bool = False,
+    keep_server: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
-    code = steps.run_and_report(settings_for(backend, url), "full-check", None, fail_fast, json, junit, no_cache)
+    settings = settings_for(backend, url)
+    # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
+    with servers.pipeline_server(settings, keep_server):
+        code = steps.run_and_report(settings, "full-check", None, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
 
@@ -95,9 +99,13 @@ def lint(c: Context, fix: bool = False) -> None:
 )
 @handled
 def test(c: Context, integration: bool = False, all: bool = False, workers: str = "auto", k: str | None = None) -> None:
-    """Run the unit tests (no database), or --integration, or --all."""
+    """Run the unit tests (no database), or --integration, or --all (with the extra_tests folders)."""
     s = settings_for()
-    paths = [s.unit_tests, s.integration_tests] if all else [s.integration_tests if integration else s.unit_tests]
+    paths = (
+        [s.unit_tests, s.integration_tests, *s.extra_tests]
+        if all
+        else [s.integration_tests if integration else s.unit_tests]
+    )
     args = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
     if workers != "0":
         args += ["-n", workers]
@@ -138,8 +146,9 @@ CHECK_HELP = {
     **DB_HELP,
     "format": "text (default) or json",
     "junit": "also write JUnit XML to this file",
-    "revision": "check a throwaway copy of the database migrated only to this revision",
+    "revision": "check a database built from the history only up to this revision",
     "rules": "comma-separated rule ids or codes (default: all), e.g. C1,C5",
+    "live": "check the project's own database (its drift) instead of one built from the migration history",
 }
 
 
@@ -151,33 +160,33 @@ def consistency(
     junit: str | None = None,
     revision: str | None = None,
     rules: str | None = None,
+    live: bool = False,
     backend: str | None = None,
     url: str | None = None,
 ) -> None:
-    """Compare models, migrations and the database (rules C1-C6 and the blocker scan); exit 1 on findings."""
-    from dbops.checks import run_checks
+    """Do the migrations produce the models? Rules C1-C6 and the blocker scan on a history-built database."""
+    from dbops.consistency import check_project
 
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
-    with lifecycle.database_at(settings, tgt, revision) as db:
-        result = run_checks(settings, db, rules=rules.split(",") if rules else None)
+    chosen = rules.split(",") if rules else None
+    result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=chosen)
     report.emit(result, format, junit)
     if not result.ok:
         raise Exit(code=1)
 
 
-@task(help={**DB_HELP, "revision": "measure a throwaway copy migrated only to this revision"})
+@task(help={**DB_HELP, "revision": "measure the history only up to this revision", "live": CHECK_HELP["live"]})
 @handled
-def status(c: Context, revision: str | None = None, backend: str | None = None, url: str | None = None) -> None:
-    """Print the live "Database Schema" numbers: models, tables, missing tables, migration blockers."""
-    from dbops.checks import run_checks
+def status(
+    c: Context, revision: str | None = None, live: bool = False, backend: str | None = None, url: str | None = None
+) -> None:
+    """Print the "Database Schema" numbers: models, tables, missing tables, migration blockers."""
+    from dbops.consistency import check_project
 
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
-    with lifecycle.database_at(settings, tgt, revision) as db:
-        result = run_checks(settings, db, rules=["C1", "C2", "B"])
+    result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=["C1", "C2", "B"])
     print(report.render_status(result.metrics))
 
 
@@ -197,13 +206,11 @@ def audit(
     url: str | None = None,
 ) -> None:
     """Write a markdown audit report: the schema numbers, every finding, and a Mermaid ER diagram."""
-    from dbops.checks import run_checks
     from dbops.config import import_object
+    from dbops.consistency import check_project
 
     settings = settings_for(backend, url)
-    tgt = lifecycle.target(settings)
-    with lifecycle.database_at(settings, tgt, revision) as db:
-        result = run_checks(settings, db)
+    result = check_project(settings, lifecycle.target(settings), revision=revision)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.render_audit_markdown(result, import_object(settings.metadata, "metadata")))

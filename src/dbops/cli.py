@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from invoke.exceptions import Exit
 
 from dbops.config import Settings, load_settings
-from dbops.errors import EXIT_INTERRUPTED, DbopsError
+from dbops.errors import EXIT_INTERRUPTED, DbopsError, HistoryBroken
 from dbops.urls import mask_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,6 +76,12 @@ def handled(fn: F) -> F:
             return fn(*args, **kwargs)
         except Exit:
             raise
+        except HistoryBroken as exc:
+            if debug_enabled():
+                traceback.print_exc()
+            for line in exc.lines()[:-1]:
+                print(f"error: {mask_text(line, _secrets())}", file=sys.stderr)
+            raise fail(exc.lines()[-1], exc.exit_code) from None
         except DbopsError as exc:
             if debug_enabled():
                 traceback.print_exc()
@@ -85,8 +91,10 @@ def handled(fn: F) -> F:
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if debug_enabled():
                 traceback.print_exc()
+            # The first line only: a driver's message goes on with the SQL statement and its parameters.
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
             raise fail(
-                f"unexpected {type(exc).__name__}: {exc} (rerun with `invoke --debug ...` for the traceback)",
+                f"unexpected {type(exc).__name__}: {first} (rerun with `invoke --debug ...` for the traceback)",
                 EXIT_INTERNAL,
             ) from None
         finally:

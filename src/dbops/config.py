@@ -38,9 +38,13 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path(".dbops"))
     docker_image: str = "postgres:16-alpine"
     pg_version: str | None = None
+    # Seconds without a client or a command after which an embedded cluster stops itself (0: never).
+    idle_stop: float = 1800.0
     smoke: str | None = None
     unit_tests: str = "tests/unit"
     integration_tests: str = "tests/integration"
+    # More test folders `test --all` runs (e.g. suites over other projects).
+    extra_tests: tuple[str, ...] = ()
     lint_paths: tuple[str, ...] = ("src", "tests")
     typecheck_paths: tuple[str, ...] = ("src",)
     # The alembic.ini section to use (Alembic's ``--name``), for files holding several environments.
@@ -110,13 +114,20 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / str(env.get("DBOPS_CACHE_DIR") or table.get("cache_dir", ".dbops"))
-    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas"):
+    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas", "extra_tests"):
         if key in table:
             values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None
     values["backend"] = env.get("DBOPS_BACKEND") or table.get("backend")
     if env.get("DBOPS_PG_VERSION"):
         values["pg_version"] = env["DBOPS_PG_VERSION"]
+    if env.get("DBOPS_IDLE_STOP"):
+        try:
+            values["idle_stop"] = float(env["DBOPS_IDLE_STOP"])
+        except ValueError:
+            raise ConfigError(
+                f"DBOPS_IDLE_STOP={env['DBOPS_IDLE_STOP']!r} is not a number of seconds", "e.g. DBOPS_IDLE_STOP=1800"
+            ) from None
     if env.get("DBOPS_DOCKER_IMAGE"):
         values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
     return Settings(root=root, **values)

@@ -163,3 +163,13 @@ def list_databases(server: URL, prefix: str = "") -> list[str]:
             (len(prefix), prefix),
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def server_message(exc: BaseException) -> str:
+    """The first line of what the server (or driver) said, at most 200 characters: never the statement or its values."""
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = primary or str(orig).strip()
+    line = text.splitlines()[0] if text else type(orig).__name__
+    return line[:200]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dbops.errors import BackendUnavailable, ConfigError, DbopsError
+from dbops.locks import file_lock
 
 DEFAULT_TAG = "dbops/postgres:15-local"
 PG_ROOT = Path("/usr/lib/postgresql")
@@ -240,11 +241,22 @@ def image_exists(client: Any, tag: str) -> bool:
 
 def build_local_image(tag: str = DEFAULT_TAG, version: str | None = None, force: bool = False) -> str:
     """Build and import the local PostgreSQL image unless ``tag`` already exists; return the tag."""
-    import docker
 
     client = _client()
     if not force and image_exists(client, tag):
         return tag
+    # Two runs building at once would both import the image: one builds, the other waits and reuses it.
+    lock = Path(tempfile.gettempdir()) / f"dbops-image-{os.getuid()}.lock"
+    with file_lock(lock, f"waiting for another process building {tag} ..."):
+        if not force and image_exists(client, tag):
+            return tag
+        return _build(client, tag, version)
+
+
+def _build(client: Any, tag: str, version: str | None) -> str:
+    """Write the root file system from the installed PostgreSQL and import it as ``tag``."""
+    import docker
+
     versions = installed_versions()
     if not versions:
         raise BackendUnavailable(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Documented exit codes (README, "Exit codes").
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -49,3 +51,23 @@ class MigrationError(DbopsError):
     """A migration script failed or the history is broken: exit 1."""
 
     exit_code = EXIT_FINDINGS
+
+
+class SeedFailed(MigrationError):
+    """The seed could not load (usually: it writes into a table the migrations do not create): exit 1."""
+
+
+class HistoryBroken(MigrationError):
+    """The revision files do not form one history (heads, bases, cycles, dangling or broken files): exit 1.
+
+    Carries the C6-history findings, so every task shows each one with its fix.
+    """
+
+    def __init__(self, findings: list[Any]) -> None:
+        first = findings[0]
+        super().__init__(first.message, first.hint)
+        self.findings = findings
+
+    def lines(self) -> list[str]:
+        """Every finding as the one line a user sees."""
+        return [f"{f.rule} {f.object}: {f.message} (fix: {f.hint})" for f in self.findings]

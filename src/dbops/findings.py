@@ -68,11 +68,13 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     metrics: dict[str, int] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
+    # Rule id -> why it could not run (no database could be built, say); such a result is never ok.
+    not_checked: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        """True when there is no error finding (warnings do not fail a run)."""
-        return not self.errors
+        """True when there is no error finding (warnings do not fail a run) and every rule ran."""
+        return not self.errors and not self.not_checked
 
     @property
     def errors(self) -> list[Finding]:
@@ -95,4 +97,5 @@ class CheckResult:
             "findings": [f.to_dict() for f in self.findings],
             "metrics": {key: int(self.metrics.get(key, 0)) for key in (*METRIC_KEYS, *sorted(self.metrics))},
             "rules": list(self.rules),
+            "not_checked": [{"rule": rule, "reason": why} for rule, why in self.not_checked.items()],
         }

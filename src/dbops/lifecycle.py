@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from dbops import database, migrations, templates
 from dbops.backends.base import get_backend
 from dbops.config import Settings, import_object
-from dbops.errors import DatabaseUnreachable
+from dbops.database import server_message
+from dbops.errors import DatabaseUnreachable, SeedFailed
 from dbops.urls import parse_url, plain_url, with_database
 
 
@@ -47,11 +51,33 @@ def target(settings: Settings, backend: str | None = None, *, will_drop: bool = 
 
 
 def seed(settings: Settings, url: URL) -> bool:
-    """Run the project's seed callable on ``url``; False when none is configured."""
+    """Run the project's seed callable on ``url``; False when none is configured; SeedFailed names what it needed."""
     if not settings.seed:
         return False
-    import_object(settings.seed, "seed")(plain_url(url))
+    fn = import_object(settings.seed, "seed")
+    try:
+        fn(plain_url(url))
+    except (SQLAlchemyError, psycopg.Error) as exc:
+        raise seed_failure(settings.seed, exc) from exc
     return True
+
+
+_MISSING = re.compile(r'(relation|column) "([^"]+)"(?: of relation "([^"]+)")? does not exist')
+
+
+def seed_failure(where: str, exc: BaseException) -> SeedFailed:
+    """One line for a seed that failed: the table or column it needed, never the SQL or its parameters."""
+    detail = server_message(exc)
+    missing = _MISSING.search(detail)
+    if missing:
+        kind, name, table = missing.groups()
+        what = f"table {name}" if kind == "relation" else f"column {table + '.' if table else ''}{name}"
+        return SeedFailed(
+            f"the seed ({where}) needs {what}, which the migrations do not create: "
+            "the models are ahead of the migrations",
+            "run `invoke consistency` to see what the history lacks, then add a migration (`invoke migrate.new`)",
+        )
+    return SeedFailed(f"the seed ({where}) failed: {detail}", "fix the seed (rerun with --debug for the traceback)")
 
 
 @dataclass(frozen=True)
@@ -81,7 +107,14 @@ def reset(
     database.guard_drop(tgt.server, tgt.name, settings.disposable)
     if use_template:
         build = (lambda u: seed(settings, u)) if with_seed and settings.seed else None
-        tpl = templates.ensure_template(settings, tgt.server, revision, build)
+        try:
+            tpl = templates.ensure_template(settings, tgt.server, revision, build)
+        except SeedFailed:
+            # The migrated database stays, with what of the seed could load, so the user can look at what it lacks.
+            reset(settings, tgt, revision=revision, with_seed=False)
+            with contextlib.suppress(SeedFailed):
+                seed(settings, tgt.url)
+            raise
         database.drop(tgt.server, tgt.name, settings.disposable)
         url = templates.take_spare(tgt.server, tpl, tgt.name) or templates.clone(tgt.server, tpl, tgt.name)
         templates.prepare_spare_in_background(settings, tgt.server, tpl)

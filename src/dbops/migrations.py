@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -22,10 +21,9 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dbops import database, envguard
 from dbops.config import Settings, import_object
-from dbops.errors import ConfigError, DbopsError, MigrationError
+from dbops.envopts import env_version_options, remember_env_options
+from dbops.errors import ConfigError, DbopsError, HistoryBroken, MigrationError
 from dbops.urls import mask_text, plain_url
-
-_REVISION_RE = re.compile(r"^revision\s*(?::\s*str\s*)?=\s*['\"]([^'\"]+)['\"]", re.M)
 
 
 def alembic_config(settings: Settings, connection: Connection | None = None, url: URL | None = None) -> Config:
@@ -92,17 +90,15 @@ def alembic_errors(settings: Settings, what: str, conn: Connection | None = None
 
 
 def _statement_error(exc: SQLAlchemyError, what: str, conn: Connection | None) -> MigrationError:
-    """A failing statement inside a migration: the revision reached, the driver's message, the statement."""
-    stmt = (getattr(exc, "statement", None) or "").strip()
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    """A failing statement inside a migration: the revision reached and the server's message (--debug: the SQL)."""
+    detail = database.server_message(exc)
     at = None
     if conn is not None and not conn.closed:
         with contextlib.suppress(SQLAlchemyError):
             conn.rollback()
             at = current_revision_of(conn)
     return MigrationError(
-        f"{what} failed after revision {at or 'base'}: {mask_text(detail)}"
-        + (f" [statement: {mask_text(stmt[:200])}]" if stmt else ""),
+        f"{what} failed after revision {at or 'base'}: {mask_text(detail)}",
         "fix the migration; the database stays at the last revision that succeeded",
     )
 
@@ -113,28 +109,26 @@ def _during_import(exc: BaseException) -> bool:
     return bool(frames) and frames[-1][0].f_code.co_name == "<module>"
 
 
-def check_revision_ids(settings: Settings, script: ScriptDirectory) -> None:
-    """Fail on two version files that declare the same revision id (Alembic keeps one and warns)."""
-    seen: dict[str, Path] = {}
-    for folder in script._version_locations:
-        for path in sorted(Path(folder).glob("*.py")):
-            match = _REVISION_RE.search(path.read_text(encoding="utf-8", errors="replace"))
-            if not match:
-                continue
-            rev = match.group(1)
-            if rev in seen:
-                raise MigrationError(
-                    f"duplicate revision id {rev!r} in {seen[rev].name} and {path.name}",
-                    "give one of them a new id (and fix the down_revision that points at it)",
-                )
-            seen[rev] = path
+def version_folders(script: ScriptDirectory) -> list[Path]:
+    """The folders holding the revision files (Alembic keeps the list private)."""
+    return [Path(folder) for folder in script._version_locations]
+
+
+def check_history(settings: Settings, script: ScriptDirectory) -> None:
+    """Raise HistoryBroken with one finding per problem before Alembic reads the files and raises its own sentence."""
+    from dbops.checks.history_scan import scan_history
+
+    files = sorted(p for folder in version_folders(script) for p in folder.glob("*.py") if p.name != "__init__.py")
+    found = scan_history(files, settings.root)
+    if found:
+        raise HistoryBroken(found)
 
 
 def script_directory(settings: Settings) -> ScriptDirectory:
-    """The project's revision scripts, checked for duplicate ids; errors are one line."""
+    """The project's revision scripts, checked for a broken history first; errors are findings, one line each."""
     with alembic_errors(settings, "reading the migration scripts"):
         script = ScriptDirectory.from_config(alembic_config(settings))
-        check_revision_ids(settings, script)
+        check_history(settings, script)
         script.revision_map.heads  # noqa: B018 - forces every version file to load, so errors surface here
         return script
 
@@ -194,6 +188,7 @@ class Migrator:
 
         def probe(rev: Any, context: Any) -> list[Any]:
             seen.append(self.guard.reaches(context.connection))
+            remember_env_options(self.settings, context.opts)
             return []
 
         with alembic_errors(self.settings, "running env.py", self.conn):
@@ -307,19 +302,21 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
         m.downgrade(revision)
 
 
-def version_opts(settings: Settings | None) -> dict[str, Any]:
-    """MigrationContext options naming the project's version table."""
+def version_opts(settings: Settings | None, conn: Connection | None = None) -> dict[str, Any]:
+    """MigrationContext options naming the project's version table: the settings', else env.py's."""
     if settings is None:
         return {}
     opts: dict[str, Any] = {"version_table": settings.version_table}
     if settings.version_table_schema:
         opts["version_table_schema"] = settings.version_table_schema
+    elif settings.version_table == "alembic_version" and conn is not None:
+        opts.update(env_version_options(settings, conn))
     return opts
 
 
 def current_heads(conn: Connection, settings: Settings | None = None) -> tuple[str, ...]:
     """The revisions recorded in the project's version table (empty at base)."""
-    return tuple(MigrationContext.configure(conn, opts=version_opts(settings)).get_current_heads())
+    return tuple(MigrationContext.configure(conn, opts=version_opts(settings, conn)).get_current_heads())
 
 
 def current_revision_of(conn: Connection, settings: Settings | None = None) -> str | None:

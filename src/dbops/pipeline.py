@@ -46,6 +46,8 @@ class Step:
     run: Callable[[], Outcome]
     needs: tuple[str, ...] = ()
     exclusive: bool = False
+    # Steps that must have finished first, whatever their outcome (ordering only, never a reason to skip).
+    after: tuple[str, ...] = ()
     description: str = ""
     # Input key (see dbops.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
     cache_key: Callable[[], str] | None = None
@@ -62,6 +64,8 @@ class StepResult:
     seconds: float
     summary: str
     output: str = ""
+    # For a step skipped because another failed: the failed step at the root of it.
+    caused_by: str | None = None
 
 
 @dataclass
@@ -94,6 +98,7 @@ class PipelineResult:
                     "code": r.code,
                     "seconds": round(r.seconds, 3),
                     "summary": r.summary,
+                    "caused_by": r.caused_by,
                 }
                 for r in self.results
             ],
@@ -120,7 +125,9 @@ def _call(step: Step, lock: threading.Lock) -> Outcome:
     except DbopsError as exc:
         return Outcome(exc.exit_code or 1, mask_text(exc.one_line()))
     except Exception as exc:  # noqa: BLE001 - one failing step must not stop the others
-        return Outcome(1, mask_text(f"{type(exc).__name__}: {exc}"))
+        # The summary cell gets the first line: a driver's message goes on with the statement and its values.
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return Outcome(1, mask_text(f"{type(exc).__name__}: {first}"))
 
 
 def run_pipeline(
@@ -135,7 +142,7 @@ def run_pipeline(
     """Run ``steps`` respecting ``needs``; independent steps run concurrently."""
     by_name = {s.name: s for s in steps}
     for s in steps:
-        missing = [n for n in s.needs if n not in by_name]
+        missing = [n for n in (*s.needs, *s.after) if n not in by_name]
         if missing:
             raise DbopsError(f"step {s.name!r} needs unknown step(s) {missing}", "fix the pipeline definition")
     results: dict[str, StepResult] = {}
@@ -146,8 +153,8 @@ def run_pipeline(
     stop_reason = ""
     emit = on_event or (lambda *_: None)
 
-    def skip(step: Step, why: str) -> None:
-        results[step.name] = StepResult(step.name, step.phase, SKIPPED, 0, 0.0, why)
+    def skip(step: Step, why: str, caused_by: str | None = None) -> None:
+        results[step.name] = StepResult(step.name, step.phase, SKIPPED, 0, 0.0, why, caused_by=caused_by)
         emit("end", step, results[step.name])
 
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -163,10 +170,11 @@ def run_pipeline(
                     continue
                 failed = [n for n in step.needs if n in results and results[n].status != PASSED]
                 if failed:
-                    # A skipped dependency propagates its failure: the step cannot be meaningful.
-                    skip(step, f"{failed[0]} did not pass")
+                    # A skipped dependency propagates its failure: the step cannot be meaningful until it is fixed.
+                    root = results[failed[0]].caused_by or failed[0]
+                    skip(step, f"{root} did not pass; this step means nothing until it does", caused_by=root)
                     continue
-                if all(n in results for n in step.needs):
+                if all(n in results for n in (*step.needs, *step.after)):
                     if step.name not in keys:  # hashed once, when the step first becomes ready
                         key = keys[step.name] = _cache_key(step) if cache is not None else None
                         record = cache.hit(step.name, key) if cache is not None and key else None

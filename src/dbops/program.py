@@ -21,7 +21,7 @@ FLAGS = {
     "--alembic-ini": ("alembic_ini", "the project's alembic.ini (default: alembic.ini at the project root)"),
     "--name": ("alembic_name", "the alembic.ini section to use, as alembic --name (default: alembic)"),
     "--metadata": ("metadata", "module:attr.path of the models' MetaData, e.g. app.models:Base.metadata"),
-    "--schemas": ("schemas", "comma-separated schemas to compare (default: public)"),
+    "--schemas": ("schemas", "the schema to compare (default: public; one per run)"),
 }
 
 

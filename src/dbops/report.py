@@ -13,7 +13,10 @@ The JSON document (``render_json``) has this shape, also given as ``JSON_SCHEMA`
       ],
       "metrics": {"models": 29, "tables": 20, "models_with_tables": 20, "models_without_tables": 9,
                   "missing_tables": 9, "extra_tables": 0, "migration_blockers": 0},
-      "rules": ["C1-model-table", ...] # the rule ids that ran
+      "rules": ["C1-model-table", ...] # the rule ids that were asked for
+      "not_checked": [                 # rules that could not run, and why (empty when all ran)
+        {"rule": "C1-model-table", "reason": "the history is broken (see C6-history): ..."}
+      ]
     }
 """
 
@@ -23,7 +26,7 @@ import json
 import re
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,6 +63,15 @@ JSON_SCHEMA: dict[str, Any] = {
             "additionalProperties": {"type": "integer", "minimum": 0},
         },
         "rules": {"type": "array", "items": {"type": "string"}},
+        "not_checked": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rule", "reason"],
+                "additionalProperties": False,
+                "properties": {"rule": {"type": "string"}, "reason": {"type": "string", "minLength": 1}},
+            },
+        },
     },
 }
 
@@ -70,9 +82,14 @@ def render_json(result: CheckResult) -> str:
 
 
 def _summary(result: CheckResult) -> str:
-    if not result.findings:
+    if not result.findings and not result.not_checked:
         return f"consistent: {len(result.rules)} rules, no findings"
-    return f"{len(result.errors)} errors, {len(result.warnings)} warnings ({len(result.rules)} rules)"
+    unchecked = f", {len(result.not_checked)} rules not checked" if result.not_checked else ""
+    return f"{len(result.errors)} errors, {len(result.warnings)} warnings ({len(result.rules)} rules{unchecked})"
+
+
+def _not_checked_lines(result: CheckResult) -> list[str]:
+    return [f"not checked: {rule}: {why}" for rule, why in result.not_checked.items()]
 
 
 def render_text(result: CheckResult, stream: IO[str]) -> None:
@@ -88,6 +105,8 @@ def render_text(result: CheckResult, stream: IO[str]) -> None:
         print(f"        {finding.message}", file=stream)
         if finding.hint:
             print(f"        fix: {finding.hint}", file=stream)
+    for line in _not_checked_lines(result):
+        print(line, file=stream)
     print(render_status(result.metrics), file=stream)
     print(_summary(result), file=stream)
 
@@ -109,8 +128,27 @@ def _render_rich(result: CheckResult, stream: IO[str]) -> None:
                 f"[{color}]{f.severity}[/]", *(escape(cell) for cell in (f.rule, f.object, f.message, f.hint))
             )
         console.print(table)
+    for line in _not_checked_lines(result):
+        console.print(line, markup=False, highlight=False)
     console.print(render_status(result.metrics), markup=False, highlight=False)
     console.print(f"[{'green' if result.ok else 'red'}]{_summary(result)}[/]", highlight=False)
+
+
+def summarize_findings(findings: Sequence[Finding], shown: int = 9) -> str:
+    """One line for a summary cell: per rule (consistency rules first), how many and on what objects."""
+    groups: dict[str, list[str]] = {}
+    for f in findings:
+        obj = f.object.rsplit("/", 1)[-1]  # path:line reads as file:line
+        groups.setdefault(f.rule, [])
+        if obj not in groups[f.rule]:
+            groups[f.rule].append(obj)
+    parts = []
+    for rule in sorted(groups, key=lambda r: (not r.startswith("C"), r)):
+        objects = groups[rule]
+        more = f", +{len(objects) - shown} more" if len(objects) > shown else ""
+        count = sum(1 for f in findings if f.rule == rule)
+        parts.append(f"{rule} ({count}): {', '.join(objects[:shown])}{more}")
+    return f"{len(findings)} finding(s): " + "; ".join(parts)
 
 
 def render_status(metrics: dict[str, int]) -> str:
@@ -134,10 +172,12 @@ def render_junit(result: CheckResult, path: Path | str | None = None) -> str:
         tests=str(len(rules)),
         failures=str(sum(1 for r in rules if any(f.severity == ERROR for f in result.findings if f.rule == r))),
         errors="0",
-        skipped="0",
+        skipped=str(sum(1 for r in rules if r in result.not_checked)),
     )
     for rule in rules:
         case = ET.SubElement(suite, "testcase", classname="dbops.consistency", name=rule)
+        if rule in result.not_checked:
+            ET.SubElement(case, "skipped", message=result.not_checked[rule])
         mine = [f for f in result.findings if f.rule == rule]
         for f in mine:
             if f.severity == ERROR:
@@ -210,6 +250,7 @@ def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = 
     out += ["## Findings", ""]
     out += _findings_md(result.findings) if result.findings else ["No findings."]
     out += ["", f"Rules run: {', '.join(result.rules) or 'none'}.", ""]
+    out += [f"- {line}" for line in _not_checked_lines(result)] + ([""] if result.not_checked else [])
     out += ["## Entity-relationship diagram", "", "```mermaid", mermaid_er(metadata), "```", ""]
     return "\n".join(out)
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 
 from dbops import database, envguard, lifecycle, migrations
 from dbops.config import Settings, import_object
+from dbops.findings import Finding
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.procs import run_child
 from dbops.stepcache import StepCache, input_key
@@ -132,13 +133,13 @@ def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) ->
     return _command(ctx, args, name)
 
 
-def _findings_outcome(findings: Sequence[object], what: str) -> Outcome:
-    errors = [f for f in findings if getattr(f, "severity", "error") == "error"]
-    lines = [f"{f.rule} {f.object}: {f.message}" for f in findings]  # type: ignore[attr-defined]
+def _findings_outcome(findings: Sequence[Finding], what: str) -> Outcome:
+    from dbops.report import summarize_findings
+
+    errors = [f for f in findings if f.severity == "error"]
     if not findings:
         return Outcome(0, f"{what}: clean")
-    head = "; ".join(lines[:3]) + (f"; +{len(lines) - 3} more" if len(lines) > 3 else "")
-    return Outcome(1 if errors else 0, f"{len(findings)} finding(s): {head}", "\n".join(lines))
+    return Outcome(1 if errors else 0, summarize_findings(findings), "\n".join(f.one_line() for f in findings))
 
 
 def step_reset(ctx: RunContext) -> Outcome:
@@ -161,11 +162,16 @@ def step_migrate(ctx: RunContext) -> Outcome:
 
 
 def step_consistency(ctx: RunContext) -> Outcome:
-    """Run every consistency rule on this run's database."""
-    from dbops.checks import run_checks
+    """Run every consistency rule on a database built from the history alone (phase 1 needs no reset)."""
+    from dbops.consistency import check_project
 
-    result = run_checks(ctx.settings, with_database(ctx.target.server, ctx.db_name("main")))
-    return _findings_outcome(result.findings, "models, tables, enums and history agree")
+    tgt = lifecycle.Target(ctx.target.server, ctx.db_name("history"))
+    result = check_project(ctx.settings, tgt)
+    outcome = _findings_outcome(result.findings, "models, tables, enums and history agree")
+    if result.not_checked:
+        why = next(iter(result.not_checked.values()))
+        return Outcome(1, f"{outcome.summary}; not checked: {len(result.not_checked)} rules ({why})", outcome.output)
+    return outcome
 
 
 def step_round_trip(ctx: RunContext) -> Outcome:
@@ -186,6 +192,8 @@ def step_smoke(ctx: RunContext) -> Outcome:
     """Run the project's end-to-end smoke (settings.smoke) against this run's seeded database."""
     if not ctx.settings.smoke:
         return Outcome(0, "no smoke configured")
+    if not database.exists(ctx.target.server, ctx.db_name("main")):
+        return Outcome(1, "no database to verify: reset-db did not make one (see reset-db)")
     smoke = import_object(ctx.settings.smoke, "smoke")
     lines: list[tuple[str, bool, str]] = smoke(plain_url(with_database(ctx.target.server, ctx.db_name("main"))))
     failed = [f"{name}: {detail}" for name, ok, detail in lines if not ok]
@@ -226,7 +234,8 @@ def build_steps(ctx: RunContext) -> list[Step]:
             cache_key=inputs(*s.typecheck_paths),
         ),
         Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests"), cache_key=every),
-        Step("consistency", 1, lambda: step_consistency(ctx), needs=("reset-db",), exclusive=True, cache_key=every),
+        # On a history-built database of its own: neither reset-db nor the seed can hide phase 1's answer.
+        Step("consistency", 1, lambda: step_consistency(ctx), exclusive=True, cache_key=every),
         # Never cached: it makes this run's database, which consistency and smoke then use.
         Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
         Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True, cache_key=every),
@@ -237,10 +246,13 @@ def build_steps(ctx: RunContext) -> list[Step]:
             "integration-tests",
             4,
             lambda: _pytest(ctx, s.integration_tests, "integration-tests", fast),
-            needs=("migrate",),
+            # Models the migrations do not produce make every database test fail: one reason beats dozens.
+            needs=("migrate", "consistency"),
             cache_key=every,
         ),
-        Step("smoke", 4, lambda: step_smoke(ctx), needs=("reset-db",), exclusive=True, cache_key=every),
+        # After reset-db whatever its outcome: a seed that fails on missing tables leaves the migrated database,
+        # and the smoke then names, feature by feature, what does not work yet.
+        Step("smoke", 4, lambda: step_smoke(ctx), after=("reset-db",), exclusive=True, cache_key=every),
     ]
 
 
@@ -250,7 +262,8 @@ def select_phase(steps: list[Step], phase: int) -> list[Step]:
     wanted = {st.name for st in steps if st.phase == phase}
     frontier = list(wanted)
     while frontier:
-        for need in by_name[frontier.pop()].needs:
+        step = by_name[frontier.pop()]
+        for need in (*step.needs, *step.after):
             if need not in wanted:
                 wanted.add(need)
                 frontier.append(need)

@@ -11,7 +11,7 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dbops import lifecycle, migrations
+from dbops import lifecycle, migrations, servers
 from dbops.backends.base import get_backend
 from dbops.cli import fail, handled, settings_for
 from dbops.errors import EXIT_USAGE
@@ -117,10 +117,25 @@ def db_up(c: Context, backend: str | None = None, url: str | None = None) -> Non
     print(mask_url(lifecycle.target(settings).url))
 
 
-@task(help={"backend": BACKEND_HELP, "destroy": "also delete the embedded cluster's data"})
+@task(
+    help={
+        "backend": BACKEND_HELP,
+        "destroy": "also delete the embedded cluster's data",
+        "all_orphans": "stop every dbops server on this machine whose checkout is gone, and delete its data",
+    }
+)
 @handled
-def db_stop(c: Context, backend: str | None = None, destroy: bool = False) -> None:
-    """Stop the server dbops started (embedded cluster or Docker container)."""
+def db_stop(c: Context, backend: str | None = None, destroy: bool = False, all_orphans: bool = False) -> None:
+    """Stop the server dbops started (embedded cluster or Docker container), or --all-orphans on the machine."""
+    if all_orphans:
+        gone = servers.reap(include_stale=True)
+        for container in servers.docker_orphans():  # labelled containers the registry does not know
+            if servers.remove_container(container.container):
+                gone.append(container)
+        for server in gone:
+            print(f"stopped orphan: {servers.describe(server)}")
+        print(f"{len(gone)} orphaned server(s) stopped")
+        return
     settings = settings_for(backend)
     be = get_backend(settings)
     stopped = be.stop()
@@ -137,10 +152,16 @@ def db_url(c: Context, backend: str | None = None, url: str | None = None, show_
     print(libpq_url(db) if show_password else mask_url(db.set(drivername="postgresql")))
 
 
-@task(help=DB_HELP)
+@task(help={**DB_HELP, "all": "list every dbops server on this machine, its owner and whether it is orphaned"})
 @handled
-def db_status(c: Context, backend: str | None = None, url: str | None = None) -> None:
-    """Say which backend is in use and whether its server runs."""
+def db_status(c: Context, backend: str | None = None, url: str | None = None, all: bool = False) -> None:
+    """Say which backend is in use and whether its server runs (--all: every dbops server on the machine)."""
+    if all:
+        listed = servers.entries()
+        for server in listed:
+            print(servers.describe(server))
+        print(f"{len(listed)} dbops server(s) recorded in {servers.registry_dir()}")
+        return
     print(get_backend(settings_for(backend, url)).status())
 
 

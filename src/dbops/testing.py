@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 
-from dbops import database, lifecycle, templates
+from dbops import database, lifecycle, servers, templates
 from dbops.backends.base import get_backend
 from dbops.config import Settings, load_settings
 from dbops.urls import plain_url
@@ -27,6 +28,19 @@ from dbops.urls import plain_url
 def _unique(prefix: str) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     return f"{prefix}_{worker}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers_of_temporary_checkouts_end_with_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Servers that tests start for projects in their temporary folders are stopped when the session ends.
+
+    pytest keeps those folders for a few more runs, so the reaper would not see them as orphans yet.
+    """
+    yield
+    base = tmp_path_factory.getbasetemp().resolve()
+    for server in servers.entries():
+        if Path(server.owner).is_relative_to(base):
+            servers.stop_server(server, delete_data=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,12 @@ class Case:
     verdicts: dict[str, str]
     settings: dict[str, object] = field(default_factory=dict)
     broken: bool = False
+    project: str = ""  # the folder under projects/, when it is not ``name``
+
+    @property
+    def folder(self) -> str:
+        """The project's folder under tests/outside/projects."""
+        return self.project or self.name
 
 
 def _healthy(name: str, shape: str, metadata: str, **settings: object) -> Case:
@@ -44,6 +50,14 @@ CASES = (
         version_table_schema="meta",
         before_migrate="vs_app.baseline:create_meta_schema",
     ),
+    Case(
+        "version_schema_env",
+        "the same, with the version table read from env.py's configure() (no dbops keys)",
+        "vs_app.models:metadata",
+        dict.fromkeys(TASKS, CLEAN),
+        {"before_migrate": "vs_app.baseline:create_meta_schema"},
+        project="version_schema",
+    ),
     _healthy(
         "two_sections",
         "alembic.ini with [core] and [tenant]; checks [tenant]",
@@ -56,6 +70,7 @@ CASES = (
         "Base in one module, models in several, Boolean(create_constraint=True)",
         "shop.models:Base.metadata",
     ),
+    _healthy("filtered", "env.py's include_object leaves a model-less table out", "flt_app.models:metadata"),
     Case(
         "broken_drift",
         "a model column no migration creates",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import make_stock_project
+from outside_support import make_stock_project
 from sqlalchemy.engine import URL
 
 from dbops import database

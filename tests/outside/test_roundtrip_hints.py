@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import PROJECTS, write
+from outside_support import PROJECTS, write
 from sqlalchemy.engine import URL
 
 from dbops.config import Settings

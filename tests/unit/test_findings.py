@@ -33,7 +33,13 @@ def test_to_dict_has_every_metric_key() -> None:
     doc = CheckResult([], {"models": 3, "custom": 1}, ["C1-model-table"]).to_dict()
     assert list(doc["metrics"])[: len(METRIC_KEYS)] == list(METRIC_KEYS)
     assert doc["metrics"]["models"] == 3 and doc["metrics"]["custom"] == 1 and doc["metrics"]["tables"] == 0
-    assert doc == {"ok": True, "findings": [], "metrics": doc["metrics"], "rules": ["C1-model-table"]}
+    assert doc == {
+        "ok": True,
+        "findings": [],
+        "metrics": doc["metrics"],
+        "rules": ["C1-model-table"],
+        "not_checked": [],
+    }
 
 
 def test_registry_lists_the_builtin_rules_by_module() -> None:

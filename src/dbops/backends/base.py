@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from sqlalchemy.engine import URL
 
+from dbops import servers
 from dbops.config import Settings
 from dbops.errors import ConfigError
 
@@ -64,7 +65,8 @@ def available() -> dict[str, str]:
 
 
 def get_backend(settings: Settings, name: str | None = None) -> Backend:
-    """The backend chosen by ``name``, the settings or the default rules."""
+    """The backend chosen by ``name``, the settings or the default rules (orphaned servers are reaped first)."""
+    servers.reap_once()
     chosen = name or settings.resolved_backend
     table = available()
     if chosen not in table:

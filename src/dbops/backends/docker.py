@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
+from dbops import servers
 from dbops.backends.base import Backend
 from dbops.database import wait_ready
 from dbops.errors import BackendUnavailable, ConfigError, DatabaseUnreachable
@@ -29,6 +30,7 @@ from dbops.urls import mask_text, mask_url
 READY_TIMEOUT = 60.0
 LABEL_PROJECT = "dbops.project"
 LABEL_DATABASE = "dbops.database"
+LABEL_OWNER = "dbops.owner"  # the cache directory: when it is gone the container is an orphan
 _NO_ENGINE_HINT = "start Docker, or use --backend embedded (default) or DATABASE_URL=..."
 _OS_ERROR = re.compile(r"\w+Error\(\d+, '([^']+)'\)")
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_.-]+")
@@ -202,6 +204,10 @@ class DockerBackend(Backend):
                 container = self._run(client, port, password)
         url = server_url(port, password)
         self._wait(container, url, password)
+        owner = str(Path(self.settings.cache_dir).resolve())
+        entry = servers.lookup("docker", self.container_name)
+        if entry is None or (entry.owner, entry.port) != (owner, port):
+            servers.record(servers.Server("docker", owner, port, container=self.container_name, started=time.time()))
         return url
 
     def _run(self, client: Any, port: int, password: str) -> Any:
@@ -213,7 +219,11 @@ class DockerBackend(Backend):
                 command=["postgres", "-c", "listen_addresses=127.0.0.1", "-c", f"port={port}"],
                 environment={"POSTGRES_PASSWORD": password, "PGPORT": str(port)},
                 name=self.container_name,
-                labels={LABEL_PROJECT: str(self.settings.root.resolve()), LABEL_DATABASE: self.settings.database},
+                labels={
+                    LABEL_PROJECT: str(self.settings.root.resolve()),
+                    LABEL_DATABASE: self.settings.database,
+                    LABEL_OWNER: str(Path(self.settings.cache_dir).resolve()),
+                },
                 # No bridge on some engines, and loopback-only traffic: the server binds 127.0.0.1 on the host.
                 network_mode="host",
                 detach=True,
@@ -278,6 +288,9 @@ class DockerBackend(Backend):
             removed = True
         except FileNotFoundError:
             pass
+        entry = servers.lookup("docker", self.container_name)
+        if entry is not None:
+            servers.forget(entry)
         return removed
 
     def status(self) -> str:

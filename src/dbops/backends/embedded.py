@@ -16,16 +16,20 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from dbops import servers
 from dbops.backends.base import Backend
 from dbops.database import wait_ready
 from dbops.errors import BackendUnavailable, ConfigError
 from dbops.locks import file_lock
 from dbops.pgbin import PgBin, find_pgbin
 from dbops.ports import free_port, port_taken
+from dbops.watchdog import spawn as spawn_watchdog
+from dbops.watchdog import touch_last_use
 
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
@@ -63,6 +67,14 @@ def _traversable(path: Path, uid: int) -> bool:
     return True
 
 
+def _pid_file_pid(data: Path) -> int:
+    """The postmaster's pid from line 1 of postmaster.pid (0 if unknown)."""
+    try:
+        return int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return 0
+
+
 def _pid_file_port(data: Path) -> int:
     """The port a running postmaster recorded on line 4 of postmaster.pid (0 if unknown)."""
     try:
@@ -70,6 +82,26 @@ def _pid_file_port(data: Path) -> int:
         return int(lines[3])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _copy_install(install: Path, extra: list[Path], base: Path) -> None:
+    """Copy a PostgreSQL installation to ``base`` through a private scratch folder and one atomic rename."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{base.name}-", dir=base.parent))
+    try:
+        shutil.copytree(install, scratch / install.parent.name / install.name, symlinks=True)
+        for folder in extra:
+            if folder.is_dir():
+                shutil.copytree(folder, scratch / folder.name, symlinks=True)
+        os.chmod(scratch, 0o755)  # mkdtemp's 0700 would keep the service user out
+        shutil.rmtree(base, ignore_errors=True)  # an incomplete copy from an older version
+        try:
+            scratch.rename(base)
+        except OSError:
+            if not base.is_dir():  # not "somebody else's complete copy is already there"
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class EmbeddedBackend(Backend):
@@ -203,14 +235,10 @@ class EmbeddedBackend(Backend):
         base = self.home.parent / f"pgbin{pg.major}"
         copy = base / install.parent.name / install.name
         if not (copy / "bin" / "postgres").is_file():
-            shutil.rmtree(base, ignore_errors=True)
-            scratch = base.with_name(base.name + ".tmp")
-            shutil.rmtree(scratch, ignore_errors=True)
-            shutil.copytree(install, scratch / install.parent.name / install.name, symlinks=True)
-            for folder in extra:
-                if folder.is_dir():
-                    shutil.copytree(folder, scratch / folder.name, symlinks=True)
-            scratch.rename(base)
+            # Several processes (xdist workers) get here at once: one copies, the others wait and reuse.
+            with file_lock(base.with_name(base.name + ".lock"), "waiting for another process copying PostgreSQL..."):
+                if not (copy / "bin" / "postgres").is_file():
+                    _copy_install(install, extra, base)
         return PgBin(copy / "bin", pg.major, pg.source)
 
     def start(self) -> URL:
@@ -237,9 +265,45 @@ class EmbeddedBackend(Backend):
                 # The running server's own record of its port beats ours (the state file may be gone).
                 url = self._url(_pid_file_port(data) or port)
                 wait_ready(url, timeout=10)
-                return url
-            url = self._start_server(pg, data, port)
+            else:
+                url = self._start_server(pg, data, port)
+            self._register(data, int(url.port or 0))
         return url
+
+    def _owner(self) -> Path:
+        """The folder whose removal makes the cluster an orphan: the cache directory, made to exist.
+
+        With the cluster in the /tmp fallback home nothing else creates it; the checkout itself
+        stands in when the cache directory cannot be created.
+        """
+        try:
+            self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return self.settings.root.resolve()
+        return self.settings.cache_dir.resolve()
+
+    def _register(self, data: Path, port: int) -> None:
+        """Record the server in the machine-wide registry and keep one idle-stop watchdog on it."""
+        pid = _pid_file_pid(data)
+        touch_last_use(self.home)
+        entry = servers.lookup("embedded", str(data))
+        watchdog = entry.watchdog if entry is not None and entry.pid == pid else 0
+        if self.settings.idle_stop > 0 and not servers.process_alive(watchdog):
+            watchdog = spawn_watchdog(pid, data, port, self.home, self.settings.idle_stop)
+        owner = str(self._owner())
+        if entry is None or (entry.pid, entry.port, entry.watchdog, entry.owner) != (pid, port, watchdog, owner):
+            servers.record(
+                servers.Server(
+                    "embedded",
+                    owner,
+                    port,
+                    pid=pid,
+                    data=str(data),
+                    home=str(self.home),
+                    watchdog=watchdog,
+                    started=time.time(),
+                )
+            )
 
     def _start_server(self, pg: PgBin, data: Path, port: int) -> URL:
         log = self.home / "postgres.log"
@@ -272,9 +336,14 @@ class EmbeddedBackend(Backend):
         except BackendUnavailable:
             return False
         data = self._data(pg)
-        if not self._running(pg, data):
-            return False
-        return self._run([pg.tool("pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(data)]).returncode == 0
+        running = self._running(pg, data)
+        stopped = (
+            running and self._run([pg.tool("pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(data)]).returncode == 0
+        )
+        entry = servers.lookup("embedded", str(data))
+        if entry is not None:
+            servers.stop_server(entry, delete_data=False)  # ends its watchdog and forgets it
+        return stopped
 
     def destroy(self) -> None:
         """Stop the cluster and delete its data directory."""

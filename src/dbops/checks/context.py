@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
 from dbops.config import Settings
+from dbops.envopts import env_filters, included_table
 from dbops.migrations import current_heads
 from dbops.snapshot import VERSION_TABLE, snapshot
 
@@ -36,7 +37,8 @@ class CheckContext:
     @cached_property
     def diffs(self) -> list[tuple[Any, ...]]:
         """Alembic's ``compare_metadata`` diff tuples, with the per-column modify groups flattened."""
-        ctx = MigrationContext.configure(self.connection, opts=dict(COMPARE_OPTIONS))
+        opts = {**COMPARE_OPTIONS, **env_filters(self.settings, self.connection)}
+        ctx = MigrationContext.configure(self.connection, opts=opts)
         out: list[tuple[Any, ...]] = []
         for diff in compare_metadata(ctx, self.metadata):
             # Column changes come as a list of ("modify_*", ...) tuples, one list per column.
@@ -69,7 +71,8 @@ class CheckContext:
     @cached_property
     def extra_tables(self) -> list[str]:
         """Database tables no model declares, minus ``allow_tables``."""
-        return sorted(self.db_tables - set(self.model_tables) - set(self.settings.allow_tables))
+        extra = self.db_tables - set(self.model_tables) - set(self.settings.allow_tables)
+        return sorted(name for name in extra if included_table(self.settings, self.connection, name, self.schema))
 
     @cached_property
     def current_heads(self) -> tuple[str, ...]:

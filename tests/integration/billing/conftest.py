@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from dbops.errors import BackendUnavailable
+from dbops.pgbin import find_pgbin
 from dbops.urls import libpq_url, plain_url
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -61,7 +63,12 @@ def catalog_snapshot(
 
 
 def _pg_dump_binary() -> str | None:
-    for candidate in ("/usr/lib/postgresql/15/bin/pg_dump", shutil.which("pg_dump")):
+    # pg_dump refuses a newer server: the one next to the server binaries dbops uses comes first.
+    try:
+        ours: str | None = str(find_pgbin(os.environ.get("DBOPS_PG_VERSION")).bindir / "pg_dump")
+    except BackendUnavailable:
+        ours = None
+    for candidate in (ours, "/usr/lib/postgresql/15/bin/pg_dump", shutil.which("pg_dump")):
         if candidate and Path(candidate).is_file():
             return candidate
     return None

@@ -109,7 +109,7 @@ CASES: dict[str, tuple[Callable[..., tuple[list[str], dict[str, str], Path | Non
             make_project(tmp_path / "p", revisions=[("r1", None, "a"), ("r2", "r1", "b"), ("r3", "r1", "c")]),
         ),
         1,
-        "Multiple head revisions",
+        'the history has 2 heads: r2, r3 (fix: merge them: alembic merge -m "merge heads" r2 r3)',
     ),
     "missing alembic.ini": (
         lambda tmp_path, **k: (["migrate.history"], {}, make_project(tmp_path / "p", alembic_ini=False)),
@@ -190,7 +190,7 @@ def test_bad_input_is_one_line_with_a_documented_code(
         # Two files, one id: the second file claims r1 as well.
         dup = cwd / "migrations" / "versions" / "r1b.py"
         dup.write_text(dup.read_text().replace('revision = "r1b"', 'revision = "r1"'))
-        needle = "duplicate revision id 'r1'"
+        needle = "revision id r1 is declared by both migrations/versions/r1.py and migrations/versions/r1b.py"
     run = invoke(*args, cwd=cwd or REPO, env={**env, "PYTHONPATH": str(cwd or REPO)})
     line = _one_clean_line(run)
     assert run.code == code, run.text

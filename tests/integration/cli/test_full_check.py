@@ -45,7 +45,7 @@ def test_model_without_a_migration_fails_phase_1_consistency(tmp_path: Path) -> 
     code, steps, out = _full_check(root)
     assert code == 1
     assert steps["consistency"]["status"] == "failed" and steps["consistency"]["phase"] == 1
-    assert "C1-model-table orders" in str(steps["consistency"]["summary"])
+    assert "C1-model-table (1): orders" in str(steps["consistency"]["summary"])
     assert "consistency tests" in out and "failed" in out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -231,3 +232,52 @@ def test_billing_schema_migrates_in_the_container(backend: DockerBackend, settin
     with psycopg.connect(libpq_url(url)) as conn:
         tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
     assert tables is not None and tables[0] > 1
+
+
+def _command_in_repo(*args: str, registry: Path) -> subprocess.CompletedProcess[str]:
+    """One dbops command, as a user would run it, seeing only this test's registry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
+    env["DBOPS_RUNTIME_DIR"] = str(registry)
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("registry_lost", [False, True], ids=["next-command", "stop-all-orphans"])
+def test_containers_of_deleted_checkouts_are_removed(
+    local_image: str, docker_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry_lost: bool
+) -> None:
+    import docker
+
+    from dbops import servers
+
+    registry = tmp_path / "registry"
+    monkeypatch.setenv("DBOPS_RUNTIME_DIR", str(registry))
+    cache = tmp_path / "gone" / "cache"
+    be = DockerBackend(load_settings(REPO).replace(cache_dir=cache, backend="docker", docker_image=local_image))
+    try:
+        be.start()
+        container = docker_client.containers.get(be.container_name)
+        assert container.labels["dbops.owner"] == str(cache.resolve())
+        [entry] = servers.entries()
+        assert entry.container == be.container_name
+        if registry_lost:  # e.g. the machine's /tmp was cleaned: the label still finds it
+            servers.forget(entry)
+        shutil.rmtree(tmp_path / "gone")
+
+        run = (
+            _command_in_repo("db.stop", "--all-orphans", registry=registry)
+            if registry_lost
+            else (_command_in_repo("db.status", registry=registry))
+        )
+        assert run.returncode == 0, run.stderr
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(be.container_name)
+        assert servers.entries() == []
+    finally:
+        be.stop()

@@ -52,7 +52,7 @@ def test_start_reuses_the_running_cluster_and_stop_stops_it(backend: EmbeddedBac
 
 def test_stale_pid_file_and_dead_server_are_recovered(backend: EmbeddedBackend) -> None:
     url = backend.start()
-    data = backend.home / f"data{find_pgbin().major}"
+    data = backend.home / f"data{find_pgbin(backend.settings.pg_version).major}"
     pid = int((data / "postmaster.pid").read_text().split()[0])
     os.kill(pid, signal.SIGKILL)  # a crashed server leaves its pid file behind
     for _ in range(100):

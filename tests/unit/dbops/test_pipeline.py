@@ -38,7 +38,9 @@ def test_dependencies_run_in_order_and_failures_skip_dependents() -> None:
     assert status == {"a": PASSED, "b": FAILED, "c": SKIPPED, "d": SKIPPED, "e": PASSED}
     assert order.index("a") < order.index("b")
     assert "c" not in order and "d" not in order
-    assert {r.name: r.summary for r in result.results}["d"] == "c did not pass"
+    # d waits on c, which was skipped because b failed: the reason names b, the root cause.
+    assert {r.name: r.summary for r in result.results}["d"] == "b did not pass; this step means nothing until it does"
+    assert {r.name: r.caused_by for r in result.results} == {"a": None, "b": None, "c": "b", "d": "b", "e": None}
     assert result.exit_code == 1
 
 

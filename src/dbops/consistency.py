@@ -1,0 +1,85 @@
+"""What `consistency`, `status` and full-check's consistency step report, on a database built from the history.
+
+"Do my migrations produce my models?" needs nothing prepared: by default the models are compared
+with a clone of a template that the migration history alone built (cached, rebuilt when the
+history or the models change), so the answer is the same on a fresh clone, in CI and on a laptop,
+whatever state the developer's own database is in. ``live=True`` checks the project's own database
+instead (the drift of a dev or staging database). The rules that need no database (the history's
+shape, the blocker scan) always run; when no database can be built, the result still carries their
+findings and says, per rule, what was not checked and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import MetaData
+
+from dbops import lifecycle, migrations
+from dbops.blockers import open_scripts, scan_blockers
+from dbops.checks.engine import run_checks, select_rules
+from dbops.checks.history_scan import RULE as HISTORY_RULE
+from dbops.config import Settings, import_object
+from dbops.errors import HistoryBroken, MigrationError
+from dbops.findings import ERROR, CheckResult, Finding, sort_key
+
+DB_FREE_CODES = ("B",)
+
+
+def _static(settings: Settings, codes: set[str]) -> tuple[list[Finding], HistoryBroken | None]:
+    """The history scan (always) and the blocker scan (when selected): no database needed."""
+    broken: HistoryBroken | None = None
+    try:
+        migrations.check_history(settings, open_scripts(settings))
+    except HistoryBroken as exc:
+        broken = exc
+    findings = list(broken.findings) if broken else []
+    if "B" in codes:
+        findings += scan_blockers(settings)
+    return findings, broken
+
+
+def _unbuilt(settings: Settings, rules: list[str], findings: list[Finding], reason: str) -> CheckResult:
+    """A result for a project whose database could not be built: static findings, and what was not checked."""
+    metadata = import_object(settings.metadata, "metadata")
+    models = len(metadata.tables) if isinstance(metadata, MetaData) else 0
+    skipped = {rule: reason for rule in rules if not rule.startswith(("B", HISTORY_RULE))}
+    blockers = len({f.object.split(":", 1)[0] for f in findings if f.code.startswith("B") and f.severity == ERROR})
+    return CheckResult(
+        findings=sorted(findings, key=sort_key),
+        metrics={
+            "models": models,
+            "models_without_tables": models,
+            "missing_tables": models,
+            "migration_blockers": blockers,
+        },
+        rules=rules,
+        not_checked=skipped,
+    )
+
+
+def check_project(
+    settings: Settings,
+    tgt: lifecycle.Target,
+    *,
+    live: bool = False,
+    revision: str | None = None,
+    rules: Sequence[str] | None = None,
+) -> CheckResult:
+    """Every selected rule on a database built from the history (or, with ``live``, the project's own)."""
+    selected = select_rules(rules)
+    rule_ids = [rule_id for rule in selected for rule_id in rule.ids]
+    static, broken = _static(settings, {rule.code for rule in selected})
+    if broken is not None:
+        reason = "the history is broken (see C6-history): no database can be built from it"
+        history = [f for f in static if f.rule == HISTORY_RULE] if "C6" in {r.code for r in selected} else []
+        rest = [f for f in static if f.rule != HISTORY_RULE]
+        return _unbuilt(settings, rule_ids, history + rest or list(broken.findings), reason)
+    at = None if live else (revision or "head")
+    try:
+        with lifecycle.database_at(settings, tgt, at) as db:
+            return run_checks(settings, db, rules=rules)
+    except MigrationError as exc:
+        failed = Finding(HISTORY_RULE, ERROR, "history", f"the history does not apply: {exc.message}", exc.hint)
+        reason = "a migration failed (see C6-history): the database could not be built"
+        return _unbuilt(settings, rule_ids, [failed, *static], reason)

@@ -1,0 +1,190 @@
+"""No orphans: servers of deleted checkouts are reaped by the next command, and an idle server stops itself.
+
+Every test works in a registry folder of its own (DBOPS_RUNTIME_DIR), so it sees and reaps only the
+servers it started, never those of other checkouts on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dbops import servers
+from dbops.backends.embedded import EmbeddedBackend
+from dbops.config import load_settings
+from dbops.errors import BackendUnavailable
+from dbops.pgbin import find_pgbin
+from dbops.urls import libpq_url
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[3]
+MINIPROJ = REPO / "tests" / "fixtures" / "miniproj"
+PYPROJECT = '[project]\nname = "mini"\nversion = "0"\n[tool.dbops]\nmetadata = "models:metadata"\ndatabase = "mini"\n'
+DEADLINE = 180.0  # generous: the machine is shared, and nothing here measures speed
+
+
+@pytest.fixture()
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A registry folder of this test's own; whatever is left in it is stopped afterwards."""
+    try:
+        find_pgbin()
+    except BackendUnavailable as exc:
+        pytest.skip(exc.message)
+    folder = tmp_path / "registry"
+    monkeypatch.setenv("DBOPS_RUNTIME_DIR", str(folder))
+    for name in ("DBOPS_BACKEND", "DBOPS_CACHE_DIR", "DBOPS_IDLE_STOP"):  # each checkout its own .dbops
+        monkeypatch.delenv(name, raising=False)
+    yield folder
+    for server in servers.entries():
+        servers.stop_server(server, delete_data=True)
+
+
+def checkout(where: Path) -> Path:
+    """A temporary copy of the small project, with its own cache directory."""
+    shutil.copytree(MINIPROJ, where, ignore=shutil.ignore_patterns("__pycache__"))
+    (where / "pyproject.toml").write_text(PYPROJECT)
+    return where
+
+
+def start_in(root: Path, **changes: object) -> tuple[EmbeddedBackend, servers.Server]:
+    """Start the checkout's embedded cluster; return it and its registry entry."""
+    backend = EmbeddedBackend(load_settings(root).replace(backend="embedded", **changes))
+    url = backend.start()
+    entry = next(s for s in servers.entries() if s.owner == str(backend.settings.cache_dir.resolve()))
+    assert entry.port == url.port and servers.postmaster_alive(entry.pid, entry.data)
+    return backend, entry
+
+
+def dbops_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one dbops command as a user would, in ``cwd``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
+    env["DBOPS_RUNTIME_DIR"] = os.environ["DBOPS_RUNTIME_DIR"]
+    if os.environ.get("DBOPS_PG_VERSION"):  # the same binaries as the servers the test started
+        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def wait_until(condition: object, what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after a generous deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {DEADLINE:.0f} s")
+        time.sleep(0.2)
+
+
+def test_servers_of_deleted_checkouts_are_stopped_and_their_data_removed(registry: Path, tmp_path: Path) -> None:
+    doomed = [start_in(checkout(tmp_path / f"copy{i}"))[1] for i in range(3)]
+    survivor_backend, survivor = start_in(checkout(tmp_path / "kept"))
+    assert len({s.pid for s in doomed}) == 3 and all(s.watchdog for s in doomed)
+    homes = [Path(s.home) for s in doomed]
+    assert all(h.is_dir() for h in homes)
+    for i in range(3):
+        shutil.rmtree(tmp_path / f"copy{i}")
+
+    run = dbops_command(tmp_path / "kept", "db.status")
+    assert run.returncode == 0, run.stderr
+
+    for server, home in zip(doomed, homes, strict=True):
+        assert not servers.process_alive(server.pid), f"postmaster {server.pid} of {server.owner} still runs"
+        assert not servers.process_alive(server.watchdog), f"watchdog of {server.owner} still runs"
+        assert not home.exists(), f"data of {server.owner} left in {home}"
+        if home.parent.name.startswith("dbops-"):  # the /tmp fallback home goes as a whole
+            assert not home.parent.exists()
+    left = servers.entries()
+    assert [s.owner for s in left] == [survivor.owner]
+    # The checkout that still exists keeps its server.
+    assert servers.postmaster_alive(survivor.pid, survivor.data)
+    assert "running" in run.stdout
+    survivor_backend.destroy()
+    assert not servers.process_alive(survivor.pid) and servers.entries() == []
+
+
+def test_status_all_lists_orphans_and_stop_all_orphans_stops_them(registry: Path, tmp_path: Path) -> None:
+    _, orphan = start_in(checkout(tmp_path / "gone"))
+    kept_backend, kept = start_in(checkout(tmp_path / "kept"))
+    shutil.rmtree(tmp_path / "gone")
+
+    listing = dbops_command(tmp_path / "kept", "db.status", "--all")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    assert any(orphan.owner in ln and "[ORPHANED]" in ln for ln in lines), listing.stdout
+    assert any(kept.owner in ln and "[ORPHANED]" not in ln and "running" in ln for ln in lines), listing.stdout
+
+    stopped = dbops_command(tmp_path / "kept", "db.stop", "--all-orphans")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "1 orphaned server(s) stopped" in stopped.stdout
+    assert not servers.process_alive(orphan.pid) and not Path(orphan.home).exists()
+    assert servers.postmaster_alive(kept.pid, kept.data)
+    kept_backend.destroy()
+
+
+def test_an_idle_server_stops_itself_but_not_while_a_client_is_connected(registry: Path, tmp_path: Path) -> None:
+    idle = 2.0
+    backend, entry = start_in(checkout(tmp_path / "idle"), idle_stop=idle)
+    assert servers.process_alive(entry.watchdog)
+    url = backend.start()
+    with psycopg.connect(libpq_url(url), connect_timeout=10) as conn:
+        time.sleep(idle * 4)  # several watchdog rounds with a client connected
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert servers.postmaster_alive(entry.pid, entry.data)
+    wait_until(lambda: not servers.process_alive(entry.pid), "the idle server's stop")
+    wait_until(lambda: not servers.process_alive(entry.watchdog), "the watchdog's exit")
+    assert servers.entries() == []
+    assert Path(entry.data, "PG_VERSION").is_file()  # stopped, not destroyed: the next command restarts it
+    assert backend.start().port
+    backend.destroy()
+
+
+FULL_CHECK = (
+    'lint_paths = ["models.py"]\ntypecheck_paths = ["models.py"]\nunit_tests = "tests"\nintegration_tests = "tests"\n'
+)
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["ci-stops", "keep-server"])
+def test_full_check_in_ci_stops_the_server_it_started_unless_told_to_keep_it(
+    registry: Path, tmp_path: Path, keep: bool
+) -> None:
+    root = checkout(tmp_path / "ci")
+    (root / "pyproject.toml").write_text(PYPROJECT + FULL_CHECK)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_nothing.py").write_text("def test_true() -> None:\n    assert 1 + 1 == 2\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "CI"))}
+    env.update(CI="true", DBOPS_RUNTIME_DIR=str(registry), PYTHONPATH=str(root))
+    if os.environ.get("DBOPS_PG_VERSION"):
+        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
+    args = ["full-check", "--json", str(root / "summary.json"), *(["--keep-server"] if keep else [])]
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "Traceback" not in run.stdout + run.stderr
+    steps = {s["name"]: s["status"] for s in json.loads((root / "summary.json").read_text())["steps"]}
+    assert steps["reset-db"] == "passed", run.stdout  # the run did start and use the server
+    status = dbops_command(root, "db.status").stdout
+    left = servers.entries()
+    if keep:
+        assert "running" in status and [s.owner for s in left] == [str((root / ".dbops").resolve())]
+    else:
+        assert "stopped" in status and left == []

@@ -1,0 +1,47 @@
+"""The dbops command line: project flags anywhere, as settings variables; the rest goes to invoke unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dbops.config import load_settings
+from dbops.errors import ConfigError
+from dbops.program import take_project_flags
+
+
+def test_flags_anywhere_both_spellings() -> None:
+    """--flag value and --flag=value, before or after the task name, become DBOPS_* variables."""
+    line = "--metadata=app.models:Base.metadata consistency --alembic-ini db/alembic.ini --format json"
+    rest, env = take_project_flags([*line.split(), "--name", "tenant", "--schemas", "billing"])
+    assert rest == ["consistency", "--format", "json"]
+    assert env == {
+        "DBOPS_METADATA": "app.models:Base.metadata",
+        "DBOPS_ALEMBIC_INI": "db/alembic.ini",
+        "DBOPS_ALEMBIC_NAME": "tenant",
+        "DBOPS_SCHEMAS": "billing",
+    }
+
+
+def test_flag_without_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A trailing --metadata with nothing after it: one line and exit 2."""
+    with pytest.raises(SystemExit) as exc:
+        take_project_flags(["consistency", "--metadata"])
+    assert exc.value.code == 2
+    assert "--metadata needs a value" in capsys.readouterr().err
+
+
+def test_variables_override_the_pyproject(tmp_path: Path) -> None:
+    """The flags' variables win over [tool.dbops]; a dotted metadata path and one schema are taken as given."""
+    root = tmp_path
+    (root / "pyproject.toml").write_text('[tool.dbops]\nmetadata = "a.models:metadata"\n')
+    env = {"DBOPS_METADATA": "b.models:Base.metadata", "DBOPS_SCHEMAS": "billing", "DBOPS_ALEMBIC_NAME": "tenant"}
+    settings = load_settings(root, env=env)
+    assert (settings.metadata, settings.schemas, settings.alembic_name) == (
+        "b.models:Base.metadata",
+        ("billing",),
+        "tenant",
+    )
+    with pytest.raises(ConfigError, match="one schema per run"):
+        load_settings(root, env={**env, "DBOPS_SCHEMAS": "a,b"})
