@@ -14,5 +14,12 @@ RUN pip install . \
     && useradd --create-home --uid 10001 app
 
 USER app
+# Secrets and mail come from the environment at run time, never from the image:
+#   BILLING_JWT_SECRET   token-signing secret (at least 32 characters; e.g. `openssl rand -base64 48`).
+#                        Set it whenever more than one container or replica serves the API: without it
+#                        the workers of one container share a secret generated into /tmp (lost on restart,
+#                        which logs everyone out), and separate containers would each have their own.
+#   BILLING_SMTP_HOST, BILLING_SMTP_PORT, BILLING_SMTP_USER, BILLING_SMTP_PASSWORD, BILLING_MAIL_FROM
+#                        where password-reset mail goes (without BILLING_SMTP_HOST it is logged to stderr).
 EXPOSE 8000
 CMD ["uvicorn", "billing.api.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing.api.app import create_app
+from billing.security import new_secret
 from billing.services import rbac
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
@@ -292,7 +293,7 @@ def smoke(url: str) -> list[tuple[str, bool, str]]:
     """Run the eleven feature checks against ``url``; one (feature, ok, detail) per feature."""
     mailer = InMemoryMailer()
     # Every check runs from one client address: the throttle limits are scaled for that many sign-ups.
-    app = create_app(url, mailer=mailer, pool_size=5, throttle=ThrottlePolicy().scaled(100))
+    app = create_app(url, mailer=mailer, pool_size=5, throttle=ThrottlePolicy().scaled(100), secret=new_secret())
     with TestClient(app, raise_server_exceptions=True) as client:
         run = Smoke(client, app.state.sessionmaker, mailer)
         checks: dict[str, Callable[[], str]] = {

@@ -68,8 +68,13 @@ def create_app(
     gateway: Gateway | None = None,
     pool_size: int | None = None,
     throttle: ThrottlePolicy | None = None,
+    secret: str | None = None,
 ) -> FastAPI:
-    """Build the billing API over the database at ``database_url`` (default: DATABASE_URL)."""
+    """Build the billing API over the database at ``database_url`` (default: DATABASE_URL).
+
+    ``secret`` signs tokens for an app that lives in one process (tests, the smoke); a served app takes
+    BILLING_JWT_SECRET or the secret its workers share through a file.
+    """
     settings = load_settings()
     url = database_url or settings.database_url
     if not url:
@@ -87,7 +92,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
-    app.state.jwt_secret = jwt_secret(settings.jwt_secret, settings.jwt_secret_file, url)
+    app.state.jwt_secret = secret or jwt_secret(settings.jwt_secret, settings.jwt_secret_file, url)
     # Real delivery by default (SMTP, or a file or the console in development); an in-memory outbox only when passed.
     app.state.mailer = mailer if mailer is not None else mailer_from_env(os.environ)
     app.state.throttle = throttle if throttle is not None else ThrottlePolicy().scaled(settings.throttle_factor)

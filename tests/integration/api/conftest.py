@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
 from billing.api.app import create_app
+from billing.security import new_secret
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
 from dbops.urls import plain_url
@@ -28,7 +29,9 @@ def app(seeded_url: str) -> Iterator[FastAPI]:
     Mail goes to an in-memory outbox; every test client has one address, so the throttle limits are
     scaled up (the throttle tests build their own app with the real limits).
     """
-    application = create_app(seeded_url, pool_size=15, mailer=InMemoryMailer(), throttle=ThrottlePolicy().scaled(100))
+    application = create_app(
+        seeded_url, pool_size=15, mailer=InMemoryMailer(), throttle=ThrottlePolicy().scaled(100), secret=new_secret()
+    )
     yield application
     application.state.engine.dispose()
 
