@@ -136,17 +136,14 @@ def ensure_database(tgt: Target) -> URL:
 
 @contextlib.contextmanager
 def database_at(settings: Settings, tgt: Target, revision: str | None = None) -> Iterator[URL]:
-    """The project's database, or with ``revision`` a throwaway copy migrated only that far."""
+    """The project's database, or with ``revision`` one the history built that far (for reading only)."""
     if revision is None:
         if not database.exists(tgt.server, tgt.name):
             raise DatabaseUnreachable(f"database {tgt.name!r} does not exist", "run `invoke reset-db` first")
         yield tgt.url
         return
     tpl = templates.ensure_template(settings, tgt.server, revision)
-    name = f"{tgt.name[:40]}_at_{os.getpid()}"
-    database.drop(tgt.server, name, disposable=(name,))
-    with templates.cloned(tgt.server, tpl, name) as url:
-        yield url
+    yield templates.reader_copy(settings, tgt.server, tpl)
 
 
 @contextlib.contextmanager
