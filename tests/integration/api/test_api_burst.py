@@ -8,20 +8,15 @@ answered 503 with Retry-After; a client that arrives during the burst is still s
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from api_support import PASSWORD, add_feature_to_plan, unique_email
+from api_support import PASSWORD, add_feature_to_plan, unique_email, uvicorn_server
 from fastapi import FastAPI
 
 from billing.models import UsagePeriod
-from dbops.ports import free_port
 
 BURST = 500
 # Generous bounds: the test asserts that every request is answered at all, not how fast.
@@ -30,36 +25,9 @@ REQUEST_TIMEOUT = 60.0
 
 @pytest.fixture()
 def server(seeded_url: str, tmp_path: Path) -> Iterator[str]:
-    """A uvicorn worker serving the app over the seeded database; its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": seeded_url,
-        "BILLING_DB_POOL_SIZE": "5",
-        "BILLING_MAIL_DIR": str(tmp_path / "mail"),
-        "BILLING_JWT_SECRET_FILE": str(tmp_path / "jwt.secret"),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/plans", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"uvicorn did not start: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-        time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    """A uvicorn worker serving the app over the seeded database with a small pool; its base URL."""
+    with uvicorn_server(seeded_url, tmp_path, {"BILLING_DB_POOL_SIZE": "5"}) as base:
+        yield base
 
 
 async def _burst(base: str, method: str, path: str, count: int, headers: dict[str, str] | None = None) -> list[int]:
