@@ -128,8 +128,8 @@ def _executes_ddl(arg: ast.expr) -> bool:
     return True  # SQL built at run time: assume it may change the schema
 
 
-def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
-    """(revision, down revisions) assigned at module level, read without importing the file."""
+def module_literals(tree: ast.Module) -> dict[str, object]:
+    """Names assigned a literal at module level (revision, down_revision, branch_labels...), without importing."""
     values: dict[str, object] = {}
     for node in tree.body:
         target = (
@@ -142,7 +142,13 @@ def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
             try:
                 values[target.id] = ast.literal_eval(value)
             except ValueError:
-                continue
+                continue  # computed at import time: not knowable without running the file
+    return values
+
+
+def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
+    """(revision, down revisions) assigned at module level, read without importing the file."""
+    values = module_literals(tree)
     rev, down = values.get("revision"), values.get("down_revision")
     downs = (
         (down,)

@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from dbops.blockers import version_files
+from dbops.blockers import module_literals, version_files
 from dbops.checks.context import MIGRATE_HINT, CheckContext
 from dbops.findings import ERROR, Finding
 
@@ -23,19 +23,7 @@ def declared_revisions(path: Path) -> tuple[str | None, object]:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     except (OSError, SyntaxError, ValueError):
         return None, None
-    values: dict[str, object] = {}
-    for node in tree.body:
-        target = (
-            node.target
-            if isinstance(node, ast.AnnAssign)
-            else (node.targets[0] if isinstance(node, ast.Assign) else None)
-        )
-        value = getattr(node, "value", None)
-        if isinstance(target, ast.Name) and value is not None:
-            try:
-                values[target.id] = ast.literal_eval(value)
-            except ValueError:
-                continue
+    values = module_literals(tree)
     revision = values.get("revision")
     return (revision if isinstance(revision, str) else None), values.get("down_revision")
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from dbops.blockers import module_literals
 from dbops.findings import ERROR, Finding
 
 RULE = "C6-history"
@@ -32,29 +33,15 @@ def _shown(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _literal(node: ast.AST | None) -> object:
-    if node is None:
-        return None
-    try:
-        return ast.literal_eval(node)
-    except ValueError:
-        return ...  # computed at import time: not knowable without running the file
-
-
 @functools.lru_cache(maxsize=512)
 def _declared(text: str, name: str) -> tuple[object, tuple[object, bool], str | None]:
-    """(revision, (down_revision, has branch labels), syntax error) of one file's text; ``...`` where not a literal."""
+    """(revision, (down_revision, has branch labels), syntax error) of one file's text."""
     try:
         tree = ast.parse(text, name)
     except SyntaxError as exc:
         return None, (None, False), f"line {exc.lineno}: {exc.msg}"
-    values: dict[str, object] = {}
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            values[node.target.id] = _literal(node.value)
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            values[node.targets[0].id] = _literal(node.value)
-    labelled = values.get("branch_labels") not in (None, ...)
+    values = module_literals(tree)
+    labelled = values.get("branch_labels") is not None
     return values.get("revision"), (values.get("down_revision"), labelled), None
 
 
