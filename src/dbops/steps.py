@@ -165,7 +165,7 @@ def step_consistency(ctx: RunContext) -> Outcome:
     """Run every consistency rule on a database built from the history alone (phase 1 needs no reset)."""
     from dbops.consistency import check_project
 
-    tgt = lifecycle.Target(ctx.target.server, ctx.db_name("history"))
+    tgt = lifecycle.Target(ctx.target.server, ctx.settings.database)  # only its server: the copy is read-only
     result = check_project(ctx.settings, tgt)
     outcome = _findings_outcome(result.findings, "models, tables, enums and history agree")
     if result.not_checked:
