@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL
 from dbops import database, envguard, lifecycle, migrations
 from dbops.config import Settings, import_object
 from dbops.findings import Finding
+from dbops.locks import file_lock
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.procs import run_child
 from dbops.stepcache import StepCache, input_key
@@ -126,6 +127,12 @@ def _command(ctx: RunContext, args: Sequence[str], name: str) -> Outcome:
     return Outcome(min(code, 1) if code not in (2, 3) else code, _tail(output), output)
 
 
+def _typecheck(ctx: RunContext, args: Sequence[str]) -> Outcome:
+    # mypy's incremental cache is not safe for two writers: two full-checks of one checkout take turns.
+    with file_lock(ctx.settings.cache_dir / "locks" / "mypy.lock", "waiting for another typecheck of this checkout"):
+        return _command(ctx, args, "typecheck")
+
+
 def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) -> Outcome:
     args = [sys.executable, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", *extra]
     if ctx.junit_dir:
@@ -230,7 +237,7 @@ def build_steps(ctx: RunContext) -> list[Step]:
         Step(
             "typecheck",
             1,
-            lambda: _command(ctx, [py, "-m", "mypy", *s.typecheck_paths], "typecheck"),
+            lambda: _typecheck(ctx, [py, "-m", "mypy", *s.typecheck_paths]),
             cache_key=inputs(*s.typecheck_paths),
         ),
         Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests"), cache_key=every),

@@ -68,8 +68,14 @@ def _interrupt(server: URL, args: list[str], env: dict[str, str], after: float, 
 
 def _templates_complete(server: URL, settings: Settings) -> None:
     """Every template that exists is a finished one: migrated to some revision, never a half build."""
-    for name in database.list_databases(server, templates.TEMPLATE_PREFIX):
-        with psycopg.connect(libpq_url(with_database(server, name))) as conn:
+    # Only this project's templates: other workers build and drop their own on the same server meanwhile.
+    own = f"{templates.TEMPLATE_PREFIX}{settings.database[:20]}_"
+    for name in database.list_databases(server, own):
+        try:
+            conn = psycopg.connect(libpq_url(with_database(server, name)))
+        except psycopg.OperationalError:
+            continue  # replaced by a newer build between listing and connecting: gone whole, never half
+        with conn:
             found = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
             assert found is not None and found[0], f"template {name} has no alembic_version table"
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
