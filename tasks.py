@@ -8,10 +8,10 @@ from pathlib import Path
 from invoke import Collection, Context, task
 
 from dbops import lifecycle
-from dbops.cli import fail, handled, settings_for
-from dbops.errors import EXIT_USAGE
-from dbops.tasks import DB_HELP, namespace
-from dbops.urls import plain_url
+from dbops.cli import DB_HELP, fail, handled, settings_for
+from dbops.cli.tasks import namespace
+from dbops.core.errors import EXIT_USAGE
+from dbops.core.urls import plain_url
 
 
 @task(help={"host": "interface to bind", "port": "port", **DB_HELP})

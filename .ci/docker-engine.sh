@@ -46,4 +46,4 @@ if ! docker info >/dev/null 2>&1; then
     done
 fi
 
-"$PYTHON" -m dbops.dockerimage || die "building the local PostgreSQL image failed (fix: see the line above)"
+"$PYTHON" -m dbops.backends.dockerimage || die "building the local PostgreSQL image failed (fix: see the line above)"

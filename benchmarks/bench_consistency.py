@@ -15,9 +15,10 @@ from pathlib import Path
 
 from harness import measure, report
 
-from dbops import database, lifecycle
-from dbops.config import load_settings
-from dbops.urls import plain_url, with_database
+from dbops import lifecycle
+from dbops.core import database
+from dbops.core.config import load_settings
+from dbops.core.urls import plain_url, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,10 @@ import argparse
 
 from harness import measure, report
 
-from dbops import database, lifecycle, templates
-from dbops.config import load_settings
+from dbops import lifecycle
+from dbops.core import database
+from dbops.core.config import load_settings
+from dbops.lifecycle import templates
 
 
 def main() -> None:

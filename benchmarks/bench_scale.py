@@ -14,10 +14,11 @@ from pathlib import Path
 from genproject import generate
 from harness import machine
 
-from dbops import database, lifecycle, migrations
+from dbops import lifecycle, migrations
 from dbops.checks import run_checks
-from dbops.config import load_settings
-from dbops.roundtrip import round_trip
+from dbops.core import database
+from dbops.core.config import load_settings
+from dbops.migrations.roundtrip import round_trip
 
 
 def _project(tmp: Path, tables: int, revisions: int):  # type: ignore[no-untyped-def]

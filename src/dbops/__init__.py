@@ -1,7 +1,7 @@
 """dbops: keep a database, its models and its Alembic migrations honest."""
 
-from dbops.config import Settings, load_settings
-from dbops.errors import (
+from dbops.core.config import Settings, load_settings
+from dbops.core.errors import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_UNREACHABLE,

@@ -34,8 +34,8 @@ from sqlalchemy import MetaData, Table, UniqueConstraint
 
 from dbops.checks.engine import STATUS_LABELS, status_block
 from dbops.checks.sqlnorm import compile_type
-from dbops.errors import ConfigError
-from dbops.findings import ERROR, METRIC_KEYS, CheckResult, Finding
+from dbops.core.errors import ConfigError
+from dbops.core.findings import ERROR, METRIC_KEYS, CheckResult, Finding
 
 _FINDING_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -19,10 +19,13 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 
-from dbops import database, lifecycle, servers, templates
+from dbops import lifecycle
+from dbops.backends import servers
 from dbops.backends.base import get_backend
-from dbops.config import Settings, load_settings
-from dbops.urls import plain_url
+from dbops.core import database
+from dbops.core.config import Settings, load_settings
+from dbops.core.urls import plain_url
+from dbops.lifecycle import templates
 
 
 def _unique(prefix: str) -> str:

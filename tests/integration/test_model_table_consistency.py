@@ -6,7 +6,7 @@ from sqlalchemy.engine import URL
 
 import billing.models  # noqa: F401 - a broken models module must fail these tests, not skip them
 from dbops.checks import run_checks
-from dbops.config import Settings
+from dbops.core.config import Settings
 
 
 def assert_clean(settings: Settings, url: URL, rule: str) -> None:

@@ -11,8 +11,8 @@ from outside_cases import CASES, Case
 from outside_support import PROJECTS, make_stock_project, unique
 from sqlalchemy.engine import URL
 
-from dbops import database
-from dbops.config import Settings
+from dbops.core import database
+from dbops.core.config import Settings
 
 BY_NAME = {c.name: c for c in CASES}
 

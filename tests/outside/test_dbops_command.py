@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from dbops.urls import plain_url
+from dbops.core.urls import plain_url
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
 SRC = Path(__file__).resolve().parents[2] / "src"

@@ -12,8 +12,8 @@ import pytest
 from outside_support import make_stock_project
 from sqlalchemy.engine import URL
 
-from dbops import database
-from dbops.urls import plain_url, with_database
+from dbops.core import database
+from dbops.core.urls import plain_url, with_database
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = (

@@ -13,12 +13,12 @@ from outside_cases import CASES, CLEAN, FINDINGS, TASKS, Case, readme_table
 from sqlalchemy.engine import URL
 
 from dbops import migrations
-from dbops.blockers import scan_blockers
 from dbops.checks import run_checks
-from dbops.config import Settings
-from dbops.findings import ERROR
-from dbops.roundtrip import round_trip
-from dbops.urls import plain_url
+from dbops.checks.blockers import scan_blockers
+from dbops.core.config import Settings
+from dbops.core.findings import ERROR
+from dbops.core.urls import plain_url
+from dbops.migrations.roundtrip import round_trip
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

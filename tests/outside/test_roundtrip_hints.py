@@ -9,8 +9,8 @@ from pathlib import Path
 from outside_support import PROJECTS, write
 from sqlalchemy.engine import URL
 
-from dbops.config import Settings
-from dbops.roundtrip import round_trip
+from dbops.core.config import Settings
+from dbops.migrations.roundtrip import round_trip
 
 REVISION = '''
 """{rev}"""

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dbops.blockers import blocked_files, scan_blockers, scan_file
-from dbops.findings import Finding
+from dbops.checks.blockers import blocked_files, scan_blockers, scan_file
+from dbops.core.findings import Finding
 
 HEADER = '''"""Add a column.
 

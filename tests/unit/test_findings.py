@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dbops.checks import available_rules, select_rules
-from dbops.errors import ConfigError
-from dbops.findings import METRIC_KEYS, CheckResult, Finding
+from dbops.core.errors import ConfigError
+from dbops.core.findings import METRIC_KEYS, CheckResult, Finding
 
 
 def test_finding_is_frozen_and_validates_severity() -> None:

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
-from dbops.findings import CheckResult, Finding
+from dbops.core.findings import CheckResult, Finding
 from dbops.report import (
     JSON_SCHEMA,
     mermaid_er,

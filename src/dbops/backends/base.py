@@ -10,9 +10,9 @@ from typing import ClassVar
 
 from sqlalchemy.engine import URL
 
-from dbops import servers
-from dbops.config import Settings
-from dbops.errors import ConfigError
+from dbops.backends import servers
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError
 
 # Built-in backends, imported only when chosen so that e.g. the Docker SDK stays optional.
 BUILTIN = {
@@ -26,7 +26,7 @@ class Backend(abc.ABC):
     """A PostgreSQL server we can reach; as a context manager it yields the server's URL.
 
     The URL names the maintenance database (``postgres``); callers pick their own
-    database with :func:`dbops.urls.with_database`.
+    database with :func:`dbops.core.urls.with_database`.
     """
 
     name: ClassVar[str]

@@ -3,7 +3,7 @@
 Containers use host networking (the engine may have no bridge) with a free loopback port picked
 by us; the port and a generated password live in a 0600 JSON file under ``<cache_dir>/docker``.
 Any image that behaves like the official ``postgres`` image works (``POSTGRES_PASSWORD``, ``PGPORT``,
-``postgres -c ...``); ``python -m dbops.dockerimage`` builds one without a registry.
+``postgres -c ...``); ``python -m dbops.backends.dockerimage`` builds one without a registry.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from dbops import servers
+from dbops.backends import servers
 from dbops.backends.base import Backend
-from dbops.database import wait_ready
-from dbops.errors import BackendUnavailable, ConfigError, DatabaseUnreachable
-from dbops.locks import file_lock
-from dbops.ports import free_port, port_taken
-from dbops.urls import mask_text, mask_url
+from dbops.core.database import wait_ready
+from dbops.core.errors import BackendUnavailable, ConfigError, DatabaseUnreachable
+from dbops.core.locks import file_lock
+from dbops.core.ports import free_port, port_taken
+from dbops.core.urls import mask_text, mask_url
 
 READY_TIMEOUT = 60.0
 LABEL_PROJECT = "dbops.project"
@@ -164,7 +164,7 @@ class DockerBackend(Backend):
             reason = _first_line(str(getattr(exc, "explanation", None) or exc))
             raise BackendUnavailable(
                 f"Docker image {image!r} is not available locally and cannot be pulled ({reason})",
-                "build a local one with `python -m dbops.dockerimage` and set "
+                "build a local one with `python -m dbops.backends.dockerimage` and set "
                 "DBOPS_DOCKER_IMAGE=dbops/postgres:15-local, or make the registry reachable",
             ) from None
 

@@ -21,15 +21,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from dbops import servers
+from dbops.backends import servers
 from dbops.backends.base import Backend
-from dbops.database import wait_ready
-from dbops.errors import BackendUnavailable, ConfigError
-from dbops.locks import file_lock
-from dbops.pgbin import PgBin, find_pgbin
-from dbops.ports import free_port, port_taken
-from dbops.watchdog import spawn as spawn_watchdog
-from dbops.watchdog import touch_last_use
+from dbops.backends.pgbin import PgBin, find_pgbin
+from dbops.backends.watchdog import spawn as spawn_watchdog
+from dbops.backends.watchdog import touch_last_use
+from dbops.core.database import wait_ready
+from dbops.core.errors import BackendUnavailable, ConfigError
+from dbops.core.locks import file_lock
+from dbops.core.ports import free_port, port_taken
 
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.engine import URL
 
 from dbops.backends.base import Backend
-from dbops.database import wait_ready
-from dbops.errors import ConfigError
-from dbops.urls import mask_url, parse_url, with_database
+from dbops.core.database import wait_ready
+from dbops.core.errors import ConfigError
+from dbops.core.urls import mask_url, parse_url, with_database
 
 
 class UrlBackend(Backend):

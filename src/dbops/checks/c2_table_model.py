@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbops.checks.context import CheckContext, new_revision_hint
-from dbops.findings import ERROR, Finding
+from dbops.core.findings import ERROR, Finding
 
 RULES = ("C2-table-model",)
 

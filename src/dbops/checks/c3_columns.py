@@ -9,7 +9,7 @@ from sqlalchemy import Column, Table
 
 from dbops.checks.context import CONSTRAINT_KINDS, TABLE_KINDS, CheckContext, new_revision_hint
 from dbops.checks.sqlnorm import compile_type, render_default
-from dbops.findings import ERROR, WARNING, Finding
+from dbops.core.findings import ERROR, WARNING, Finding
 
 RULES = ("C3-columns",)
 

@@ -15,7 +15,7 @@ from sqlalchemy.sql.base import _NoneName
 
 from dbops.checks.context import CONSTRAINT_KINDS, CheckContext, new_revision_hint
 from dbops.checks.sqlnorm import compile_expr, normalize_sql
-from dbops.findings import ERROR, Finding
+from dbops.core.findings import ERROR, Finding
 
 RULES = ("C4-constraints",)
 

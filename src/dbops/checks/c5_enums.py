@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ARRAY, Enum
 
 from dbops.checks.context import CheckContext, new_revision_hint
-from dbops.findings import ERROR, WARNING, Finding
+from dbops.core.findings import ERROR, WARNING, Finding
 
 RULES = ("C5-enums",)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from dbops.blockers import module_literals, version_files
 from dbops.checks.context import MIGRATE_HINT, CheckContext
-from dbops.findings import ERROR, Finding
+from dbops.core.findings import ERROR, Finding
+from dbops.migrations.scripts import module_literals, version_files
 
 RULES = ("C6-history",)
 

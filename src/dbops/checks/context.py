@@ -15,10 +15,10 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
-from dbops.config import Settings
-from dbops.envopts import env_filters, included_table
+from dbops.core.config import Settings
 from dbops.migrations import current_heads
-from dbops.snapshot import VERSION_TABLE, snapshot
+from dbops.migrations.envopts import env_filters, included_table
+from dbops.migrations.snapshot import VERSION_TABLE, snapshot
 
 # The options under which a model and a database count as equal (the billing env.py uses the same).
 COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True, "compare_server_default": True}
@@ -47,7 +47,7 @@ class CheckContext:
 
     @cached_property
     def catalog(self) -> dict[str, Any]:
-        """The pg_catalog snapshot of the schema (see :func:`dbops.snapshot.snapshot`)."""
+        """The pg_catalog snapshot of the schema (see :func:`dbops.migrations.snapshot.snapshot`)."""
         return snapshot(self.connection, self.schema)
 
     @cached_property

@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
-from dbops import database
-from dbops.blockers import blocked_files, open_scripts, scan_blockers, version_files
+from dbops.checks.blockers import blocked_files, scan_blockers
 from dbops.checks.context import CheckContext
-from dbops.config import Settings, import_object
-from dbops.errors import ConfigError, DbopsError
-from dbops.findings import ERROR, CheckResult, Finding, sort_key
-from dbops.urls import parse_url
+from dbops.core import database
+from dbops.core.config import Settings, import_object
+from dbops.core.errors import ConfigError, DbopsError
+from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
+from dbops.core.urls import parse_url
+from dbops.migrations.scripts import open_scripts, version_files
 
 # Built-in rules: code -> module exposing RULES (the finding rule ids) and check(ctx).
 BUILTIN: dict[str, str] = {
@@ -28,7 +29,7 @@ BUILTIN: dict[str, str] = {
     "C4": "dbops.checks.c4_constraints",
     "C5": "dbops.checks.c5_enums",
     "C6": "dbops.checks.c6_history",
-    "B": "dbops.checks.b_blockers",
+    "B": "dbops.checks.blockers",
 }
 # Plug-ins: an entry point named by its code, pointing at such a module or at a check function.
 ENTRY_POINT_GROUP = "dbops.checks"

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from billing.models import Feature, PlanFeature, TariffPlan, UsagePeriod
 from billing.services import rbac
-from dbops.ports import free_port
+from dbops.core.ports import free_port
 
 PASSWORD = "test-Password-1"
 T = TypeVar("T")

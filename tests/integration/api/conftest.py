@@ -13,7 +13,7 @@ from billing.api.app import create_app
 from billing.security import new_secret
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
-from dbops.urls import plain_url
+from dbops.core.urls import plain_url
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from api_support import PASSWORD, http_user, unique_email, uvicorn_server
 
-from dbops.ports import free_port
+from dbops.core.ports import free_port
 
 WAIT = 30.0  # generous: how long a background mail may take to arrive, never asserted as a speed
 

@@ -8,8 +8,8 @@ from sqlalchemy.engine import URL
 from billing.seed import _seed_catalogue
 from billing.smoke import FEATURES, smoke
 from dbops import migrations
-from dbops.config import Settings
-from dbops.urls import plain_url
+from dbops.core.config import Settings
+from dbops.core.urls import plain_url
 
 # Every sign-up and login counts against the auth throttle (0010, after the sprint): at the sprint start
 # each feature that signs a user in fails on that table first; the public catalogue still answers.

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-from dbops.errors import BackendUnavailable
-from dbops.pgbin import find_pgbin
-from dbops.urls import libpq_url, plain_url
+from dbops.backends.pgbin import find_pgbin
+from dbops.core.errors import BackendUnavailable
+from dbops.core.urls import libpq_url, plain_url
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 

@@ -18,9 +18,9 @@ from sqlalchemy.engine import URL, Connection
 import billing.models
 from billing.models import enums
 from dbops import migrations
-from dbops.config import Settings
-from dbops.errors import MigrationError
-from dbops.urls import libpq_url, plain_url
+from dbops.core.config import Settings
+from dbops.core.errors import MigrationError
+from dbops.core.urls import libpq_url, plain_url
 
 REVISIONS = (
     "0001_baseline",

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 
 import billing.models
 from billing.seed import ADMIN_EMAIL, ADMIN_PASSWORD_ENV, seed
-from dbops.urls import plain_url
+from dbops.core.urls import plain_url
 
 
 def table_contents(url: URL) -> dict[str, list[tuple[Any, ...]]]:

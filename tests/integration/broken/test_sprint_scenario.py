@@ -10,8 +10,9 @@ from sqlalchemy.engine import URL
 from test_variants import _clean, _run
 from variants import REPO
 
-from dbops import database, templates
-from dbops.urls import with_database
+from dbops.core import database
+from dbops.core.urls import with_database
+from dbops.lifecycle import templates
 
 MISSING = [
     "feature_usage",

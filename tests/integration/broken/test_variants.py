@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy.engine import URL
 from variants import VARIANTS, Variant, make
 
-from dbops import database, templates
-from dbops.urls import libpq_url, plain_url, with_database
+from dbops.core import database
+from dbops.core.urls import libpq_url, plain_url, with_database
+from dbops.lifecycle import templates
 
 # What a one-line error or a summary cell must never carry: SQL statements or their bound values.
 SQL = re.compile(r"\[SQL:|\[parameters:|\bINSERT INTO\b|\bSELECT .* FROM\b|\bCREATE TABLE\b", re.I)

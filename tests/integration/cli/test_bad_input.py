@@ -10,7 +10,7 @@ import pytest
 from cli_support import REPO, Run, invoke, make_project
 from sqlalchemy.engine import URL
 
-from dbops.urls import plain_url, with_database
+from dbops.core.urls import plain_url, with_database
 
 SENTINEL = "S3ntinel-pw-93x"
 

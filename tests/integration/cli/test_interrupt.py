@@ -14,9 +14,11 @@ import pytest
 from cli_support import INVOKE, REPO, invoke, make_project
 from sqlalchemy.engine import URL
 
-from dbops import database, migrations, templates
-from dbops.config import Settings, load_settings
-from dbops.urls import libpq_url, plain_url, with_database
+from dbops import migrations
+from dbops.core import database
+from dbops.core.config import Settings, load_settings
+from dbops.core.urls import libpq_url, plain_url, with_database
+from dbops.lifecycle import templates
 
 
 def _processes_with(marker: str) -> list[str]:
@@ -60,7 +62,7 @@ def _interrupt(server: URL, args: list[str], env: dict[str, str], after: float, 
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _processes_with(marker):
         time.sleep(0.2)
-    leftovers = [c for c in _processes_with(marker) if "dbops.templates" not in c]
+    leftovers = [c for c in _processes_with(marker) if "dbops.lifecycle.templates" not in c]
     assert leftovers == [], leftovers
     _interrupt.last_pid = proc.pid  # type: ignore[attr-defined]
     return proc.returncode, out, err

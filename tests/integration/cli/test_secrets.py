@@ -11,8 +11,8 @@ from cli_support import invoke
 from psycopg import sql
 from sqlalchemy.engine import URL
 
-from dbops import database
-from dbops.urls import plain_url, with_database
+from dbops.core import database
+from dbops.core.urls import plain_url, with_database
 
 SENTINEL = "Sentinel-" + uuid.uuid4().hex[:10]
 

@@ -19,8 +19,8 @@ from alembic.config import Config
 from cli_support import invoke
 from sqlalchemy.engine import URL
 
-from dbops import database
-from dbops.urls import libpq_url, plain_url
+from dbops.core import database
+from dbops.core.urls import libpq_url, plain_url
 
 REVISION = '''"""things"""
 from alembic import op

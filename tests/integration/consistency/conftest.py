@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from dbops import database, migrations
-from dbops.config import Settings
+from dbops import migrations
+from dbops.core import database
+from dbops.core.config import Settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MINIPROJ = FIXTURES / "miniproj"

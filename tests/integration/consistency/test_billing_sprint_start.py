@@ -8,7 +8,7 @@ from sqlalchemy.engine import URL
 import billing.models  # noqa: F401 - a broken models module must fail these tests, not skip them
 from dbops import migrations
 from dbops.checks import run_checks, status_metrics
-from dbops.config import Settings
+from dbops.core.config import Settings
 
 # The sprint's nine tables (0004..0008) and the auth throttle that came after it (0010).
 MISSING = [

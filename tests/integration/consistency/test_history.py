@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.checks import run_checks
-from dbops.config import Settings
+from dbops.core.config import Settings
 
 EMPTY_REVISION = '''
 """An extra revision for the test.

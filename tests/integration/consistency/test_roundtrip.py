@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import URL
 
 from dbops import migrations
-from dbops.config import Settings
-from dbops.errors import ConfigError
-from dbops.roundtrip import round_trip
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError
+from dbops.migrations.roundtrip import round_trip
 
 LEAKY = '''
 """Creates an enum type and a table; the downgrade forgets the type.

@@ -9,9 +9,9 @@ from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.checks import run_checks
-from dbops.config import Settings
-from dbops.errors import ConfigError, DatabaseUnreachable
-from dbops.findings import CheckResult
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError, DatabaseUnreachable
+from dbops.core.findings import CheckResult
 
 
 def objects(result: CheckResult, rule: str) -> list[str]:

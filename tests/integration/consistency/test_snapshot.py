@@ -9,8 +9,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from dbops.snapshot import diff_snapshots, snapshot
-from dbops.urls import plain_url
+from dbops.core.urls import plain_url
+from dbops.migrations.snapshot import diff_snapshots, snapshot
 
 
 def take(url: URL) -> dict:  # type: ignore[type-arg]

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.engine import URL
 
-from dbops import database
 from dbops.checks.sqlnorm import normalize_sql
+from dbops.core import database
 
 SETUP = [
     "CREATE TYPE kind AS ENUM ('purchase', 'grant', 'refund', 'consume')",

@@ -18,12 +18,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from dbops import database
 from dbops.backends.base import get_backend
 from dbops.backends.docker import DockerBackend
-from dbops.config import Settings, load_settings
-from dbops.errors import BackendUnavailable, ConfigError, DatabaseUnreachable, DbopsError
-from dbops.urls import libpq_url, with_database
+from dbops.core import database
+from dbops.core.config import Settings, load_settings
+from dbops.core.errors import BackendUnavailable, ConfigError, DatabaseUnreachable, DbopsError
+from dbops.core.urls import libpq_url, with_database
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -54,7 +54,7 @@ def docker_client() -> Any:
 @pytest.fixture(scope="session")
 def local_image(docker_client: Any) -> str:
     """Tag of the PostgreSQL image built from this machine's files (no registry needed)."""
-    from dbops.dockerimage import build_local_image, installed_versions
+    from dbops.backends.dockerimage import build_local_image, installed_versions
 
     if not installed_versions():
         pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql to build the local image from")
@@ -182,7 +182,7 @@ def test_missing_image_is_one_line_naming_the_way_out(settings: Settings) -> Non
     finally:
         backend.stop()
     line = _one_line(missing.value)
-    assert "dbops/no-such-image:0" in line and "dbops.dockerimage" in line and "DBOPS_DOCKER_IMAGE" in line
+    assert "dbops/no-such-image:0" in line and "dbops.backends.dockerimage" in line and "DBOPS_DOCKER_IMAGE" in line
     assert missing.value.__suppress_context__
 
 
@@ -202,14 +202,14 @@ def test_unreachable_engine_names_the_fix(tmp_path: Path, monkeypatch: pytest.Mo
 def test_image_builder_cli_fails_in_one_line_without_an_engine(tmp_path: Path) -> None:
     pytest.importorskip("docker")
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
-    proc = subprocess.run([sys.executable, "-m", "dbops.dockerimage"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "dbops.backends.dockerimage"], capture_output=True, text=True, env=env)
     assert proc.returncode == 3
     assert proc.stderr.count("\n") == 1 and "no Docker engine is reachable" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_local_image_build_is_idempotent(local_image: str, docker_client: Any) -> None:
-    from dbops.dockerimage import build_local_image
+    from dbops.backends.dockerimage import build_local_image
 
     before = docker_client.images.get(local_image).id
     assert build_local_image(local_image) == local_image
@@ -256,7 +256,7 @@ def test_containers_of_deleted_checkouts_are_removed(
 ) -> None:
     import docker
 
-    from dbops import servers
+    from dbops.backends import servers
 
     registry = tmp_path / "registry"
     monkeypatch.setenv("DBOPS_RUNTIME_DIR", str(registry))

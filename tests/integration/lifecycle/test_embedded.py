@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from dbops.backends.embedded import EmbeddedBackend, _pid_file_port
-from dbops.config import load_settings
-from dbops.errors import BackendUnavailable, ConfigError
-from dbops.pgbin import find_pgbin
-from dbops.urls import libpq_url
+from dbops.backends.pgbin import find_pgbin
+from dbops.core.config import load_settings
+from dbops.core.errors import BackendUnavailable, ConfigError
+from dbops.core.urls import libpq_url
 
 pytestmark = pytest.mark.slow
 

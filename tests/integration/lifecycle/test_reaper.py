@@ -18,12 +18,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dbops import servers
+from dbops.backends import servers
 from dbops.backends.embedded import EmbeddedBackend
-from dbops.config import load_settings
-from dbops.errors import BackendUnavailable
-from dbops.pgbin import find_pgbin
-from dbops.urls import libpq_url
+from dbops.backends.pgbin import find_pgbin
+from dbops.core.config import load_settings
+from dbops.core.errors import BackendUnavailable
+from dbops.core.urls import libpq_url
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,12 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL
 
-from dbops import database, lifecycle, migrations, templates
-from dbops.config import Settings
-from dbops.errors import DatabaseUnreachable, UnsafeOperation
-from dbops.urls import libpq_url, parse_url, with_database
+from dbops import lifecycle, migrations
+from dbops.core import database
+from dbops.core.config import Settings
+from dbops.core.errors import DatabaseUnreachable, UnsafeOperation
+from dbops.core.urls import libpq_url, parse_url, with_database
+from dbops.lifecycle import templates
 
 
 def _tables(url: URL) -> set[str]:

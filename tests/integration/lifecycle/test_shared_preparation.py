@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dbops import servers
+from dbops.backends import servers
 from dbops.backends.embedded import _copy_install
-from dbops.errors import BackendUnavailable
-from dbops.pgbin import find_pgbin
+from dbops.backends.pgbin import find_pgbin
+from dbops.core.errors import BackendUnavailable
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[3]
 PROCESSES = 4
 PYPROJECT = '[project]\nname = "mini"\nversion = "0"\n[tool.dbops]\nmetadata = "models:metadata"\ndatabase = "mini"\n'
 START = (
-    "from dbops.backends.base import get_backend; from dbops.config import load_settings; "
+    "from dbops.backends.base import get_backend; from dbops.core.config import load_settings; "
     "print(get_backend(load_settings()).start().port)"
 )
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dbops.blockers import COMMENTED, DOWNGRADE, floor_revisions, scan_file
+from dbops.checks.blockers import COMMENTED, DOWNGRADE, scan_file
+from dbops.migrations.scripts import floor_revisions
 
 HEAD = """
 import sqlalchemy as sa

@@ -7,7 +7,7 @@ import os
 import pytest
 from sqlalchemy.engine import make_url
 
-from dbops.envguard import database_env, original_environ
+from dbops.migrations.envguard import database_env, original_environ
 
 
 def test_variables_set_for_the_call_and_restored(monkeypatch: pytest.MonkeyPatch) -> None:

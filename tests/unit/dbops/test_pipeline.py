@@ -125,7 +125,7 @@ def test_reports(tmp_path: Path) -> None:
 
 
 def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: Path) -> None:
-    from dbops.stepcache import StepCache, input_key
+    from dbops.pipeline.stepcache import StepCache, input_key
 
     calls: list[str] = []
     (tmp_path / "src").mkdir()
@@ -155,7 +155,7 @@ def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: P
 
 
 def test_a_cached_dependency_declared_after_its_dependent_still_unblocks_it(tmp_path: Path) -> None:
-    from dbops.stepcache import StepCache
+    from dbops.pipeline.stepcache import StepCache
 
     cache = StepCache(tmp_path)
     steps = [

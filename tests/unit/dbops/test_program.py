@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dbops.config import load_settings
-from dbops.errors import ConfigError
-from dbops.program import take_project_flags
+from dbops.cli.program import take_project_flags
+from dbops.core.config import load_settings
+from dbops.core.errors import ConfigError
 
 
 def test_flags_anywhere_both_spellings() -> None:

@@ -26,7 +26,7 @@ def test_every_task_and_session_has_a_docstring() -> None:
     import ast
 
     # The generic tasks live in the dbops library (its `dbops` command runs them too); tasks.py adds the rest.
-    task_files = ("tasks.py", "src/dbops/tasks.py", "src/dbops/checktasks.py")
+    task_files = ("tasks.py", "src/dbops/cli/tasks.py", "src/dbops/cli/checktasks.py")
     for files, decorators, minimum in (
         (task_files, {"task"}, 20),
         (("noxfile.py",), {"session", "parametrize"}, 4),

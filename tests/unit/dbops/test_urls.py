@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dbops.errors import ConfigError
-from dbops.urls import is_local, mask_text, mask_url, parse_url
+from dbops.core.errors import ConfigError
+from dbops.core.urls import is_local, mask_text, mask_url, parse_url
 
 SECRET_CHARS = string.ascii_letters + string.digits + "-_.~!$&'()*+,;%"
 

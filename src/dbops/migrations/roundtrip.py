@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy.engine import URL, Engine
 
-from dbops import database, migrations
-from dbops.blockers import floor_revisions, version_files
-from dbops.config import Settings
-from dbops.errors import ConfigError, MigrationError
-from dbops.findings import ERROR, Finding
-from dbops.snapshot import diff_snapshots, snapshot
-from dbops.urls import mask_url, parse_url
+from dbops import migrations
+from dbops.core import database
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError, MigrationError
+from dbops.core.findings import ERROR, Finding
+from dbops.core.urls import mask_url, parse_url
+from dbops.migrations.scripts import floor_revisions, version_files
+from dbops.migrations.snapshot import diff_snapshots, snapshot
 
 RULE = "R1-roundtrip"
 

@@ -19,11 +19,12 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from dbops import database, envguard
-from dbops.config import Settings, import_object
-from dbops.envopts import env_version_options, remember_env_options
-from dbops.errors import ConfigError, DbopsError, HistoryBroken, MigrationError
-from dbops.urls import mask_text, plain_url
+from dbops.core import database
+from dbops.core.config import Settings, import_object
+from dbops.core.errors import ConfigError, DbopsError, HistoryBroken, MigrationError
+from dbops.core.urls import mask_text, plain_url
+from dbops.migrations import envguard
+from dbops.migrations.envopts import env_version_options, remember_env_options
 
 
 def alembic_config(settings: Settings, connection: Connection | None = None, url: URL | None = None) -> Config:
@@ -116,7 +117,7 @@ def version_folders(script: ScriptDirectory) -> list[Path]:
 
 def check_history(settings: Settings, script: ScriptDirectory) -> None:
     """Raise HistoryBroken with one finding per problem before Alembic reads the files and raises its own sentence."""
-    from dbops.checks.history_scan import scan_history
+    from dbops.migrations.history_scan import scan_history
 
     files = sorted(p for folder in version_folders(script) for p in folder.glob("*.py") if p.name != "__init__.py")
     found = scan_history(files, settings.root)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from invoke.parser.argument import Argument
 from invoke.program import Program
 
-from dbops.discover import OVERRIDES
+from dbops.core.discover import OVERRIDES
 
 # Project flags -> the setting they set.
 FLAGS = {
@@ -65,7 +65,7 @@ def _example(flag: str) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``dbops`` console script."""
     from dbops import __version__
-    from dbops.tasks import namespace
+    from dbops.cli.tasks import namespace
 
     rest, env = take_project_flags(sys.argv[1:] if argv is None else argv)
     os.environ.update(env)

@@ -17,11 +17,12 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 from sqlalchemy.schema import CreateTable
 
-from dbops import database, migrations
-from dbops.config import Settings, import_object
-from dbops.errors import DbopsError
-from dbops.locks import file_lock
-from dbops.urls import parse_url, plain_url, with_database
+from dbops import migrations
+from dbops.core import database
+from dbops.core.config import Settings, import_object
+from dbops.core.errors import DbopsError
+from dbops.core.locks import file_lock
+from dbops.core.urls import parse_url, plain_url, with_database
 
 TEMPLATE_PREFIX = "dbops_tpl_"
 SPARE_PREFIX = "dbops_spr_"
@@ -38,7 +39,7 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     digest = hashlib.sha256(extra.encode())
     script = migrations.script_directory(settings)
     # env.py and script templates shape the result too, not only the versions folders.
-    folders = {Path(script.dir), *(Path(f) for f in script._version_locations)}
+    folders = {Path(script.dir), *migrations.version_folders(script)}
     for path in sorted({p for folder in folders for p in folder.rglob("*.py")}):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -155,7 +156,7 @@ def prepare_spare_in_background(settings: Settings, server: URL, template: str) 
     """
     env = {**os.environ, "DBOPS_SPARE_SERVER": plain_url(server), "DBOPS_SPARE_TEMPLATE": template}
     subprocess.Popen(
-        [sys.executable, "-m", "dbops.templates"],
+        [sys.executable, "-m", "dbops.lifecycle.templates"],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -3,7 +3,7 @@
 In a noxfile::
 
     import nox
-    from dbops.nox import dbops_session
+    from dbops.cli.nox import dbops_session
 
     nox.session(python=False, name="dbops")(dbops_session)
 

@@ -15,8 +15,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from dbops.blockers import module_literals
-from dbops.findings import ERROR, Finding
+from dbops.core.findings import ERROR, Finding
+from dbops.migrations.scripts import module_literals
 
 RULE = "C6-history"
 BASE = None

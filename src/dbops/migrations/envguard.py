@@ -25,8 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from dbops.errors import ConfigError
-from dbops.urls import mask_url, plain_url
+from dbops.core.errors import ConfigError
+from dbops.core.urls import mask_url, plain_url
 
 _LOCK = "SELECT pg_advisory_lock(:a, :b)"
 _UNLOCK = "SELECT pg_advisory_unlock(:a, :b)"

@@ -3,7 +3,7 @@
 PostgreSQL has no idle shutdown of its own. The watchdog polls the server: while any client is
 connected, or a dbops command touched the cluster's ``last-use`` file, the server is in use. After
 ``idle`` seconds without either it asks the postmaster for a fast shutdown. It exits with the server.
-Run as ``python -m dbops.watchdog --pid PID --data DIR --port PORT --home HOME --idle SECONDS``.
+Run as ``python -m dbops.backends.watchdog --pid PID --data DIR --port PORT --home HOME --idle SECONDS``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from dbops import servers
+from dbops.backends import servers
 
 LAST_USE = "last-use"
 
@@ -75,7 +75,7 @@ def spawn(pid: int, data: Path, port: int, home: Path, idle: float) -> int:
         [
             sys.executable,
             "-m",
-            "dbops.watchdog",
+            "dbops.backends.watchdog",
             *("--pid", str(pid), "--data", str(data), "--port", str(port), "--home", str(home), "--idle", str(idle)),
         ],
         stdin=subprocess.DEVNULL,
@@ -91,7 +91,7 @@ def spawn(pid: int, data: Path, port: int, home: Path, idle: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the detached process."""
-    parser = argparse.ArgumentParser(prog="python -m dbops.watchdog", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dbops.backends.watchdog", description=main.__doc__)
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--port", type=int, required=True)

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from sqlalchemy import MetaData
 
 from dbops import lifecycle, migrations
-from dbops.blockers import open_scripts, scan_blockers
+from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import run_checks, select_rules
-from dbops.checks.history_scan import RULE as HISTORY_RULE
-from dbops.config import Settings, import_object
-from dbops.errors import HistoryBroken, MigrationError
-from dbops.findings import ERROR, CheckResult, Finding, sort_key
+from dbops.core.config import Settings, import_object
+from dbops.core.errors import HistoryBroken, MigrationError
+from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
+from dbops.migrations.history_scan import RULE as HISTORY_RULE
+from dbops.migrations.scripts import open_scripts
 
 DB_FREE_CODES = ("B",)
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dbops import discover
-from dbops.errors import ConfigError
+from dbops.core import discover
+from dbops.core.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib

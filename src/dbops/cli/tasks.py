@@ -11,15 +11,12 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dbops import lifecycle, migrations, servers
+from dbops import lifecycle, migrations
+from dbops.backends import servers
 from dbops.backends.base import get_backend
-from dbops.cli import fail, handled, settings_for
-from dbops.errors import EXIT_USAGE
-from dbops.urls import libpq_url, mask_url
-
-BACKEND_HELP = "url, embedded (default without DATABASE_URL) or docker"
-URL_HELP = "database server URL (default: DATABASE_URL)"
-DB_HELP = {"backend": BACKEND_HELP, "url": URL_HELP}
+from dbops.cli import BACKEND_HELP, DB_HELP, fail, handled, settings_for
+from dbops.core.errors import EXIT_USAGE
+from dbops.core.urls import libpq_url, mask_url
 
 
 # -- database lifecycle ----------------------------------------------------------------------------
@@ -179,7 +176,7 @@ def db_shell(c: Context, backend: str | None = None, url: str | None = None) -> 
 
 def namespace() -> Collection:
     """A new invoke Collection of every dbops task (add your own tasks to it)."""
-    from dbops import checktasks
+    from dbops.cli import checktasks
 
     ns = Collection(
         reset_db,

@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from dbops.errors import BackendUnavailable
+from dbops.core.errors import BackendUnavailable
 
 _NEEDED = ("initdb", "pg_ctl", "postgres")
 

@@ -4,7 +4,7 @@ The image behaves like the official ``postgres`` image as far as the docker back
 ``POSTGRES_PASSWORD`` sets the superuser's password on first start, ``PGPORT`` and
 ``postgres -c ...`` arguments are honoured, and the data lives in ``$PGDATA``.
 
-    python -m dbops.dockerimage          # builds dbops/postgres:<version>-local and prints the tag
+    python -m dbops.backends.dockerimage          # builds dbops/postgres:<version>-local and prints the tag
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from dbops.errors import BackendUnavailable, ConfigError, DbopsError
-from dbops.locks import file_lock
+from dbops.core.errors import BackendUnavailable, ConfigError, DbopsError
+from dbops.core.locks import file_lock
 
 DEFAULT_TAG = "dbops/postgres:15-local"
 PG_ROOT = Path("/usr/lib/postgresql")

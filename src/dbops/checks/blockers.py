@@ -18,13 +18,10 @@ import tokenize
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-
-from dbops.config import Settings
-from dbops.errors import ConfigError
-from dbops.findings import ERROR, WARNING, Finding
-from dbops.migrations import alembic_config
+from dbops.checks.context import CheckContext
+from dbops.core.config import Settings
+from dbops.core.findings import ERROR, WARNING, Finding
+from dbops.migrations.scripts import declared, floor_revisions, open_scripts, version_files
 
 SYNTAX, COMMENTED, DOWNGRADE, TODO = "B0-syntax", "B1-commented-code", "B2-downgrade", "B3-todo"
 RULES = (SYNTAX, COMMENTED, DOWNGRADE, TODO)
@@ -32,29 +29,12 @@ BLOCKING = frozenset({SYNTAX, COMMENTED, DOWNGRADE})
 
 _CODE = re.compile(r"^#+\s*(?:op|sa)\.\w+")
 _MARKER = re.compile(r"\b(TODO|FIXME|XXX)\b")
-FLOOR_MARKER = re.compile(r"#\s*dbops:\s*downgrade-floor\b")
 # op calls that never change the schema (data changes, helpers); op.execute counts when its SQL is DDL.
 _NOT_SCHEMA = frozenset({"execute", "bulk_insert", "get_bind", "get_context", "f", "inline_literal", "run_async"})
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.I)
 # The SQL verb of an op.execute(...) line (its first string literal, maybe inside text()).
 _EXECUTE_VERB = re.compile(r"""^op\.execute\(\s*(?:(?:sa\.)?text\(\s*)?[rbuRBU]*(?:'{3}|"{3}|'|")\s*([A-Za-z]+)""")
 _COMMENTED_OP = re.compile(r"^#+\s*op\.(\w+)")
-
-
-def open_scripts(settings: Settings) -> ScriptDirectory:
-    """The project's ScriptDirectory without loading any script (a file that does not parse is a finding here)."""
-    try:
-        return ScriptDirectory.from_config(alembic_config(settings))
-    except CommandError as exc:
-        raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
-
-
-def version_files(script: ScriptDirectory) -> list[Path]:
-    """The .py files in a script directory's version locations (read, never imported)."""
-    files: list[Path] = []
-    for folder in script._version_locations:
-        files += sorted(p for p in Path(folder).rglob("*.py") if p.name != "__init__.py")
-    return files
 
 
 def _where(path: Path, root: Path | None, line: int) -> str:
@@ -126,62 +106,6 @@ def _executes_ddl(arg: ast.expr) -> bool:
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return bool(_DDL.match(arg.value))
     return True  # SQL built at run time: assume it may change the schema
-
-
-def module_literals(tree: ast.Module) -> dict[str, object]:
-    """Names assigned a literal at module level (revision, down_revision, branch_labels...), without importing."""
-    values: dict[str, object] = {}
-    for node in tree.body:
-        target = (
-            node.target
-            if isinstance(node, ast.AnnAssign)
-            else (node.targets[0] if isinstance(node, ast.Assign) else None)
-        )
-        value = getattr(node, "value", None)
-        if isinstance(target, ast.Name) and value is not None:
-            try:
-                values[target.id] = ast.literal_eval(value)
-            except ValueError:
-                continue  # computed at import time: not knowable without running the file
-    return values
-
-
-def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
-    """(revision, down revisions) assigned at module level, read without importing the file."""
-    values = module_literals(tree)
-    rev, down = values.get("revision"), values.get("down_revision")
-    downs = (
-        (down,)
-        if isinstance(down, str)
-        else tuple(d for d in down if isinstance(d, str))
-        if isinstance(down, (tuple, list))
-        else ()
-    )
-    return (rev if isinstance(rev, str) else None), downs
-
-
-def floor_revisions(paths: Iterable[Path], floor: str | None = None) -> set[str]:
-    """Revisions at or below the downgrade floor: ``floor`` and every file marked ``# dbops: downgrade-floor``."""
-    graph: dict[str, tuple[str, ...]] = {}
-    marked = [floor] if floor else []
-    for path in paths:
-        try:
-            source = path.read_text(encoding="utf-8")
-            rev, downs = declared(ast.parse(source, str(path)))
-        except (OSError, SyntaxError, ValueError):
-            continue
-        if rev is not None:
-            graph[rev] = downs
-            if FLOOR_MARKER.search(source):
-                marked.append(rev)
-    below: set[str] = set()
-    todo = [r for r in marked if r]
-    while todo:
-        rev = todo.pop()
-        if rev not in below:
-            below.add(rev)
-            todo += graph.get(rev, ())
-    return below
 
 
 def _replaced_by_execute(lines: list[str], line: int, comment: str) -> bool:
@@ -296,3 +220,11 @@ def scan_blockers(target: Settings | Iterable[Path | str], root: Path | None = N
 def blocked_files(findings: Iterable[Finding]) -> int:
     """How many files carry a blocking (error) finding: the status block's "Migration Blockers"."""
     return len({f.object.rsplit(":", 1)[0] for f in findings if f.rule in BLOCKING})
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    """The blocker scan as rule B of a consistency run: findings of the project's migration files."""
+    paths = version_files(ctx.script)
+    floor = frozenset(floor_revisions(paths, ctx.settings.downgrade_floor))
+    for path in paths:
+        yield from scan_file(path, ctx.settings.root, floor)

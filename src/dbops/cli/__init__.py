@@ -13,11 +13,14 @@ from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from dbops.config import Settings, load_settings
-from dbops.errors import EXIT_INTERRUPTED, DbopsError, HistoryBroken
-from dbops.urls import mask_text
+from dbops.core.config import Settings, load_settings
+from dbops.core.errors import EXIT_INTERRUPTED, DbopsError, HistoryBroken
+from dbops.core.urls import mask_text
 
 F = TypeVar("F", bound=Callable[..., Any])
+BACKEND_HELP = "url, embedded (default without DATABASE_URL) or docker"
+URL_HELP = "database server URL (default: DATABASE_URL)"
+DB_HELP = {"backend": BACKEND_HELP, "url": URL_HELP}
 EXIT_INTERNAL = 70
 
 

@@ -1,4 +1,4 @@
-"""dbops's check, pipeline and onboarding tasks (collected by :func:`dbops.tasks.namespace`)."""
+"""dbops's check, pipeline and onboarding tasks (collected by :func:`dbops.cli.tasks.namespace`)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from dbops import doctor, lifecycle, migrations, pipeline, report, servers, steps
-from dbops.cli import fail, handled, settings_for
-from dbops.errors import EXIT_USAGE
-from dbops.tasks import DB_HELP
-from dbops.urls import mask_url
+from dbops import lifecycle, migrations, pipeline, report
+from dbops.backends import servers
+from dbops.backends.base import get_backend
+from dbops.cli import DB_HELP, fail, handled, settings_for
+from dbops.commands import doctor
+from dbops.core.errors import EXIT_USAGE
+from dbops.core.urls import mask_url
+from dbops.pipeline import steps
 
 # -- checks and pipelines --------------------------------------------------------------------------
 PIPE_HELP = {
@@ -42,7 +45,7 @@ def full_check(
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
     settings = settings_for(backend, url)
     # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
-    with servers.pipeline_server(settings, keep_server):
+    with servers.pipeline_server(settings, lambda: get_backend(settings).stop(), keep_server):
         code = steps.run_and_report(settings, "full-check", None, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
@@ -165,7 +168,7 @@ def consistency(
     url: str | None = None,
 ) -> None:
     """Do the migrations produce the models? Rules C1-C6 and the blocker scan on a history-built database."""
-    from dbops.consistency import check_project
+    from dbops.checks.consistency import check_project
 
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
@@ -183,7 +186,7 @@ def status(
     c: Context, revision: str | None = None, live: bool = False, backend: str | None = None, url: str | None = None
 ) -> None:
     """Print the "Database Schema" numbers: models, tables, missing tables, migration blockers."""
-    from dbops.consistency import check_project
+    from dbops.checks.consistency import check_project
 
     settings = settings_for(backend, url)
     result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=["C1", "C2", "B"])
@@ -206,8 +209,8 @@ def audit(
     url: str | None = None,
 ) -> None:
     """Write a markdown audit report: the schema numbers, every finding, and a Mermaid ER diagram."""
-    from dbops.config import import_object
-    from dbops.consistency import check_project
+    from dbops.checks.consistency import check_project
+    from dbops.core.config import import_object
 
     settings = settings_for(backend, url)
     result = check_project(settings, lifecycle.target(settings), revision=revision)
@@ -221,8 +224,8 @@ def audit(
 @handled
 def blockers(c: Context, format: str = "text") -> None:
     """Scan the migration files for commented-out code, empty downgrades and TODO markers (no database)."""
-    from dbops.blockers import scan_blockers
-    from dbops.findings import CheckResult
+    from dbops.checks.blockers import scan_blockers
+    from dbops.core.findings import CheckResult
 
     found = scan_blockers(settings_for())
     if format == "text":
@@ -239,7 +242,7 @@ def blockers(c: Context, format: str = "text") -> None:
 @handled
 def round_trip(c: Context, backend: str | None = None, url: str | None = None) -> None:
     """Upgrade base to head, downgrade to base, upgrade again: name anything a downgrade leaves behind."""
-    from dbops.roundtrip import round_trip as run_round_trip
+    from dbops.migrations.roundtrip import round_trip as run_round_trip
 
     settings = settings_for(backend, url)
     with lifecycle.empty_database(lifecycle.target(settings), "roundtrip") as db:

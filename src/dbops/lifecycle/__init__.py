@@ -13,12 +13,14 @@ import psycopg
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from dbops import database, migrations, templates
+from dbops import migrations
 from dbops.backends.base import get_backend
-from dbops.config import Settings, import_object
-from dbops.database import server_message
-from dbops.errors import DatabaseUnreachable, SeedFailed
-from dbops.urls import parse_url, plain_url, with_database
+from dbops.core import database
+from dbops.core.config import Settings, import_object
+from dbops.core.database import server_message
+from dbops.core.errors import DatabaseUnreachable, SeedFailed
+from dbops.core.urls import parse_url, plain_url, with_database
+from dbops.lifecycle import templates
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import ast
 import configparser
 from pathlib import Path
 
-from dbops.errors import ConfigError
+from dbops.core.errors import ConfigError
 
 # Command-line flags of the dbops command travel to the settings as these variables.
 OVERRIDES = {

@@ -11,7 +11,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from dbops.errors import ConfigError
+from dbops.core.errors import ConfigError
 
 MASK = "***"
 _SCHEMES = ("postgresql", "postgres")

@@ -13,14 +13,16 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from dbops import database, envguard, lifecycle, migrations
-from dbops.config import Settings, import_object
-from dbops.findings import Finding
-from dbops.locks import file_lock
+from dbops import lifecycle, migrations
+from dbops.core import database
+from dbops.core.config import Settings, import_object
+from dbops.core.findings import Finding
+from dbops.core.locks import file_lock
+from dbops.core.procs import run_child
+from dbops.core.urls import is_local, mask_text, plain_url, with_database
+from dbops.migrations import envguard
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
-from dbops.procs import run_child
-from dbops.stepcache import StepCache, input_key
-from dbops.urls import is_local, mask_text, plain_url, with_database
+from dbops.pipeline.stepcache import StepCache, input_key
 
 RUN_PREFIX = "_run"
 
@@ -170,7 +172,7 @@ def step_migrate(ctx: RunContext) -> Outcome:
 
 def step_consistency(ctx: RunContext) -> Outcome:
     """Run every consistency rule on a database built from the history alone (phase 1 needs no reset)."""
-    from dbops.consistency import check_project
+    from dbops.checks.consistency import check_project
 
     tgt = lifecycle.Target(ctx.target.server, ctx.settings.database)  # only its server: the copy is read-only
     result = check_project(ctx.settings, tgt)
@@ -183,14 +185,14 @@ def step_consistency(ctx: RunContext) -> Outcome:
 
 def step_round_trip(ctx: RunContext) -> Outcome:
     """Upgrade, downgrade and upgrade again, naming anything a downgrade leaves behind."""
-    from dbops.roundtrip import round_trip
+    from dbops.migrations.roundtrip import round_trip
 
     return _findings_outcome(round_trip(ctx.settings, ctx.fresh_db("roundtrip")), "every downgrade leaves no trace")
 
 
 def step_blockers(ctx: RunContext) -> Outcome:
     """Scan the migration files for commented-out code, empty downgrades and TODOs."""
-    from dbops.blockers import scan_blockers
+    from dbops.checks.blockers import scan_blockers
 
     return _findings_outcome(scan_blockers(ctx.settings), "no migration blockers")
 

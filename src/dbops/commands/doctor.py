@@ -8,9 +8,9 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from dbops.config import Settings, import_object
-from dbops.errors import DbopsError
-from dbops.pgbin import find_pgbin
+from dbops.backends.pgbin import find_pgbin
+from dbops.core.config import Settings, import_object
+from dbops.core.errors import DbopsError
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dbops.config import Settings
+    from dbops.core.config import Settings
 
 # The /tmp fallback home of an embedded cluster (backends/embedded.py): deleted with its orphan.
 _TMP_HOME = re.compile(r"dbops-[0-9a-f]{10}")
@@ -290,8 +290,8 @@ def keep_server_after_ci(keep: bool = False) -> bool:
 
 
 @contextlib.contextmanager
-def pipeline_server(settings: Settings, keep: bool = False) -> Iterator[None]:
-    """Around a pipeline: in CI, stop the checkout's server at the end if a pipeline started it.
+def pipeline_server(settings: Settings, stop: Callable[[], object], keep: bool = False) -> Iterator[None]:
+    """Around a pipeline: in CI, ``stop`` the checkout's server at the end if a pipeline started it.
 
     Pipelines of one checkout may overlap: each holds a shared lock while it runs, and only the
     last one out (the one that gets the lock exclusively) stops the server.
@@ -318,9 +318,7 @@ def pipeline_server(settings: Settings, keep: bool = False) -> Iterator[None]:
             except BlockingIOError:
                 last_out = False
             if last_out and marker.exists():
-                from dbops.backends.base import get_backend
-
-                get_backend(settings).stop()
+                stop()
                 marker.unlink(missing_ok=True)
         os.close(fd)
 
@@ -341,12 +339,12 @@ def left_running(tag: str) -> list[Server]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dbops.servers check-tag|stop-tag TAG``: name (or stop) every server of a run still running."""
+    """``python -m dbops.backends.servers check-tag|stop-tag TAG``: name (or stop) a run's running servers."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] not in ("check-tag", "stop-tag"):
-        print("usage: python -m dbops.servers check-tag|stop-tag TAG", file=sys.stderr)
+        print("usage: python -m dbops.backends.servers check-tag|stop-tag TAG", file=sys.stderr)
         return 2
     leftover = left_running(args[1])
     for server in leftover:

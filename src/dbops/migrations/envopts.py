@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
-from dbops.config import Settings
+from dbops.core.config import Settings
 
 # What each project's env.py passes to context.configure about its version table, learnt by running it.
 _ENV_VERSION: dict[Settings, dict[str, Any]] = {}

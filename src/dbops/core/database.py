@@ -14,8 +14,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
-from dbops.errors import DatabaseUnreachable, UnsafeOperation
-from dbops.urls import is_local, libpq_url, mask_text, mask_url, plain_url, with_database
+from dbops.core.errors import DatabaseUnreachable, UnsafeOperation
+from dbops.core.urls import is_local, libpq_url, mask_text, mask_url, plain_url, with_database
 
 PROTECTED = frozenset({"postgres", "template0", "template1"})
 _AUTH_CODES = {"28P01", "28000"}

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from dbops.errors import DbopsError
-from dbops.procs import terminate_children
-from dbops.stepcache import StepCache
-from dbops.urls import mask_text
+from dbops.core.errors import DbopsError
+from dbops.core.procs import terminate_children
+from dbops.core.urls import mask_text
+from dbops.pipeline.stepcache import StepCache
 
 PHASES = {
     1: "consistency tests",
@@ -49,7 +49,7 @@ class Step:
     # Steps that must have finished first, whatever their outcome (ordering only, never a reason to skip).
     after: tuple[str, ...] = ()
     description: str = ""
-    # Input key (see dbops.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
+    # Input key (see dbops.pipeline.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
     cache_key: Callable[[], str] | None = None
 
 

@@ -1,0 +1,1 @@
+"""The foundation every layer uses: settings, errors, URLs, findings, connections, locks, processes."""
