@@ -7,11 +7,9 @@ from pathlib import Path
 
 from invoke import Collection, Context, task
 
-from dbops import lifecycle
 from dbops.cli import DB_HELP, fail, handled, settings_for
 from dbops.cli.tasks import namespace
 from dbops.core.errors import EXIT_USAGE
-from dbops.core.urls import plain_url
 
 
 @task(help={"host": "interface to bind", "port": "port", **DB_HELP})
@@ -22,7 +20,10 @@ def api(
     """Run the billing HTTP API locally with uvicorn against the project's database."""
     import uvicorn
 
-    db = lifecycle.ensure_database(lifecycle.target(settings_for(backend, url)))
+    from dbops.commands import db as database
+    from dbops.core.urls import plain_url
+
+    db = database.database_url(settings_for(backend, url))
     os.environ["DATABASE_URL"] = plain_url(db)
     uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port)
 

@@ -255,6 +255,30 @@ def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = 
     return "\n".join(out)
 
 
+def render_finding_lines(result: CheckResult, clean: str, severity: bool = True) -> str:
+    """One line per finding (object, severity, rule, message, fix), then the count, or ``clean`` when none."""
+    lines = [
+        f"{f.object}: {f.severity + ' ' if severity else ''}{f.rule}: {f.message} (fix: {f.hint})"
+        for f in result.findings
+    ]
+    lines.append(f"{len(result.findings)} finding(s)" if result.findings else clean)
+    return "\n".join(lines)
+
+
+def render_failed_outputs(result: Any) -> str:
+    """The output of every step of a pipeline result that did not pass."""
+    return "\n".join(r.output.strip() for r in result.results if r.status != "passed")
+
+
+def render_checks(checks: Iterable[Any]) -> str:
+    """The doctor's checks, one line each: ok, FAIL (required) or warn, with the fix when not ok."""
+    lines = []
+    for chk in checks:
+        mark = "ok  " if chk.ok else ("FAIL" if chk.required else "warn")
+        lines.append(f"{mark} {chk.name}: {chk.detail}" + ("" if chk.ok else f"  -> {chk.fix}"))
+    return "\n".join(lines)
+
+
 def emit(result: CheckResult, fmt: str, junit: str | None = None, stream: IO[str] | None = None) -> None:
     """Print a result as ``text`` or ``json`` and optionally write JUnit XML too."""
     out = stream or sys.stdout

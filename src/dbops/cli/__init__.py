@@ -9,19 +9,19 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from dbops.core.config import Settings, load_settings
-from dbops.core.errors import EXIT_INTERRUPTED, DbopsError, HistoryBroken
-from dbops.core.urls import mask_text
+from dbops.core.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DbopsError, FindingsDetected, HistoryBroken
+
+if TYPE_CHECKING:
+    from dbops.core.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 BACKEND_HELP = "url, embedded (default without DATABASE_URL) or docker"
 URL_HELP = "database server URL (default: DATABASE_URL)"
 DB_HELP = {"backend": BACKEND_HELP, "url": URL_HELP}
-EXIT_INTERNAL = 70
 
 
 def debug_enabled() -> bool:
@@ -37,6 +37,13 @@ def _secrets() -> tuple[str, ...]:
         if "@" in raw and ":" in raw.split("@", 1)[0].split("//", 1)[-1]:
             found.append(raw.split("@", 1)[0].split("//", 1)[-1].split(":", 1)[1])
     return tuple(s for s in found if len(s) >= 3)
+
+
+def mask_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``dbops.core.urls.mask_text``, imported when first needed: listing tasks must not load SQLAlchemy."""
+    from dbops.core.urls import mask_text as mask
+
+    return mask(text, secrets)
 
 
 def fail(message: str, code: int) -> Exit:
@@ -79,6 +86,8 @@ def handled(fn: F) -> F:
             return fn(*args, **kwargs)
         except Exit:
             raise
+        except FindingsDetected as exc:  # the report has shown the findings: only the exit code is left
+            raise Exit(code=exc.exit_code) from None
         except HistoryBroken as exc:
             if debug_enabled():
                 traceback.print_exc()
@@ -112,6 +121,8 @@ def handled(fn: F) -> F:
 
 def settings_for(backend: str | None = None, url: str | None = None, **extra: Any) -> Settings:
     """Project settings with command-line overrides applied (None means 'not given')."""
+    from dbops.core.config import load_settings
+
     settings = load_settings()
     # The project's own packages (models, seed, hooks) import from its root, as in env.py.
     if str(settings.root) not in sys.path:

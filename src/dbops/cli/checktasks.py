@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +10,11 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from dbops import lifecycle, migrations, pipeline, report
-from dbops.backends import servers
-from dbops.backends.base import get_backend
 from dbops.cli import DB_HELP, fail, handled, settings_for
-from dbops.commands import doctor
 from dbops.core.errors import EXIT_USAGE
-from dbops.core.urls import mask_url
-from dbops.pipeline import steps
+
+# The sprint's phases by number (kept here, not imported from the pipeline, so listing tasks stays light).
+PHASE_NUMBERS = (1, 2, 3, 4)
 
 # -- checks and pipelines --------------------------------------------------------------------------
 PIPE_HELP = {
@@ -43,10 +39,14 @@ def full_check(
     keep_server: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
+    from dbops.backends import servers
+    from dbops.backends.base import get_backend
+    from dbops.commands import check
+
     settings = settings_for(backend, url)
     # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
     with servers.pipeline_server(settings, lambda: get_backend(settings).stop(), keep_server):
-        code = steps.run_and_report(settings, "full-check", None, fail_fast, json, junit, no_cache)
+        code = check.pipeline(settings, "full-check", None, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
 
@@ -66,9 +66,11 @@ def phase(
     """Run one of the sprint's four phases (with the steps it depends on)."""
     # invoke hands positional arguments over as text.
     chosen = int(number) if str(number).isdigit() else 0
-    if chosen not in pipeline.PHASES:
+    if chosen not in PHASE_NUMBERS:
         raise fail(f"there is no phase {number!r}: use 1, 2, 3 or 4", EXIT_USAGE)
-    code = steps.run_and_report(settings_for(backend, url), f"phase {chosen}", chosen, fail_fast, json, junit, no_cache)
+    from dbops.commands import check
+
+    code = check.pipeline(settings_for(backend, url), f"phase {chosen}", chosen, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
 
@@ -77,17 +79,12 @@ def phase(
 @handled
 def lint(c: Context, fix: bool = False) -> None:
     """ruff (format and lint) and mypy, strict on src/."""
-    s = settings_for()
-    py = sys.executable
-    if fix:
-        subprocess.run([py, "-m", "ruff", "format", *s.lint_paths], cwd=s.root, check=False)
-        subprocess.run([py, "-m", "ruff", "check", "--fix", *s.lint_paths], cwd=s.root, check=False)
-    with steps.run_context(s) as ctx:
-        chosen = [st for st in steps.build_steps(ctx) if st.name in ("lint", "format", "typecheck")]
-        result = pipeline.run_pipeline("lint", chosen, on_event=pipeline.ProgressPrinter())
-    for r in result.results:
-        if r.status != pipeline.PASSED:
-            print(r.output.strip(), file=sys.stderr)
+    from dbops.commands import check
+    from dbops.report import render_failed_outputs
+
+    result = check.lint(settings_for(), fix)
+    if result.exit_code:
+        print(render_failed_outputs(result), file=sys.stderr)
     if result.exit_code:
         raise Exit(code=result.exit_code)
 
@@ -103,18 +100,10 @@ def lint(c: Context, fix: bool = False) -> None:
 @handled
 def test(c: Context, integration: bool = False, all: bool = False, workers: str = "auto", k: str | None = None) -> None:
     """Run the unit tests (no database), or --integration, or --all (with the extra_tests folders)."""
+    from dbops.commands import check
+
     s = settings_for()
-    paths = (
-        [s.unit_tests, s.integration_tests, *s.extra_tests]
-        if all
-        else [s.integration_tests if integration else s.unit_tests]
-    )
-    args = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
-    if workers != "0":
-        args += ["-n", workers]
-    if k:
-        args += ["-k", k]
-    sys.exit(subprocess.call(args, cwd=s.root))
+    sys.exit(subprocess.call(check.pytest_args(s, integration, all, workers, k), cwd=s.root))
 
 
 # -- onboarding --------------------------------------------------------------------------------------
@@ -122,7 +111,7 @@ def test(c: Context, integration: bool = False, all: bool = False, workers: str 
 @handled
 def doctor_(c: Context) -> None:
     """Check prerequisites and print what is missing, with the fix."""
-    if not doctor.print_checks(doctor.run_doctor(settings_for())):
+    if not _prerequisites():
         raise Exit(code=EXIT_USAGE)
 
 
@@ -130,18 +119,12 @@ def doctor_(c: Context) -> None:
 @handled
 def setup(c: Context, backend: str | None = None, url: str | None = None) -> None:
     """Onboarding: check prerequisites, create .env, start the database, migrate and seed (idempotent)."""
-    if not doctor.print_checks(doctor.run_doctor(settings_for())):
+    if not _prerequisites():
         raise fail("prerequisites missing (see above)", EXIT_USAGE)
-    settings = settings_for(backend, url)
-    env_file, example = settings.root / ".env", settings.root / ".env.example"
-    if not env_file.exists() and example.exists():
-        shutil.copyfile(example, env_file)
-        print("created .env from .env.example")
-    tgt = lifecycle.target(settings)
-    db = lifecycle.ensure_database(tgt)
-    migrations.upgrade(settings, db, "head")
-    lifecycle.seed(settings, db)
-    print(f"ready: {mask_url(db)} at {migrations.current(settings, db)}")
+    from dbops.commands import check
+
+    for line in check.setup(settings_for(backend, url)):
+        print(line)
 
 
 # -- consistency -----------------------------------------------------------------------------------
@@ -168,16 +151,15 @@ def consistency(
     url: str | None = None,
 ) -> None:
     """Do the migrations produce the models? Rules C1-C6 and the blocker scan on a history-built database."""
-    from dbops.checks.consistency import check_project
-
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
-    settings = settings_for(backend, url)
+    from dbops import report
+    from dbops.commands import check
+
     chosen = rules.split(",") if rules else None
-    result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=chosen)
+    result = check.consistency(settings_for(backend, url), live=live, revision=revision, rules=chosen)
     report.emit(result, format, junit)
-    if not result.ok:
-        raise Exit(code=1)
+    check.require_ok(result)
 
 
 @task(help={**DB_HELP, "revision": "measure the history only up to this revision", "live": CHECK_HELP["live"]})
@@ -186,11 +168,10 @@ def status(
     c: Context, revision: str | None = None, live: bool = False, backend: str | None = None, url: str | None = None
 ) -> None:
     """Print the "Database Schema" numbers: models, tables, missing tables, migration blockers."""
-    from dbops.checks.consistency import check_project
+    from dbops import report
+    from dbops.commands import check
 
-    settings = settings_for(backend, url)
-    result = check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=["C1", "C2", "B"])
-    print(report.render_status(result.metrics))
+    print(report.render_status(check.status(settings_for(backend, url), live=live, revision=revision).metrics))
 
 
 @task(
@@ -209,14 +190,10 @@ def audit(
     url: str | None = None,
 ) -> None:
     """Write a markdown audit report: the schema numbers, every finding, and a Mermaid ER diagram."""
-    from dbops.checks.consistency import check_project
-    from dbops.core.config import import_object
+    from dbops.commands import check
 
-    settings = settings_for(backend, url)
-    result = check_project(settings, lifecycle.target(settings), revision=revision)
     path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.render_audit_markdown(result, import_object(settings.metadata, "metadata")))
+    result = check.audit(settings_for(backend, url), path, revision)
     print(f"wrote {path} ({len(result.findings)} findings)")
 
 
@@ -224,31 +201,34 @@ def audit(
 @handled
 def blockers(c: Context, format: str = "text") -> None:
     """Scan the migration files for commented-out code, empty downgrades and TODO markers (no database)."""
-    from dbops.checks.blockers import scan_blockers
-    from dbops.core.findings import CheckResult
+    from dbops import report
+    from dbops.commands import check
 
-    found = scan_blockers(settings_for())
+    result = check.blockers(settings_for())
     if format == "text":
-        for f in found:
-            print(f"{f.object}: {f.severity} {f.rule}: {f.message} (fix: {f.hint})")
-        print(f"{len(found)} finding(s)" if found else "no migration blockers")
+        print(report.render_finding_lines(result, "no migration blockers"))
     else:
-        report.emit(CheckResult(findings=found, metrics={"migration_blockers": len(found)}, rules=["B"]), format)
-    if any(f.severity == "error" for f in found):  # TODO markers are warnings: shown, not failing
-        raise Exit(code=1)
+        report.emit(result, format)
+    check.require_ok(result)  # TODO markers are warnings: shown, not failing
 
 
 @task(help=DB_HELP)
 @handled
 def round_trip(c: Context, backend: str | None = None, url: str | None = None) -> None:
     """Upgrade base to head, downgrade to base, upgrade again: name anything a downgrade leaves behind."""
-    from dbops.migrations.roundtrip import round_trip as run_round_trip
+    from dbops import report
+    from dbops.commands import check
 
-    settings = settings_for(backend, url)
-    with lifecycle.empty_database(lifecycle.target(settings), "roundtrip") as db:
-        found = run_round_trip(settings, db)
-    for f in found:
-        print(f"{f.object}: {f.rule}: {f.message} (fix: {f.hint})")
-    print(f"{len(found)} finding(s)" if found else "round trip clean: every downgrade leaves no trace")
-    if found:
-        raise Exit(code=1)
+    result = check.round_trip(settings_for(backend, url))
+    print(report.render_finding_lines(result, "round trip clean: every downgrade leaves no trace", severity=False))
+    check.require_ok(result)
+
+
+def _prerequisites() -> bool:
+    """Print the doctor's checks; True when every required one passed."""
+    from dbops import report
+    from dbops.commands import check
+
+    checks = check.prerequisites(settings_for())
+    print(report.render_checks(checks))
+    return all(chk.ok for chk in checks if chk.required)

@@ -107,11 +107,3 @@ def run_doctor(settings: Settings) -> list[Check]:
     if settings.resolved_backend != "docker":
         checks.append(_docker(required=False))
     return checks
-
-
-def print_checks(checks: list[Check]) -> bool:
-    """Print one line per check (ok, FAIL, warn, with the fix); True when every required one passed."""
-    for chk in checks:
-        mark = "ok  " if chk.ok else ("FAIL" if chk.required else "warn")
-        print(f"{mark} {chk.name}: {chk.detail}" + ("" if chk.ok else f"  -> {chk.fix}"))
-    return all(chk.ok for chk in checks if chk.required)

@@ -10,6 +10,8 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_INTERRUPTED = 130
+# A bug of ours (an exception nobody expected): sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70
 
 
 class DbopsError(Exception):
@@ -71,3 +73,14 @@ class HistoryBroken(MigrationError):
     def lines(self) -> list[str]:
         """Every finding as the one line a user sees."""
         return [f"{f.rule} {f.object}: {f.message} (fix: {f.hint})" for f in self.findings]
+
+
+class FindingsDetected(DbopsError):
+    """A check found errors: exit 1, and nothing more to say (the report has shown them)."""
+
+    exit_code = EXIT_FINDINGS
+
+    def __init__(self, result: Any) -> None:
+        errors = getattr(result, "errors", [])
+        super().__init__(f"{len(errors)} error finding(s)")
+        self.result = result

@@ -12,6 +12,7 @@ from psycopg import sql
 from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.errors import DatabaseUnreachable
 from dbops.core.urls import plain_url, with_database
 
 SENTINEL = "Sentinel-" + uuid.uuid4().hex[:10]
@@ -35,9 +36,14 @@ def sentinel_url(pg_server: URL) -> Iterator[str]:
         database.drop(pg_server, name)
     # Clones of templates it built still hold objects it owns: hand those back before dropping the role.
     for name in database.list_databases(pg_server):
-        if name != "template0":
-            with database.connect(with_database(pg_server, name)) as conn:
-                conn.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(sql.Identifier(role)))
+        if name == "template0":
+            continue
+        try:
+            conn = database.connect(with_database(pg_server, name))
+        except DatabaseUnreachable:
+            continue  # dropped by another worker since the listing: nothing of the role left in it
+        with conn:
+            conn.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(sql.Identifier(role)))
     with database.connect(pg_server) as conn:
         conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 

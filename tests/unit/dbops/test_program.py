@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,26 @@ def test_variables_override_the_pyproject(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="one schema per run"):
         load_settings(root, env={**env, "DBOPS_SCHEMAS": "a,b"})
+
+
+HEAVY = ("sqlalchemy", "alembic", "psycopg", "rich", "docker", "billing")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-m", "invoke", "--list"],
+        ["-m", "invoke", "--help", "reset-db"],
+        ["-c", "from dbops.cli.program import main; main()", "--list"],
+    ],
+    ids=["invoke --list", "invoke --help TASK", "dbops --list"],
+)
+def test_listing_tasks_imports_nothing_heavy(argv: list[str]) -> None:
+    """Listing or explaining tasks loads invoke and the task modules only: the work's libraries wait for a task."""
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.run([sys.executable, "-X", "importtime", *argv], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "reset-db" in proc.stdout
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
+    assert "dbops" in imported and "invoke" in imported  # the measurement saw the task modules load
+    assert imported.isdisjoint(HEAVY), sorted(imported.intersection(HEAVY))
