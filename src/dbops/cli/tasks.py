@@ -38,10 +38,18 @@ def reset_db(
     naive: bool = False,
 ) -> None:
     """Drop and recreate the database, migrate it to head and seed it (refuses non-local hosts)."""
+    from dbops.commands import fastreset
+
+    settings = settings_for(backend, url)
+    fast = None if naive else fastreset.try_reset(settings, revision, seed=not no_seed)
+    if fast is not None:  # nothing that shapes the template changed: psycopg alone did it
+        seeded = ", seeded" if fast.seeded else ""
+        print(f"reset {fast.masked_url} to {revision} (template, {fast.seconds:.2f} s{seeded})")
+        return
     from dbops.commands import db
     from dbops.core.urls import mask_url
 
-    result = db.reset(settings_for(backend, url), revision=revision, seed=not no_seed, naive=naive)
+    result = db.reset(settings, revision=revision, seed=not no_seed, naive=naive)
     print(
         f"reset {mask_url(result.url)} to {revision} ({result.strategy}, {result.seconds:.2f} s"
         f"{', seeded' if result.seeded else ''})"

@@ -122,4 +122,3 @@ def setup(settings: Settings) -> list[str]:
 def prerequisites(settings: Settings) -> list[doctor.Check]:
     """The doctor's checks of the machine and the project."""
     return doctor.run_doctor(settings)
-

@@ -7,6 +7,7 @@ from sqlalchemy.engine import URL
 from dbops import lifecycle, migrations
 from dbops.backends import servers
 from dbops.backends.base import get_backend
+from dbops.commands import fastreset
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError
 
@@ -14,7 +15,12 @@ from dbops.core.errors import ConfigError
 def reset(settings: Settings, revision: str = "head", seed: bool = True, naive: bool = False) -> lifecycle.ResetResult:
     """Drop and recreate the project's database at ``revision``, seeded unless told not to (local hosts only)."""
     tgt = lifecycle.target(settings, will_drop=True)
-    return lifecycle.reset(settings, tgt, revision=revision, with_seed=seed, use_template=not naive)
+    result = lifecycle.reset(settings, tgt, revision=revision, with_seed=seed, use_template=not naive)
+    if result.template:
+        info = get_backend(settings).warm_info()
+        if info is not None:  # the next unchanged reset can skip SQLAlchemy and Alembic
+            fastreset.record(settings, revision, result.seeded, result.template, info)
+    return result
 
 
 def seed(settings: Settings) -> URL:
@@ -87,5 +93,3 @@ def stop_orphans() -> list[servers.Server]:
 def status(settings: Settings) -> str:
     """Which backend is in use and whether its server runs."""
     return get_backend(settings).status()
-
-

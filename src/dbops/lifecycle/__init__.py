@@ -90,6 +90,7 @@ class ResetResult:
     strategy: str
     seconds: float
     seeded: bool
+    template: str | None = None  # the template it came from (None: the naive path)
 
 
 def reset(
@@ -121,6 +122,7 @@ def reset(
         url = templates.take_spare(tgt.server, tpl, tgt.name) or templates.clone(tgt.server, tpl, tgt.name)
         templates.prepare_spare_in_background(settings, tgt.server, tpl)
         strategy, seeded = "template", build is not None
+        return ResetResult(url, strategy, time.perf_counter() - started, seeded, tpl)
     else:
         database.drop(tgt.server, tgt.name, settings.disposable)
         url = database.create(tgt.server, tgt.name)

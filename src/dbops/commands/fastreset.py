@@ -1,0 +1,248 @@
+"""The warm reset without SQLAlchemy or Alembic: psycopg alone, when nothing that shapes the template changed.
+
+A full reset records what the template it used depends on: the migration folders' files, alembic.ini,
+pyproject.toml, every project module loaded while the template was named (the models, the seed),
+the versions of SQLAlchemy, Alembic and psycopg, the settings and the environment that chose the
+server. The next reset hashes those inputs again; only if every one is unchanged, the server is the
+same running process and the template still exists does it rename the spare copy (or clone the
+template) itself. Anything else (a changed file, a new revision, another server) takes the full path,
+which renames the template when its content would differ. Only the embedded backend has this path:
+its server is local by construction, so the reset guard the full path ran still holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from dbops.core.config import Settings
+
+RECORD_VERSION = 1
+DISTS = ("sqlalchemy", "alembic", "psycopg")
+SOURCE_SUFFIXES = (".py", ".mako", ".sql")
+_SITE = ("site-packages", "dist-packages")
+
+
+@dataclasses.dataclass(frozen=True)
+class FastReset:
+    """What a warm reset did: the masked URL of the database, the seconds it took, whether it is seeded."""
+
+    masked_url: str
+    seconds: float
+    seeded: bool
+
+
+def _record_path(settings: Settings, revision: str, seeded: bool) -> Path:
+    # Projects may share a cache directory (DBOPS_CACHE_DIR): each project and database has its own record.
+    tag = hashlib.sha256(f"{settings.root}|{settings.database}|{revision}|{seeded}".encode()).hexdigest()[:12]
+    return settings.cache_dir / "warm" / f"reset-{tag}.json"
+
+
+def context_key(settings: Settings, revision: str, seeded: bool) -> str:
+    """A hash of the settings, the environment that picks the server, and the interpreter."""
+    fields = {k: str(v) for k, v in dataclasses.asdict(settings).items()}
+    env = {k: v for k, v in os.environ.items() if k.startswith("DBOPS_") or k in (*settings.url_env, "DATABASE_URL")}
+    raw = json.dumps([fields, sorted(env.items()), revision, seeded, sys.version, sys.prefix], sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+    except OSError:
+        return "missing"
+
+
+def _dist_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    found = {}
+    for name in DISTS:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = ""
+    return found
+
+
+def _folder_files(folders: list[str]) -> list[Path]:
+    """Every source file under the migration folders: a new or deleted revision changes this list."""
+    files: set[Path] = set()
+    for folder in folders:
+        files |= {p for p in Path(folder).rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts}
+    return sorted(files)
+
+
+def project_modules(settings: Settings) -> list[Path]:
+    """Files of the loaded modules that belong to the project: under its root, or in its models' or seed's package."""
+    packages = {spec.partition(":")[0].split(".")[0] for spec in (settings.metadata, settings.seed or "") if spec}
+    root = settings.root.resolve()
+    found = set()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        # Under the root, but not in a virtualenv or another hidden folder there (.venv, .nox, .dbops).
+        inside = (
+            path.is_relative_to(root)
+            and not any(part in _SITE or part.startswith(".") for part in path.relative_to(root).parts)
+            if path.is_relative_to(root)
+            else False
+        )
+        if inside or name.split(".")[0] in packages:
+            found.add(path)
+    if settings.seed:  # read, not imported, when the seeded template already existed
+        spec = importlib.util.find_spec(settings.seed.partition(":")[0])
+        if spec is not None and spec.origin:
+            found.add(Path(spec.origin).resolve())
+    return sorted(found)
+
+
+def _inputs(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
+    paths = {Path(p) for p in modules}
+    paths |= set(_folder_files(folders))
+    paths |= {settings.alembic_ini, settings.root / "pyproject.toml"}
+    return {str(p): _digest(p) for p in sorted(paths)}
+
+
+def record(settings: Settings, revision: str, seeded: bool, template: str, server: dict[str, Any]) -> None:
+    """After a full template reset: write down what that template depends on, for the next warm reset."""
+    from dbops import migrations
+
+    script = migrations.script_directory(settings)
+    folders = sorted({str(Path(script.dir)), *(str(p) for p in migrations.version_folders(script))})
+    modules = [str(p) for p in project_modules(settings)]
+    body = {
+        "version": RECORD_VERSION,
+        "key": context_key(settings, revision, seeded),
+        "folders": folders,
+        "inputs": _inputs(settings, folders, modules),
+        "modules": modules,
+        "dists": _dist_versions(),
+        "template": template,
+        "database": settings.database,
+        "server": server,
+    }
+    path = _record_path(settings, revision, seeded)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(body, fh)
+    tmp.replace(path)  # atomic: a reader sees the old record or the new one
+
+
+def forget(settings: Settings) -> None:
+    """Drop every warm record (the next reset takes the full path and records afresh)."""
+    for path in (settings.cache_dir / "warm").glob("reset-*.json"):
+        path.unlink(missing_ok=True)
+
+
+def _load(settings: Settings, revision: str, seeded: bool) -> dict[str, Any] | None:
+    try:
+        body = json.loads(_record_path(settings, revision, seeded).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(body, dict) or body.get("version") != RECORD_VERSION:
+        return None
+    if body.get("key") != context_key(settings, revision, seeded):
+        return None
+    if body.get("inputs") != _inputs(settings, body["folders"], body["modules"]):
+        return None  # a file changed, appeared or went away: the full path decides about the template
+    if body.get("dists") != _dist_versions():
+        return None
+    return body
+
+
+def _server_alive(server: dict[str, Any]) -> bool:
+    """The recorded postmaster still runs, on the recorded port, with its idle watchdog."""
+    from dbops.backends.servers import process_alive
+
+    try:
+        lines = (Path(server["data"]) / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, ValueError, IndexError, KeyError):
+        return False
+    watchdog = int(server.get("watchdog") or 0)
+    return (
+        pid == server.get("pid")
+        and port == server.get("port")
+        and process_alive(pid)
+        and (not watchdog or process_alive(watchdog))
+    )
+
+
+def try_reset(settings: Settings, revision: str = "head", seed: bool = True) -> FastReset | None:
+    """Reset the project's database from the recorded template, or None when the full path is needed."""
+    if settings.resolved_backend != "embedded":
+        return None
+    seeded = bool(seed and settings.seed)
+    started = time.perf_counter()
+    body = _load(settings, revision, seeded)
+    if body is None or not _server_alive(body["server"]):
+        return None
+    server = body["server"]
+    try:
+        password = (Path(server["home"]) / "password").read_text().strip()
+    except OSError:
+        return None
+    import psycopg
+    from psycopg import sql
+
+    from dbops.backends.watchdog import touch_last_use
+
+    name, template = body["database"], body["template"]
+    spare = f"dbops_spr_{template[len('dbops_tpl_') :]}"[:63]
+    params = {"host": server["host"], "port": server["port"], "user": server["user"], "dbname": "postgres"}
+    try:
+        conn = psycopg.connect(
+            **params, password=password, autocommit=True, connect_timeout=5, application_name=f"dbops-{os.getpid()}"
+        )
+    except psycopg.Error:
+        return None
+    with conn:
+        row = conn.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (template,)).fetchone()
+        if not row or not row[0]:
+            return None  # dropped or replaced meanwhile: the full path rebuilds it
+        target = sql.Identifier(name)
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(target))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(target))
+        try:
+            conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(spare), target))
+        except psycopg.Error:
+            try:  # no spare ready (or another run took it): clone the template
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(target, sql.Identifier(template)))
+            except psycopg.Error:
+                return None  # the full path retries and explains
+    touch_last_use(Path(server["home"]))
+    where = f"{server['host']}:{server['port']}"
+    _spare_in_background(
+        settings, f"postgresql+psycopg://{server['user']}:{quote(password, safe='')}@{where}/postgres", template
+    )
+    masked = f"postgresql+psycopg://{server['user']}:***@{server['host']}:{server['port']}/{name}"
+    return FastReset(masked, time.perf_counter() - started, seeded)
+
+
+def _spare_in_background(settings: Settings, server_url: str, template: str) -> None:
+    """The next spare, built by the same detached process the full path starts (the URL travels in its environment)."""
+    env = {**os.environ, "DBOPS_SPARE_SERVER": server_url, "DBOPS_SPARE_TEMPLATE": template}
+    subprocess.Popen(
+        [sys.executable, "-m", "dbops.lifecycle.templates"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=settings.root,
+    )
