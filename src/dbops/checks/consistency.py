@@ -27,17 +27,21 @@ from dbops.migrations.scripts import open_scripts
 DB_FREE_CODES = ("B",)
 
 
-def _static(settings: Settings, codes: set[str]) -> tuple[list[Finding], HistoryBroken | None]:
-    """The history scan (always) and the blocker scan (when selected): no database needed."""
-    broken: HistoryBroken | None = None
+def _history(settings: Settings) -> HistoryBroken | None:
+    """The history scan (no database needed): what stops a database being built from it, if anything."""
     try:
         migrations.check_history(settings, open_scripts(settings))
     except HistoryBroken as exc:
-        broken = exc
+        return exc
+    return None
+
+
+def _static(settings: Settings, codes: set[str], broken: HistoryBroken | None) -> list[Finding]:
+    """When no database can be built: the history's findings and the blocker scan (when selected)."""
     findings = list(broken.findings) if broken else []
     if "B" in codes:
         findings += scan_blockers(settings)
-    return findings, broken
+    return findings
 
 
 def _unbuilt(settings: Settings, rules: list[str], findings: list[Finding], reason: str) -> CheckResult:
@@ -70,8 +74,10 @@ def check_project(
     """Every selected rule on a database built from the history (or, with ``live``, the project's own)."""
     selected = select_rules(rules)
     rule_ids = [rule_id for rule in selected for rule_id in rule.ids]
-    static, broken = _static(settings, {rule.code for rule in selected})
+    codes = {rule.code for rule in selected}
+    broken = _history(settings)
     if broken is not None:
+        static = _static(settings, codes, broken)
         reason = "the history is broken (see C6-history): no database can be built from it"
         history = [f for f in static if f.rule == HISTORY_RULE] if "C6" in {r.code for r in selected} else []
         rest = [f for f in static if f.rule != HISTORY_RULE]
@@ -83,4 +89,4 @@ def check_project(
     except MigrationError as exc:
         failed = Finding(HISTORY_RULE, ERROR, "history", f"the history does not apply: {exc.message}", exc.hint)
         reason = "a migration failed (see C6-history): the database could not be built"
-        return _unbuilt(settings, rule_ids, [failed, *static], reason)
+        return _unbuilt(settings, rule_ids, [failed, *_static(settings, codes, None)], reason)
