@@ -183,7 +183,7 @@ def render_junit(result: CheckResult, path: Path | str | None = None) -> str:
             if f.severity == ERROR:
                 failure = ET.SubElement(case, "failure", message=f"{f.object}: {f.message}", type=f.rule)
                 failure.text = f"{f.object}: {f.message}\nfix: {f.hint}"
-        warnings = [f.one_line() for f in mine if f.severity != ERROR]
+        warnings = [finding_line(f) for f in mine if f.severity != ERROR]
         if warnings:
             ET.SubElement(case, "system-out").text = "\n".join(warnings)
     ET.indent(suite)
@@ -253,6 +253,17 @@ def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = 
     out += [f"- {line}" for line in _not_checked_lines(result)] + ([""] if result.not_checked else [])
     out += ["## Entity-relationship diagram", "", "```mermaid", mermaid_er(metadata), "```", ""]
     return "\n".join(out)
+
+
+def finding_line(finding: Finding) -> str:
+    """``severity rule object: message (fix: hint)`` on one line."""
+    fix = f" (fix: {finding.hint})" if finding.hint else ""
+    return f"{finding.severity} {finding.rule} {finding.object}: {finding.message}{fix}"
+
+
+def history_lines(findings: Iterable[Finding]) -> list[str]:
+    """A broken history's findings as the lines every task shows (``rule object: message (fix: hint)``)."""
+    return [f"{f.rule} {f.object}: {f.message} (fix: {f.hint})" for f in findings]
 
 
 def render_finding_lines(result: CheckResult, clean: str, severity: bool = True) -> str:

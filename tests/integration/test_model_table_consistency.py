@@ -7,12 +7,13 @@ from sqlalchemy.engine import URL
 import billing.models  # noqa: F401 - a broken models module must fail these tests, not skip them
 from dbops.checks import run_checks
 from dbops.core.config import Settings
+from dbops.report import finding_line
 
 
 def assert_clean(settings: Settings, url: URL, rule: str) -> None:
     """Run one rule and fail with every finding, one per line, if there is any."""
     result = run_checks(settings, url, rules=[rule])
-    lines = [f.one_line() for f in result.findings]
+    lines = [finding_line(f) for f in result.findings]
     if lines:
         print("\n".join(lines))
     assert result.findings == [], "\n".join(lines)

@@ -19,6 +19,7 @@ from dbops.core.config import Settings
 from dbops.core.findings import ERROR
 from dbops.core.urls import plain_url
 from dbops.migrations.roundtrip import round_trip
+from dbops.report import finding_line
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -50,15 +51,15 @@ def test_verdicts(
 
     blockers = [f for f in scan_blockers(settings) if f.severity == ERROR]
     got["blockers"] = FINDINGS if blockers else CLEAN
-    findings["blockers"] = [f.one_line() for f in blockers]
+    findings["blockers"] = [finding_line(f) for f in blockers]
 
     trip = round_trip(settings, new_database(f"o_{case.name[:12]}_rt"))
     got["round-trip"] = FINDINGS if trip else CLEAN
-    findings["round-trip"] = [f.one_line() for f in trip]
+    findings["round-trip"] = [finding_line(f) for f in trip]
 
     result = run_checks(settings, db)
     got["consistency"] = CLEAN if result.ok else FINDINGS
-    findings["consistency"] = [f.one_line() for f in result.findings]
+    findings["consistency"] = [finding_line(f) for f in result.findings]
 
     got["alembic check"] = alembic_check(settings, db)
 
@@ -71,7 +72,7 @@ def test_one_rename_is_one_finding(
     """A table renamed and not renamed back is named once, with a hint PostgreSQL accepts."""
     _, settings = outside_project("broken_rename")
     found = round_trip(settings, new_database("o_rename"))
-    assert len(found) == 1, [f.one_line() for f in found]
+    assert len(found) == 1, [finding_line(f) for f in found]
     assert "customers" in found[0].message and "rename_table" in found[0].hint
 
 

@@ -7,6 +7,7 @@ import pytest
 from dbops.checks import available_rules, select_rules
 from dbops.core.errors import ConfigError
 from dbops.core.findings import METRIC_KEYS, CheckResult, Finding
+from dbops.report import finding_line
 
 
 def test_finding_is_frozen_and_validates_severity() -> None:
@@ -16,7 +17,7 @@ def test_finding_is_frozen_and_validates_severity() -> None:
     with pytest.raises(ValueError, match="severity 'fatal'"):
         Finding("C1-model-table", "fatal", "roles", "missing")
     assert finding.code == "C1"
-    assert finding.one_line() == "error C1-model-table roles: missing (fix: invoke migrate)"
+    assert finding_line(finding) == "error C1-model-table roles: missing (fix: invoke migrate)"
 
 
 def test_ok_ignores_warnings() -> None:

@@ -20,7 +20,8 @@ from dbops.migrations import current_heads
 from dbops.migrations.envopts import env_filters, included_table
 from dbops.migrations.snapshot import VERSION_TABLE, snapshot
 
-# The options under which a model and a database count as equal (the billing env.py uses the same).
+# dbops always compares types and server defaults, whatever a project's env.py asks of autogenerate:
+# a checker is stricter than a generator. Only env.py's object filters are taken over (envopts).
 COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True, "compare_server_default": True}
 
 

@@ -91,9 +91,12 @@ def handled(fn: F) -> F:
         except HistoryBroken as exc:
             if debug_enabled():
                 traceback.print_exc()
-            for line in exc.lines()[:-1]:
+            from dbops.report import history_lines
+
+            lines = history_lines(exc.findings)
+            for line in lines[:-1]:
                 print(f"error: {mask_text(line, _secrets())}", file=sys.stderr)
-            raise fail(exc.lines()[-1], exc.exit_code) from None
+            raise fail(lines[-1], exc.exit_code) from None
         except DbopsError as exc:
             if debug_enabled():
                 traceback.print_exc()

@@ -70,10 +70,6 @@ class HistoryBroken(MigrationError):
         super().__init__(first.message, first.hint)
         self.findings = findings
 
-    def lines(self) -> list[str]:
-        """Every finding as the one line a user sees."""
-        return [f"{f.rule} {f.object}: {f.message} (fix: {f.hint})" for f in self.findings]
-
 
 class FindingsDetected(DbopsError):
     """A check found errors: exit 1, and nothing more to say (the report has shown them)."""

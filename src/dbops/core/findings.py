@@ -50,11 +50,6 @@ class Finding:
             "hint": self.hint,
         }
 
-    def one_line(self) -> str:
-        """``severity rule object: message (fix: hint)`` on one line."""
-        fix = f" (fix: {self.hint})" if self.hint else ""
-        return f"{self.severity} {self.rule} {self.object}: {self.message}{fix}"
-
 
 def sort_key(finding: Finding) -> tuple[str, str, str]:
     """Stable report order: by rule, then object, then message."""

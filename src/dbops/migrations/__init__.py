@@ -61,8 +61,13 @@ def _where(exc: BaseException, root: Path) -> str:
 
 
 @contextlib.contextmanager
-def alembic_errors(settings: Settings, what: str, conn: Connection | None = None) -> Iterator[None]:
-    """Turn whatever Alembic, the driver or the project's env.py/models raise into one DbopsError line."""
+def alembic_errors(
+    settings: Settings, what: str, conn: Connection | None = None, url: URL | None = None
+) -> Iterator[None]:
+    """Turn whatever Alembic, the driver or the project's env.py/models raise into one DbopsError line.
+
+    ``url`` is the database being migrated: a connection failure names it (never a password).
+    """
     try:
         with warnings.catch_warnings():
             # Alembic only warns about a duplicate revision id; check_revision_ids() makes it an error.
@@ -77,7 +82,7 @@ def alembic_errors(settings: Settings, what: str, conn: Connection | None = None
         raise MigrationError(f"{name}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file") from None
     except OperationalError as exc:
         if database.is_connection_error(exc.orig or exc):
-            raise database.describe_error(exc.orig or exc, settings.url or "the database") from None
+            raise database.describe_error(exc.orig or exc, url or settings.url or "the database") from None
         raise _statement_error(exc, what, conn) from None
     except SQLAlchemyError as exc:
         raise _statement_error(exc, what, conn) from None
@@ -192,7 +197,7 @@ class Migrator:
             remember_env_options(self.settings, context.opts)
             return []
 
-        with alembic_errors(self.settings, "running env.py", self.conn):
+        with alembic_errors(self.settings, "running env.py", self.conn, self.url):
             try:
                 self._run_env(probe, dont_mutate=True)
             except AttributeError as exc:
@@ -239,7 +244,7 @@ class Migrator:
             ran.extend(out)
             return out
 
-        with alembic_errors(self.settings, what, self.conn):
+        with alembic_errors(self.settings, what, self.conn, self.url):
             self._run_env(steps, **({"destination_rev": target} if target else {}))
             self.conn.commit()
         if wrong:

@@ -25,6 +25,13 @@ from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_p
 from dbops.pipeline.stepcache import StepCache, input_key
 
 RUN_PREFIX = "_run"
+# full-check's steps come in the sprint's four phases (`invoke phase N` runs one).
+PHASES = {
+    1: "consistency tests",
+    2: "migrations",
+    3: "blockers",
+    4: "end-to-end verification",
+}
 
 
 def run_prefix(settings: Settings) -> str:
@@ -38,7 +45,6 @@ class RunContext:
 
     settings: Settings
     junit_dir: Path | None = None
-    backend: str | None = None
     run_id: str = field(default_factory=lambda: str(os.getpid()))
     _target: lifecycle.Target | None = None
     created: list[str] = field(default_factory=list)
@@ -47,7 +53,7 @@ class RunContext:
     def target(self) -> lifecycle.Target:
         """The server, started on first use."""
         if self._target is None:
-            self._target = lifecycle.target(self.settings, self.backend)
+            self._target = lifecycle.target(self.settings)
         return self._target
 
     def db_name(self, purpose: str) -> str:
@@ -68,8 +74,8 @@ class RunContext:
         env = envguard.original_environ()  # not a URL a migration in another thread set for its env.py
         if self.settings.url:
             env["DATABASE_URL"] = self.settings.url
-        if self.backend:
-            env["DBOPS_BACKEND"] = self.backend
+        if self.settings.backend:
+            env["DBOPS_BACKEND"] = self.settings.backend
         return env
 
 
@@ -88,9 +94,9 @@ def sweep_stale_runs(ctx: RunContext) -> list[str]:
 
 
 @contextlib.contextmanager
-def run_context(settings: Settings, junit_dir: Path | None = None, backend: str | None = None) -> Iterator[RunContext]:
+def run_context(settings: Settings, junit_dir: Path | None = None) -> Iterator[RunContext]:
     """A RunContext whose databases are dropped afterwards, even on Ctrl-C."""
-    ctx = RunContext(settings, junit_dir, backend)
+    ctx = RunContext(settings, junit_dir)
     try:
         yield ctx
     finally:
@@ -143,12 +149,12 @@ def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) ->
 
 
 def _findings_outcome(findings: Sequence[Finding], what: str) -> Outcome:
-    from dbops.report import summarize_findings
+    from dbops.report import finding_line, summarize_findings
 
     errors = [f for f in findings if f.severity == "error"]
     if not findings:
         return Outcome(0, f"{what}: clean")
-    return Outcome(1 if errors else 0, summarize_findings(findings), "\n".join(f.one_line() for f in findings))
+    return Outcome(1 if errors else 0, summarize_findings(findings), "\n".join(finding_line(f) for f in findings))
 
 
 def step_reset(ctx: RunContext) -> Outcome:
@@ -290,14 +296,16 @@ def run_and_report(
 ) -> int:
     """Run full-check (or one phase) with progress, print the summary, write reports; return the exit code."""
     junit_dir = Path(junit) if junit else None
-    with run_context(settings, junit_dir, settings.backend) as ctx:
+    with run_context(settings, junit_dir) as ctx:
         sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
         chosen = build_steps(ctx)
         if phase:
             chosen = select_phase(chosen, phase)
         cache = None if no_cache else StepCache(settings.cache_dir / "steps")
         with ProgressPrinter() as progress:
-            result = run_pipeline(title, chosen, fail_fast=fail_fast, on_event=progress, cache=cache)
+            result = run_pipeline(
+                title, chosen, fail_fast=fail_fast, on_event=progress, cache=cache, phase_names=PHASES
+            )
     render_summary(result)
     if json_file:
         write_json(result, Path(json_file))

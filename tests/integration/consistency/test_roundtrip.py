@@ -12,6 +12,7 @@ from dbops import migrations
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError
 from dbops.migrations.roundtrip import round_trip
+from dbops.report import finding_line
 
 LEAKY = '''
 """Creates an enum type and a table; the downgrade forgets the type.
@@ -69,7 +70,7 @@ def test_leftover_enum_type_is_named(
     add_revision("0004_leaky.py", LEAKY)
     findings = round_trip(mini_project, mini_empty)
     by_object = {f.object: f for f in findings}
-    assert list(by_object) == ["0004_leaky", "head"], [f.one_line() for f in findings]
+    assert list(by_object) == ["0004_leaky", "head"], [finding_line(f) for f in findings]
     leak = by_object["0004_leaky"]
     assert leak.rule == "R1-roundtrip"
     assert leak.message == "downgrade of 0004_leaky did not restore the schema: leftover enum type leaky_kind"
@@ -101,4 +102,4 @@ def test_billing_round_trip_is_clean(dbops_settings: Settings, empty_database: U
     import billing.models  # noqa: F401 - must fail, not skip, when the models break
 
     findings = round_trip(dbops_settings, empty_database)
-    assert findings == [], "\n".join(f.one_line() for f in findings)
+    assert findings == [], "\n".join(finding_line(f) for f in findings)

@@ -12,6 +12,7 @@ from dbops.checks import run_checks
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError, DatabaseUnreachable
 from dbops.core.findings import CheckResult
+from dbops.report import finding_line
 
 
 def objects(result: CheckResult, rule: str) -> list[str]:
@@ -28,7 +29,7 @@ def message(result: CheckResult, obj: str) -> str:
 
 def test_head_is_clean(mini_project: Settings, mini_db: URL) -> None:
     result = run_checks(mini_project, mini_db)
-    assert result.findings == [], [f.one_line() for f in result.findings]
+    assert result.findings == [], [finding_line(f) for f in result.findings]
     assert result.ok
     assert result.metrics["models"] == 4
     assert result.metrics["tables"] == 4

@@ -110,7 +110,10 @@ def test_dependency_cycle_is_reported_not_hung() -> None:
 
 
 def test_reports(tmp_path: Path) -> None:
-    result = run_pipeline("full-check", [Step("lint", 1, lambda: Outcome(1, "E501")), Step("ok", 4, lambda: _ok())])
+    from dbops.pipeline.steps import PHASES
+
+    steps = [Step("lint", 1, lambda: Outcome(1, "E501")), Step("ok", 4, lambda: _ok())]
+    result = run_pipeline("full-check", steps, phase_names=PHASES)
     write_json(result, tmp_path / "s.json")
     data = json.loads((tmp_path / "s.json").read_text())
     assert data["ok"] is False and data["exit_code"] == 1
