@@ -63,7 +63,7 @@ HEAVY = ("sqlalchemy", "alembic", "psycopg", "rich", "docker", "billing")
 )
 def test_listing_tasks_imports_nothing_heavy(argv: list[str]) -> None:
     """Listing or explaining tasks loads invoke and the task modules only: the work's libraries wait for a task."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     proc = subprocess.run([sys.executable, "-X", "importtime", *argv], cwd=root, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "reset-db" in proc.stdout
