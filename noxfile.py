@@ -65,7 +65,9 @@ def tests(session: nox.Session, db: str) -> None:
     if db == "pg16" and session.python == "3.13":
         session.skip("pgserver has no wheel for Python 3.13")
     extras = "dev,pgserver" if db == "pg16" else "dev"
-    args = ["pytest", "tests", "-p", "no:cacheprovider", "-n", "2", *session.posargs]
+    # The same command line as `invoke test --all` (dbops.commands.check.pytest_args); posargs select with -k.
+    select = ["-k", " ".join(session.posargs)] if session.posargs else []
+    args = ["invoke", "test", "--all", "--workers", "2", *select]
     run_in_env(session, args, extras=extras, env=DATABASES[db])
 
 
