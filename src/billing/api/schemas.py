@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, StrictBool, model_validator
+from pydantic import (
+    AliasChoices,
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    Strict,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from billing.models import (
     BillingInterval,
     InvoiceStatus,
     PaymentProvider,
+    Subscription,
+    SubscriptionAddon,
     SubscriptionStatus,
     TokenTransactionKind,
     UsagePeriod,
@@ -62,6 +76,10 @@ class In(BaseModel):
 
 class Out(BaseModel):
     """Base of response bodies: built from ORM objects by attribute."""
+
+    # A field read from elsewhere on the object (plan.code) also accepts its own name, so a body built by
+    # hand, or dumped and re-validated (as some FastAPI versions do with a returned model), validates too.
+    # A response body's docstring is its description in the OpenAPI document: changing one changes the API.
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -119,18 +137,20 @@ class ResetPasswordIn(In):
     new_password: Password
 
 
-class PlanFeatureOut(BaseModel):
+class PlanFeatureOut(Out):
     """A feature of a plan and its limit per period (None = unlimited)."""
 
-    code: str
-    name: str
-    limit: int | None
+    # Built from a PlanFeature: code and name are its feature's, limit is its usage_limit.
+    code: str = Field(validation_alias=AliasChoices(AliasPath("feature", "code"), "code"))
+    name: str = Field(validation_alias=AliasChoices(AliasPath("feature", "name"), "name"))
+    limit: int | None = Field(validation_alias=AliasChoices("usage_limit", "limit"))
     period: UsagePeriod
 
 
-class PlanOut(BaseModel):
+class PlanOut(Out):
     """A tariff plan."""
 
+    # Built from a TariffPlan: features are its plan_features, in feature-code order.
     code: str
     name: str
     description: str | None
@@ -138,7 +158,13 @@ class PlanOut(BaseModel):
     currency: str
     billing_interval: BillingInterval
     trial_days: int
-    features: list[PlanFeatureOut]
+    features: list[PlanFeatureOut] = Field(validation_alias=AliasChoices("plan_features", "features"))
+
+    @field_validator("features")
+    @classmethod
+    def _by_code(cls, features: list[PlanFeatureOut]) -> list[PlanFeatureOut]:
+        # The relationship loads in no particular order; the body lists features by code.
+        return sorted(features, key=lambda feature: feature.code)
 
 
 class AddonOut(Out):
@@ -176,20 +202,21 @@ class CancelIn(In):
     at_period_end: StrictBool = True
 
 
-class SubscriptionAddonOut(BaseModel):
+class SubscriptionAddonOut(Out):
     """An add-on attached to a subscription."""
 
-    code: str
+    # Built from a SubscriptionAddon: code is its add-on's.
+    code: str = Field(validation_alias=AliasChoices(AliasPath("addon", "code"), "code"))
     quantity: int
     unit_price: Decimal
     currency: str
 
 
-class SubscriptionOut(BaseModel):
-    """A subscription."""
+class SubscriptionFields(Out):
+    """A subscription's own fields and its plan's code: every field of ``SubscriptionOut`` but its add-ons."""
 
     id: int
-    plan_code: str
+    plan_code: str = Field(validation_alias=AliasChoices(AliasPath("plan", "code"), "plan_code"))
     status: SubscriptionStatus
     current_period_start: datetime
     current_period_end: datetime
@@ -197,7 +224,21 @@ class SubscriptionOut(BaseModel):
     cancel_at_period_end: bool
     canceled_at: datetime | None
     ended_at: datetime | None
+
+
+class SubscriptionOut(SubscriptionFields):
+    """A subscription."""
+
+    # Build it with ``of``: ``addons`` is null unless the caller loaded the open ones.
     addons: list[SubscriptionAddonOut] | None = None
+
+    @classmethod
+    def of(cls, subscription: Subscription, addons: Sequence[SubscriptionAddon] | None = None) -> SubscriptionOut:
+        """The body for ``subscription`` with the open ``addons`` the caller loaded (None leaves them null)."""
+        # Never validate the Subscription itself as a SubscriptionOut: its ``addons`` relationship holds
+        # ended add-ons too, and loading it is one more query.
+        fields = SubscriptionFields.model_validate(subscription)
+        return cls.model_validate({**dict(fields), "addons": addons})
 
 
 class InvoiceLineOut(Out):
@@ -309,9 +350,10 @@ class BalanceOut(BaseModel):
     transactions: list[TokenTransactionOut]
 
 
-class UsageOut(BaseModel):
+class UsageOut(Out):
     """A usage counter for the current period."""
 
+    # Built from a UsageResult (remaining is its property).
     feature: str
     used: int
     limit: int | None

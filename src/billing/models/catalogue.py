@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.models.base import CURRENCY_FORMAT, Base, CreatedAtMixin, IdMixin, TimestampMixin, money
+from billing.models.base import Base, CreatedAtMixin, IdMixin, TimestampMixin
 from billing.models.enums import BILLING_INTERVAL, USAGE_PERIOD, BillingInterval, UsagePeriod
+from billing.models.priced import AFTER_ACTIVE, AFTER_PRICE, PricedItemMixin, priced_item_constraints
 
 
-class TariffPlan(IdMixin, TimestampMixin, Base):
+class TariffPlan(IdMixin, PricedItemMixin, TimestampMixin, Base):
     """A subscription plan (free, pro, business ...) with its price per billing interval."""
 
     __tablename__ = "tariff_plans"
-    __table_args__ = (
-        sa.UniqueConstraint("code"),
-        sa.CheckConstraint("price >= 0", name="price_nonnegative"),
-        sa.CheckConstraint("trial_days >= 0", name="trial_days_nonnegative"),
-        sa.CheckConstraint(CURRENCY_FORMAT, name="currency_format"),
-    )
+    __table_args__ = priced_item_constraints(sa.CheckConstraint("trial_days >= 0", name="trial_days_nonnegative"))
 
-    code: Mapped[str] = mapped_column(sa.String(50))
-    name: Mapped[str] = mapped_column(sa.String(100))
     description: Mapped[str | None] = mapped_column(sa.Text)
-    price: Mapped[Decimal] = mapped_column(money())
-    currency: Mapped[str] = mapped_column(sa.String(3))
-    billing_interval: Mapped[BillingInterval] = mapped_column(BILLING_INTERVAL)
-    trial_days: Mapped[int] = mapped_column(server_default=sa.text("0"))
-    is_active: Mapped[bool] = mapped_column(server_default=sa.true())
-    sort_order: Mapped[int] = mapped_column(server_default=sa.text("0"))
+    billing_interval: Mapped[BillingInterval] = mapped_column(BILLING_INTERVAL, sort_order=AFTER_PRICE)
+    trial_days: Mapped[int] = mapped_column(server_default=sa.text("0"), sort_order=AFTER_PRICE)
+    sort_order: Mapped[int] = mapped_column(server_default=sa.text("0"), sort_order=AFTER_ACTIVE)
 
     plan_features: Mapped[list[PlanFeature]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", passive_deletes=True
@@ -66,23 +55,17 @@ class PlanFeature(IdMixin, Base):
     feature: Mapped[Feature] = relationship()
 
 
-class Addon(IdMixin, TimestampMixin, Base):
+class Addon(IdMixin, PricedItemMixin, TimestampMixin, Base):
     """An extra bought on top of a plan; it may raise the limit of one feature."""
 
     __tablename__ = "addons"
-    __table_args__ = (
-        sa.UniqueConstraint("code"),
-        sa.CheckConstraint("price >= 0", name="price_nonnegative"),
-        sa.CheckConstraint("extra_limit IS NULL OR extra_limit > 0", name="extra_limit_positive"),
-        sa.CheckConstraint(CURRENCY_FORMAT, name="currency_format"),
+    __table_args__ = priced_item_constraints(
+        sa.CheckConstraint("extra_limit IS NULL OR extra_limit > 0", name="extra_limit_positive")
     )
 
-    code: Mapped[str] = mapped_column(sa.String(50))
-    name: Mapped[str] = mapped_column(sa.String(100))
     description: Mapped[str | None] = mapped_column(sa.Text)
-    price: Mapped[Decimal] = mapped_column(money())
-    currency: Mapped[str] = mapped_column(sa.String(3))
-    billing_interval: Mapped[BillingInterval] = mapped_column(BILLING_INTERVAL)
-    feature_id: Mapped[int | None] = mapped_column(sa.ForeignKey("features.id", ondelete="SET NULL"), index=True)
-    extra_limit: Mapped[int | None] = mapped_column()
-    is_active: Mapped[bool] = mapped_column(server_default=sa.true())
+    billing_interval: Mapped[BillingInterval] = mapped_column(BILLING_INTERVAL, sort_order=AFTER_PRICE)
+    feature_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("features.id", ondelete="SET NULL"), index=True, sort_order=AFTER_PRICE
+    )
+    extra_limit: Mapped[int | None] = mapped_column(sort_order=AFTER_PRICE)

@@ -9,25 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import CURRENCY_FORMAT, Base, CreatedAtMixin, IdMixin, TimestampMixin, money
 from billing.models.enums import TOKEN_TRANSACTION_KIND, TokenTransactionKind
+from billing.models.priced import PricedItemMixin, priced_item_constraints
 
 
-class TokenBundle(IdMixin, TimestampMixin, Base):
+class TokenBundle(IdMixin, PricedItemMixin, TimestampMixin, Base):
     """A package of tokens for sale at a fixed price."""
 
     __tablename__ = "token_bundles"
-    __table_args__ = (
-        sa.UniqueConstraint("code"),
-        sa.CheckConstraint("tokens > 0", name="tokens_positive"),
-        sa.CheckConstraint("price >= 0", name="price_nonnegative"),
-        sa.CheckConstraint(CURRENCY_FORMAT, name="currency_format"),
-    )
+    __table_args__ = priced_item_constraints(sa.CheckConstraint("tokens > 0", name="tokens_positive"))
 
-    code: Mapped[str] = mapped_column(sa.String(50))
-    name: Mapped[str] = mapped_column(sa.String(100))
     tokens: Mapped[int] = mapped_column()
-    price: Mapped[Decimal] = mapped_column(money())
-    currency: Mapped[str] = mapped_column(sa.String(3))
-    is_active: Mapped[bool] = mapped_column(server_default=sa.true())
 
 
 class TokenBundlePurchase(IdMixin, CreatedAtMixin, Base):

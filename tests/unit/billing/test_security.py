@@ -1,4 +1,4 @@
-"""Security helpers and settings, without a database."""
+"""billing.security: password hashes, access tokens and one-time tokens."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import jwt
 import pytest
 
 from billing import security
-from billing.settings import load_settings, sqlalchemy_url
 
 SECRET = "unit-test-secret-" + "x" * 64
 
@@ -68,34 +67,17 @@ def test_one_time_tokens_are_random_and_stored_as_sha256() -> None:
     assert security.hash_token(a) != a
 
 
-def test_settings_are_read_when_asked() -> None:
-    env = {"DATABASE_URL": "postgresql://u:p@h/db", "BILLING_JWT_SECRET": "s", "BILLING_RESET_TOKEN_TTL_SECONDS": "60"}
-
-    settings = load_settings(env)
-
-    assert (settings.database_url, settings.jwt_secret, settings.reset_token_ttl_seconds) == (
-        env["DATABASE_URL"],
-        "s",
-        60,
-    )
-    assert load_settings({}).jwt_secret is None
-    assert load_settings({}).reset_token_ttl_seconds == 30 * 60
-    with pytest.raises(ValueError, match="BILLING_ACCESS_TOKEN_TTL_SECONDS"):
-        load_settings({"BILLING_ACCESS_TOKEN_TTL_SECONDS": "soon"})
+@pytest.mark.parametrize("subject", ["99999999999999999999", "9223372036854775808", "0", "-1", "1e3", " 7", "٣"])
+def test_a_signed_token_whose_subject_is_no_bigint_id_is_invalid(subject: str) -> None:
+    now = datetime.now(timezone.utc)
+    token = jwt.encode({"sub": subject, "type": "access", "iat": now, "exp": now + timedelta(minutes=1)}, SECRET)
+    with pytest.raises(security.InvalidAccessToken):
+        security.decode_access_claims(token, SECRET)
 
 
-@pytest.mark.parametrize(
-    ("given", "wanted"),
-    [
-        ("postgresql://u:p@h:5432/db", "postgresql+psycopg://u:p@h:5432/db"),
-        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
-        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
-    ],
-)
-def test_sqlalchemy_url(given: str, wanted: str) -> None:
-    assert sqlalchemy_url(given) == wanted
-
-
-def test_sqlalchemy_url_refuses_other_databases() -> None:
-    with pytest.raises(ValueError, match="PostgreSQL"):
-        sqlalchemy_url("sqlite:///x.db")
+def test_the_password_fingerprint_follows_the_hash() -> None:
+    first = security.password_fingerprint("$argon2id$one", SECRET)
+    assert first == security.password_fingerprint("$argon2id$one", SECRET)
+    assert first != security.password_fingerprint("$argon2id$two", SECRET)
+    token = security.create_access_token(9223372036854775807, SECRET, 60, fingerprint=first)
+    assert security.decode_access_claims(token, SECRET) == (9223372036854775807, first)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from billing.api import schemas
-from billing.api.convert import plan_out
 from billing.api.deps import CodePath, SessionDep, public
 from billing.services import catalogue
 
@@ -16,13 +15,13 @@ router = APIRouter(tags=["catalogue"], dependencies=[public()])
 @router.get("/plans")
 def list_plans(session: SessionDep) -> list[schemas.PlanOut]:
     """Active plans with their features and limits."""
-    return [plan_out(plan) for plan in catalogue.list_plans(session)]
+    return [schemas.PlanOut.model_validate(plan) for plan in catalogue.list_plans(session)]
 
 
 @router.get("/plans/{code}")
 def get_plan(code: CodePath, session: SessionDep) -> schemas.PlanOut:
     """One active plan."""
-    return plan_out(catalogue.get_plan(session, code))
+    return schemas.PlanOut.model_validate(catalogue.get_plan(session, code))
 
 
 @router.get("/addons")

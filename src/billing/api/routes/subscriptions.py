@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, status
 
 from billing.api import schemas
-from billing.api.convert import subscription_out
 from billing.api.deps import CurrentUser, IdPath, SessionDep, require_permission
 from billing.services import invoices, subscriptions
 
@@ -27,7 +26,7 @@ def subscribe(body: schemas.SubscribeIn, user: CurrentUser, session: SessionDep)
     session.commit()
     invoice = checkout.invoice
     return schemas.CheckoutOut(
-        subscription=subscription_out(checkout.subscription, checkout.addons),
+        subscription=schemas.SubscriptionOut.of(checkout.subscription, checkout.addons),
         invoice=schemas.InvoiceOut.model_validate(invoice) if invoice is not None else None,
     )
 
@@ -38,7 +37,7 @@ def current(user: CurrentUser, session: SessionDep) -> schemas.SubscriptionOut |
     subscription = subscriptions.current_subscription(session, user.id)
     if subscription is None:
         return None
-    return subscription_out(subscription, subscriptions.open_addons(session, subscription.id))
+    return schemas.SubscriptionOut.of(subscription, subscriptions.open_addons(session, subscription.id))
 
 
 @router.post(
@@ -54,7 +53,7 @@ def cancel(
     at_period_end = body.at_period_end if body is not None else True
     subscription = subscriptions.cancel(session, user.id, subscription_id, at_period_end=at_period_end)
     session.commit()
-    return subscription_out(subscription)
+    return schemas.SubscriptionOut.of(subscription)
 
 
 @router.post(
