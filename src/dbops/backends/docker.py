@@ -25,6 +25,7 @@ from dbops.core.database import wait_ready
 from dbops.core.errors import BackendUnavailable, ConfigError, DatabaseUnreachable
 from dbops.core.locks import file_lock
 from dbops.core.ports import free_port, port_taken
+from dbops.core.private import write_private
 from dbops.core.urls import mask_text, mask_url
 
 READY_TIMEOUT = 60.0
@@ -87,14 +88,8 @@ class DockerBackend(Backend):
         return None
 
     def _write_state(self, port: int, password: str, image: str) -> None:
-        folder = self.state_file.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = folder / f".{self.state_file.name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"container": self.container_name, "port": port, "password": password, "image": image}, fh)
-        os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to a leftover file
-        os.replace(tmp, self.state_file)
+        state = {"container": self.container_name, "port": port, "password": password, "image": image}
+        write_private(self.state_file, json.dumps(state))
 
     @staticmethod
     def _state_from_container(container: Any) -> dict[str, Any] | None:

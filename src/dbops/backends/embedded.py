@@ -30,6 +30,7 @@ from dbops.core.database import wait_ready
 from dbops.core.errors import BackendUnavailable, ConfigError
 from dbops.core.locks import file_lock
 from dbops.core.ports import free_port, port_taken
+from dbops.core.private import write_private
 
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
@@ -142,10 +143,7 @@ class EmbeddedBackend(Backend):
         if path.is_file():
             return path.read_text().strip()
         pw = secrets.token_urlsafe(18)
-        self.home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(pw)
+        write_private(path, pw)
         return pw
 
     def _run(self, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -173,9 +171,7 @@ class EmbeddedBackend(Backend):
         scratch = data.with_name(data.name + ".init")
         shutil.rmtree(scratch, ignore_errors=True)
         pwfile = self.home / "initdb.pw"
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
-        with os.fdopen(fd, "w") as fh:
-            fh.write(self._password())
+        write_private(pwfile, self._password())
         self._chown(self.home)
         try:
             proc = self._run(

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dbops.core.config import Settings
+from dbops.core.private import write_private
 
 RECORD_VERSION = 1
 DISTS = ("sqlalchemy", "alembic", "psycopg")
@@ -133,13 +134,7 @@ def record(settings: Settings, revision: str, seeded: bool, template: str, serve
         "database": settings.database,
         "server": server,
     }
-    path = _record_path(settings, revision, seeded)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(body, fh)
-    tmp.replace(path)  # atomic: a reader sees the old record or the new one
+    write_private(_record_path(settings, revision, seeded), json.dumps(body))
 
 
 def forget(settings: Settings) -> None:
