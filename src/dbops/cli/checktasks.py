@@ -41,12 +41,12 @@ def full_check(
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
     from dbops.backends import servers
     from dbops.backends.base import get_backend
-    from dbops.commands import check
+    from dbops.commands import run
 
     settings = settings_for(backend, url)
     # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
     with servers.pipeline_server(settings, lambda: get_backend(settings).stop(), keep_server):
-        code = check.pipeline(settings, "full-check", None, fail_fast, json, junit, no_cache)
+        code = run.pipeline(settings, "full-check", None, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
 
@@ -68,9 +68,9 @@ def phase(
     chosen = int(number) if str(number).isdigit() else 0
     if chosen not in PHASE_NUMBERS:
         raise fail(f"there is no phase {number!r}: use 1, 2, 3 or 4", EXIT_USAGE)
-    from dbops.commands import check
+    from dbops.commands import run
 
-    code = check.pipeline(settings_for(backend, url), f"phase {chosen}", chosen, fail_fast, json, junit, no_cache)
+    code = run.pipeline(settings_for(backend, url), f"phase {chosen}", chosen, fail_fast, json, junit, no_cache)
     if code:
         raise Exit(code=code)
 
@@ -79,10 +79,10 @@ def phase(
 @handled
 def lint(c: Context, fix: bool = False) -> None:
     """ruff (format and lint) and mypy, strict on src/."""
-    from dbops.commands import check
+    from dbops.commands import run
     from dbops.report import render_failed_outputs
 
-    result = check.lint(settings_for(), fix)
+    result = run.lint(settings_for(), fix)
     if result.exit_code:
         print(render_failed_outputs(result), file=sys.stderr)
     if result.exit_code:
@@ -100,10 +100,10 @@ def lint(c: Context, fix: bool = False) -> None:
 @handled
 def test(c: Context, integration: bool = False, all: bool = False, workers: str = "auto", k: str | None = None) -> None:
     """Run the unit tests (no database), or --integration, or --all (with the extra_tests folders)."""
-    from dbops.commands import check
+    from dbops.commands import run
 
     s = settings_for()
-    sys.exit(subprocess.call(check.pytest_args(s, integration, all, workers, k), cwd=s.root))
+    sys.exit(subprocess.call(run.pytest_args(s, integration, all, workers, k), cwd=s.root))
 
 
 # -- onboarding --------------------------------------------------------------------------------------
@@ -121,9 +121,9 @@ def setup(c: Context, backend: str | None = None, url: str | None = None) -> Non
     """Onboarding: check prerequisites, create .env, start the database, migrate and seed (idempotent)."""
     if not _prerequisites():
         raise fail("prerequisites missing (see above)", EXIT_USAGE)
-    from dbops.commands import check
+    from dbops.commands import doctor
 
-    for line in check.setup(settings_for(backend, url)):
+    for line in doctor.setup(settings_for(backend, url)):
         print(line)
 
 
@@ -227,8 +227,8 @@ def round_trip(c: Context, backend: str | None = None, url: str | None = None) -
 def _prerequisites() -> bool:
     """Print the doctor's checks; True when every required one passed."""
     from dbops import report
-    from dbops.commands import check
+    from dbops.commands import doctor
 
-    checks = check.prerequisites(settings_for())
+    checks = doctor.run_doctor(settings_for())
     print(report.render_checks(checks))
     return all(chk.ok for chk in checks if chk.required)

@@ -1,24 +1,16 @@
-"""The check commands: consistency, status, audit, blockers, round trip and the pipelines."""
+"""The check commands: consistency, status, audit, blockers and the round trip."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from dbops import lifecycle, migrations
+from dbops import lifecycle
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.consistency import check_project
-from dbops.commands import doctor
 from dbops.core.config import Settings, import_object
 from dbops.core.errors import FindingsDetected
 from dbops.core.findings import CheckResult
-from dbops.core.urls import mask_url
 from dbops.migrations.roundtrip import round_trip as run_round_trip
-from dbops.pipeline import PipelineResult, ProgressPrinter, run_pipeline, steps
-
-LINT_STEPS = ("lint", "format", "typecheck")
 
 
 def require_ok(result: CheckResult) -> CheckResult:
@@ -61,64 +53,3 @@ def round_trip(settings: Settings) -> CheckResult:
     with lifecycle.empty_database(lifecycle.target(settings), "roundtrip") as db:
         found = run_round_trip(settings, db)
     return CheckResult(findings=found, rules=["R1-roundtrip"])
-
-
-def pipeline(
-    settings: Settings,
-    title: str,
-    phase: int | None = None,
-    fail_fast: bool = False,
-    json: str | None = None,
-    junit: str | None = None,
-    no_cache: bool = False,
-) -> int:
-    """Run full-check (or one phase) with progress and summary, write the reports; its exit code."""
-    return steps.run_and_report(settings, title, phase, fail_fast, json, junit, no_cache)
-
-
-def lint(settings: Settings, fix: bool = False) -> PipelineResult:
-    """ruff (format and lint) and mypy as pipeline steps; with ``fix``, ruff's fixes are applied first."""
-    py = sys.executable
-    if fix:
-        subprocess.run([py, "-m", "ruff", "format", *settings.lint_paths], cwd=settings.root, check=False)
-        subprocess.run([py, "-m", "ruff", "check", "--fix", *settings.lint_paths], cwd=settings.root, check=False)
-    with steps.run_context(settings) as ctx:
-        chosen = [st for st in steps.build_steps(ctx) if st.name in LINT_STEPS]
-        return run_pipeline("lint", chosen, on_event=ProgressPrinter())
-
-
-def pytest_args(
-    settings: Settings, integration: bool = False, everything: bool = False, workers: str = "auto", k: str | None = None
-) -> list[str]:
-    """The pytest command line of `test`: unit tests, or the integration tests, or all with the extra folders."""
-    paths = (
-        [settings.unit_tests, settings.integration_tests, *settings.extra_tests]
-        if everything
-        else [settings.integration_tests if integration else settings.unit_tests]
-    )
-    args = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
-    if workers != "0":
-        args += ["-n", workers]
-    if k:
-        args += ["-k", k]
-    return args
-
-
-def setup(settings: Settings) -> list[str]:
-    """Onboarding: .env from the example, the server, migrations and seed; a line for each thing done."""
-    done: list[str] = []
-    env_file, example = settings.root / ".env", settings.root / ".env.example"
-    if not env_file.exists() and example.exists():
-        shutil.copyfile(example, env_file)
-        done.append("created .env from .env.example")
-    tgt = lifecycle.target(settings)
-    db = lifecycle.ensure_database(tgt)
-    migrations.upgrade(settings, db, "head")
-    lifecycle.seed(settings, db)
-    done.append(f"ready: {mask_url(db)} at {migrations.current(settings, db)}")
-    return done
-
-
-def prerequisites(settings: Settings) -> list[doctor.Check]:
-    """The doctor's checks of the machine and the project."""
-    return doctor.run_doctor(settings)

@@ -107,3 +107,22 @@ def run_doctor(settings: Settings) -> list[Check]:
     if settings.resolved_backend != "docker":
         checks.append(_docker(required=False))
     return checks
+
+
+def setup(settings: Settings) -> list[str]:
+    """Onboarding: .env from the example, the server, migrations and seed; a line for each thing done."""
+    # Here, not at the top: the doctor must run (and say what is missing) without SQLAlchemy installed.
+    from dbops import lifecycle, migrations
+    from dbops.core.urls import mask_url
+
+    done: list[str] = []
+    env_file, example = settings.root / ".env", settings.root / ".env.example"
+    if not env_file.exists() and example.exists():
+        shutil.copyfile(example, env_file)
+        done.append("created .env from .env.example")
+    tgt = lifecycle.target(settings)
+    db = lifecycle.ensure_database(tgt)
+    migrations.upgrade(settings, db, "head")
+    lifecycle.seed(settings, db)
+    done.append(f"ready: {mask_url(db)} at {migrations.current(settings, db)}")
+    return done
