@@ -50,10 +50,10 @@ def scenario(c: Context, into: str) -> None:
     from billing.scenario import sprint_start
 
     settings = settings_for()
-    if not settings.sprint_start:
+    if not settings.pipeline.sprint_start:
         raise fail("no sprint_start under [tool.dbops]", EXIT_USAGE)
     try:
-        made = sprint_start(settings.root, Path(into).resolve(), settings.sprint_start)
+        made = sprint_start(settings.root, Path(into).resolve(), settings.pipeline.sprint_start)
     except FileExistsError as exc:
         raise fail(f"{exc}: the copy needs a folder of its own", EXIT_USAGE) from None
     print(f"the sprint's starting point is in {made}: cd there and run `invoke status` or `invoke full-check`")

@@ -28,8 +28,10 @@ def lint(settings: Settings, fix: bool = False) -> PipelineResult:
     """ruff (format and lint) and mypy as pipeline steps; with ``fix``, ruff's fixes are applied first."""
     py = sys.executable
     if fix:
-        subprocess.run([py, "-m", "ruff", "format", *settings.lint_paths], cwd=settings.root, check=False)
-        subprocess.run([py, "-m", "ruff", "check", "--fix", *settings.lint_paths], cwd=settings.root, check=False)
+        subprocess.run([py, "-m", "ruff", "format", *settings.pipeline.lint_paths], cwd=settings.root, check=False)
+        subprocess.run(
+            [py, "-m", "ruff", "check", "--fix", *settings.pipeline.lint_paths], cwd=settings.root, check=False
+        )
     with steps.run_context(settings) as ctx:
         chosen = [st for st in steps.build_steps(ctx) if st.name in LINT_STEPS]
         return run_pipeline("lint", chosen, on_event=ProgressPrinter())
@@ -40,9 +42,9 @@ def pytest_args(
 ) -> list[str]:
     """The pytest command line of `test`: unit tests, or the integration tests, or all with the extra folders."""
     paths = (
-        [settings.unit_tests, settings.integration_tests, *settings.extra_tests]
+        [settings.pipeline.unit_tests, settings.pipeline.integration_tests, *settings.pipeline.extra_tests]
         if everything
-        else [settings.integration_tests if integration else settings.unit_tests]
+        else [settings.pipeline.integration_tests if integration else settings.pipeline.unit_tests]
     )
     args = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
     if workers != "0":

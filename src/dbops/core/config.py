@@ -22,6 +22,21 @@ BACKENDS = ("url", "embedded", "docker")
 
 
 @dataclass(frozen=True)
+class PipelineSettings:
+    """The pipeline's own settings: the paths it lints, its test folders, the smoke and the sprint's start."""
+
+    smoke: str | None = None
+    unit_tests: str = "tests/unit"
+    integration_tests: str = "tests/integration"
+    # More test folders `test --all` runs (e.g. suites over other projects).
+    extra_tests: tuple[str, ...] = ()
+    lint_paths: tuple[str, ...] = ("src", "tests")
+    typecheck_paths: tuple[str, ...] = ("src",)
+    # The revision the sprint started from (`invoke scenario` rebuilds that state).
+    sprint_start: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything dbops needs to know about one Alembic project."""
 
@@ -34,19 +49,11 @@ class Settings:
     url: str | None = None
     allow_tables: tuple[str, ...] = ()
     disposable: tuple[str, ...] = ()
-    sprint_start: str | None = None
     cache_dir: Path = field(default_factory=lambda: Path(".dbops"))
     docker_image: str = "postgres:16-alpine"
     pg_version: str | None = None
     # Seconds without a client or a command after which an embedded cluster stops itself (0: never).
     idle_stop: float = 1800.0
-    smoke: str | None = None
-    unit_tests: str = "tests/unit"
-    integration_tests: str = "tests/integration"
-    # More test folders `test --all` runs (e.g. suites over other projects).
-    extra_tests: tuple[str, ...] = ()
-    lint_paths: tuple[str, ...] = ("src", "tests")
-    typecheck_paths: tuple[str, ...] = ("src",)
     # The alembic.ini section to use (Alembic's ``--name``), for files holding several environments.
     alembic_name: str = "alembic"
     # Environment variables env.py may read the database URL from; each is set for the duration of a migration.
@@ -60,6 +67,8 @@ class Settings:
     schemas: tuple[str, ...] = ("public",)
     # module:callable run with the database URL before the first migration of an empty database.
     before_migrate: str | None = None
+    # What full-check runs besides the database work (the library's core never reads these).
+    pipeline: PipelineSettings = field(default_factory=lambda: PipelineSettings())
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored."""
@@ -107,7 +116,8 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
             f"schemas = {table['schemas']!r}: the checks compare one schema per run",
             "name one schema (run once per schema)",
         )
-    known = {f.name for f in dataclasses.fields(Settings)}
+    pipeline_keys = {f.name for f in dataclasses.fields(PipelineSettings)}
+    known = {f.name for f in dataclasses.fields(Settings)} - {"pipeline"} | pipeline_keys
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
@@ -130,7 +140,8 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
             ) from None
     if env.get("DBOPS_DOCKER_IMAGE"):
         values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
-    return Settings(root=root, **values)
+    pipeline = PipelineSettings(**{k: values.pop(k) for k in pipeline_keys if k in values})
+    return Settings(root=root, pipeline=pipeline, **values)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

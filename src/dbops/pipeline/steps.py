@@ -204,12 +204,12 @@ def step_blockers(ctx: RunContext) -> Outcome:
 
 
 def step_smoke(ctx: RunContext) -> Outcome:
-    """Run the project's end-to-end smoke (settings.smoke) against this run's seeded database."""
-    if not ctx.settings.smoke:
+    """Run the project's end-to-end smoke (settings.pipeline.smoke) against this run's seeded database."""
+    if not ctx.settings.pipeline.smoke:
         return Outcome(0, "no smoke configured")
     if not database.exists(ctx.target.server, ctx.db_name("main")):
         return Outcome(1, "no database to verify: reset-db did not make one (see reset-db)")
-    smoke = import_object(ctx.settings.smoke, "smoke")
+    smoke = import_object(ctx.settings.pipeline.smoke, "smoke")
     lines: list[tuple[str, bool, str]] = smoke(plain_url(with_database(ctx.target.server, ctx.db_name("main"))))
     failed = [f"{name}: {detail}" for name, ok, detail in lines if not ok]
     output = "\n".join(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}" for name, ok, detail in lines)
@@ -233,22 +233,22 @@ def build_steps(ctx: RunContext) -> list[Step]:
         Step(
             "lint",
             1,
-            lambda: _command(ctx, [py, "-m", "ruff", "check", *s.lint_paths], "lint"),
-            cache_key=inputs(*s.lint_paths),
+            lambda: _command(ctx, [py, "-m", "ruff", "check", *s.pipeline.lint_paths], "lint"),
+            cache_key=inputs(*s.pipeline.lint_paths),
         ),
         Step(
             "format",
             1,
-            lambda: _command(ctx, [py, "-m", "ruff", "format", "--check", *s.lint_paths], "format"),
-            cache_key=inputs(*s.lint_paths),
+            lambda: _command(ctx, [py, "-m", "ruff", "format", "--check", *s.pipeline.lint_paths], "format"),
+            cache_key=inputs(*s.pipeline.lint_paths),
         ),
         Step(
             "typecheck",
             1,
-            lambda: _typecheck(ctx, [py, "-m", "mypy", *s.typecheck_paths]),
-            cache_key=inputs(*s.typecheck_paths),
+            lambda: _typecheck(ctx, [py, "-m", "mypy", *s.pipeline.typecheck_paths]),
+            cache_key=inputs(*s.pipeline.typecheck_paths),
         ),
-        Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests"), cache_key=every),
+        Step("unit-tests", 1, lambda: _pytest(ctx, s.pipeline.unit_tests, "unit-tests"), cache_key=every),
         # On a history-built database of its own: neither reset-db nor the seed can hide phase 1's answer.
         Step("consistency", 1, lambda: step_consistency(ctx), exclusive=True, cache_key=every),
         # Never cached: it makes this run's database, which consistency and smoke then use.
@@ -260,7 +260,7 @@ def build_steps(ctx: RunContext) -> list[Step]:
         Step(
             "integration-tests",
             4,
-            lambda: _pytest(ctx, s.integration_tests, "integration-tests", fast),
+            lambda: _pytest(ctx, s.pipeline.integration_tests, "integration-tests", fast),
             # Models the migrations do not produce make every database test fail: one reason beats dozens.
             needs=("migrate", "consistency"),
             cache_key=every,

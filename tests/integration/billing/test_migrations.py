@@ -144,7 +144,7 @@ def test_history_is_linear_with_the_expected_revision_ids(dbops_settings: Settin
     history = migrations.history(dbops_settings)
     assert [rev for rev, _, _ in history] == list(REVISIONS)
     assert [down for _, down, _ in history] == [None, *REVISIONS[:-1]]
-    assert dbops_settings.sprint_start == "0003_provider_columns"
+    assert dbops_settings.pipeline.sprint_start == "0003_provider_columns"
 
 
 def test_round_trip_leaves_an_identical_catalog_and_base_is_empty(

@@ -28,8 +28,8 @@ MISSING = [
 @pytest.fixture()
 def sprint_start(dbops_settings: Settings, empty_database: URL) -> URL:
     """A billing database at the sprint-start revision."""
-    assert dbops_settings.sprint_start == "0003_provider_columns"
-    migrations.upgrade(dbops_settings, empty_database, dbops_settings.sprint_start)
+    assert dbops_settings.pipeline.sprint_start == "0003_provider_columns"
+    migrations.upgrade(dbops_settings, empty_database, dbops_settings.pipeline.sprint_start)
     return empty_database
 
 

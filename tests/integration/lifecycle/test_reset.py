@@ -69,7 +69,7 @@ def test_template_is_reused_until_the_fingerprint_changes(pg_server: URL, dbops_
 
 
 def test_reset_at_a_revision(pg_server: URL, dbops_settings: Settings) -> None:
-    rev = dbops_settings.sprint_start or migrations.history(dbops_settings)[0][0]
+    rev = dbops_settings.pipeline.sprint_start or migrations.history(dbops_settings)[0][0]
     tgt = lifecycle.Target(pg_server, "t_reset_rev")
     try:
         lifecycle.reset(dbops_settings, tgt, revision=rev, with_seed=False)

@@ -22,7 +22,7 @@ def test_pyproject_values_and_defaults(tmp_path: Path) -> None:
     s = load_settings(root, env={})
     assert (s.root, s.database, s.metadata) == (root.resolve(), "shop", "app.models:metadata")
     assert s.alembic_ini == root.resolve() / "alembic.ini"
-    assert s.allow_tables == ("audit",) and s.lint_paths == ("src",)  # lists become tuples (Settings is hashable)
+    assert s.allow_tables == ("audit",) and s.pipeline.lint_paths == ("src",)  # tuples: Settings is hashable
     assert s.cache_dir == root.resolve() / ".dbops" and s.url is None and s.backend is None
 
 
@@ -55,3 +55,10 @@ def test_bad_settings_are_one_config_error(tmp_path: Path, table: str, env: dict
     with pytest.raises(ConfigError) as info:
         load_settings(root, env=env)
     assert message in info.value.message and "\n" not in info.value.one_line()
+
+
+def test_pipeline_keys_are_kept_apart_from_the_core_settings(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", 'smoke = "app.smoke:run"\nunit_tests = "t/u"\nsprint_start = "0003"\n')
+    s = load_settings(root, env={})
+    assert (s.pipeline.smoke, s.pipeline.unit_tests, s.pipeline.sprint_start) == ("app.smoke:run", "t/u", "0003")
+    assert not hasattr(s, "smoke") and not hasattr(s, "unit_tests")
