@@ -17,7 +17,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from urllib.parse import quote
 
 from dbops.core.config import Settings
 from dbops.core.private import write_private
+from dbops.core.procs import spawn_spare_builder
 
 RECORD_VERSION = 1
 DISTS = ("sqlalchemy", "alembic", "psycopg")
@@ -221,23 +221,8 @@ def try_reset(settings: Settings, revision: str = "head", seed: bool = True) -> 
             except psycopg.Error:
                 return None  # the full path retries and explains
     touch_last_use(Path(server["home"]))
-    where = f"{server['host']}:{server['port']}"
-    _spare_in_background(
-        settings, f"postgresql+psycopg://{server['user']}:{quote(password, safe='')}@{where}/postgres", template
-    )
+    user, where = server["user"], f"{server['host']}:{server['port']}"
+    spare_server = f"postgresql+psycopg://{quote(user, safe='')}:{quote(password, safe='')}@{where}/postgres"
+    spawn_spare_builder(settings.root, spare_server, template)
     masked = f"postgresql+psycopg://{server['user']}:***@{server['host']}:{server['port']}/{name}"
     return FastReset(masked, time.perf_counter() - started, seeded)
-
-
-def _spare_in_background(settings: Settings, server_url: str, template: str) -> None:
-    """The next spare, built by the same detached process the full path starts (the URL travels in its environment)."""
-    env = {**os.environ, "DBOPS_SPARE_SERVER": server_url, "DBOPS_SPARE_TEMPLATE": template}
-    subprocess.Popen(
-        [sys.executable, "-m", "dbops.lifecycle.templates"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=settings.root,
-    )

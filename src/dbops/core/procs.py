@@ -57,3 +57,23 @@ def terminate_children(grace: float = 3.0) -> int:
         except subprocess.TimeoutExpired:
             _kill_group(proc, signal.SIGKILL)
     return len(procs)
+
+
+def spawn_spare_builder(cwd: Path, server_url: str, template: str) -> None:
+    """Start the detached process that clones the next spare of ``template`` (``python -m dbops.lifecycle.templates``).
+
+    Detached on purpose: it outlives the command that asked for it. The URL, password included, travels
+    in the child's environment, never on its command line (ps shows that).
+    """
+    import sys
+
+    env = {**os.environ, "DBOPS_SPARE_SERVER": server_url, "DBOPS_SPARE_TEMPLATE": template}
+    subprocess.Popen(
+        [sys.executable, "-m", "dbops.lifecycle.templates"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=cwd,
+    )

@@ -7,8 +7,6 @@ import hashlib
 import importlib.util
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from dbops.core import database
 from dbops.core.config import Settings, import_object
 from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
+from dbops.core.procs import spawn_spare_builder
 from dbops.core.urls import parse_url, plain_url, with_database
 
 TEMPLATE_PREFIX = "dbops_tpl_"
@@ -150,20 +149,8 @@ def prepare_spare(server: URL, template: str) -> bool:
 
 
 def prepare_spare_in_background(settings: Settings, server: URL, template: str) -> None:
-    """Build the next spare in a detached process, so the next reset is a rename, not a copy.
-
-    The URL travels in the child's environment, never on its command line (ps shows that).
-    """
-    env = {**os.environ, "DBOPS_SPARE_SERVER": plain_url(server), "DBOPS_SPARE_TEMPLATE": template}
-    subprocess.Popen(
-        [sys.executable, "-m", "dbops.lifecycle.templates"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=settings.root,
-    )
+    """Build the next spare in a detached process, so the next reset is a rename, not a copy."""
+    spawn_spare_builder(settings.root, plain_url(server), template)
 
 
 def clone(server: URL, template: str, name: str, strategy: str | None = None) -> URL:
