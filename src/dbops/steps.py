@@ -40,6 +40,8 @@ class RunContext:
     run_id: str = field(default_factory=lambda: str(os.getpid()))
     _target: lifecycle.Target | None = None
     created: list[str] = field(default_factory=list)
+    # Test steps rerun only the tests a change can affect (dbops.testselect); off under --no-cache.
+    select_tests: bool = False
 
     @property
     def target(self) -> lifecycle.Target:
@@ -134,10 +136,23 @@ def _typecheck(ctx: RunContext, args: Sequence[str]) -> Outcome:
 
 
 def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) -> Outcome:
-    args = [sys.executable, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", *extra]
+    chosen = None
+    if ctx.select_tests:
+        from dbops.testselect import narrow
+
+        chosen = narrow(ctx.settings, name, path, extra)
+        if chosen.args is None:
+            return Outcome(0, chosen.note)
+    chosen_args = chosen.args if chosen and chosen.args else [path, *extra]
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *chosen_args]
     if ctx.junit_dir:
         args.append(f"--junitxml={ctx.junit_dir / (name + '.xml')}")
-    return _command(ctx, args, name)
+    try:
+        outcome = _command(ctx, args, name)
+    finally:
+        if chosen and chosen.plan_file:
+            chosen.plan_file.unlink(missing_ok=True)
+    return Outcome(outcome.code, f"{outcome.summary} ({chosen.note})", outcome.output) if chosen else outcome
 
 
 def _findings_outcome(findings: Sequence[Finding], what: str) -> Outcome:
@@ -289,6 +304,7 @@ def run_and_report(
     """Run full-check (or one phase) with progress, print the summary, write reports; return the exit code."""
     junit_dir = Path(junit) if junit else None
     with run_context(settings, junit_dir, settings.backend) as ctx:
+        ctx.select_tests = not no_cache
         sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
         chosen = build_steps(ctx)
         if phase:
