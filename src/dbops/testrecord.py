@@ -238,7 +238,10 @@ class RecordPlugin:
 
 def merge_parts(record_path: Path, plan_path: Path, run_id: str) -> None:
     """Fold one run's parts into the record (a full run replaces it) and remove them."""
-    plan = json.loads(plan_path.read_text())
+    try:
+        plan = json.loads(plan_path.read_text())
+    except (OSError, ValueError):
+        return  # no plan, no snapshot to vouch for: the old record stays
     old = testselect.load_record(record_path) if not plan["full"] else None
     record: dict[str, Any] = old or {"tests": {}, "fixtures": {}, "globals": [], "global_files": []}
     parts_dir = record_path.parent / f"{record_path.name}.parts"
@@ -246,17 +249,17 @@ def merge_parts(record_path: Path, plan_path: Path, run_id: str) -> None:
     for node in plan.get("run", ()):  # asked for and never reported (a crashed worker): not trusted
         if node in record["tests"]:
             record["tests"][node]["outcome"] = "unknown"
-    for path in parts:
-        part = json.loads(path.read_text())
+    loaded = [json.loads(path.read_text()) for path in parts]
+    for part in loaded:  # collected by every worker, reported by one: unknown until some part reports it
         for node in part["collected"]:
-            record["tests"].setdefault(node, {"outcome": "unknown"})
-            if node not in part["tests"]:
-                record["tests"][node]["outcome"] = "unknown"
+            record["tests"].setdefault(node, {})["outcome"] = "unknown"
+    for part in loaded:
         record["tests"].update(part["tests"])
         for name, entry in part["fixtures"].items():
             _merge(record["fixtures"].setdefault(name, {}), entry)
         record["globals"] = sorted(set(record["globals"]) | set(part["globals"]))
         record["global_files"] = sorted(set(record["global_files"]) | set(part["global_files"]))
+    for path in parts:
         path.unlink()
     record.update(version=testselect.RECORD_VERSION, key=plan["key"], files=plan["files"])
     record_path.parent.mkdir(parents=True, exist_ok=True)
