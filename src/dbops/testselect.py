@@ -176,8 +176,8 @@ def load_record(path: Path) -> dict[str, Any] | None:
 
 def _touches(entry: dict[str, Any], files: set[str], bodies: set[str]) -> bool:
     """Whether what a test or fixture ran (or read, or started) meets the changes."""
-    if entry.get("opaque") and files:
-        return True  # it started Python code we could not watch
+    if entry.get("opaque") and bodies:
+        return True  # it started Python code we could not watch, and some code changed
     return bool(files.intersection(entry.get("read", ())) or bodies.intersection(entry.get("deps", ())))
 
 
