@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import URL
 
@@ -234,7 +235,16 @@ def build_steps(ctx: RunContext) -> list[Step]:
     def inputs(*patterns: str) -> Callable[[], str]:
         return lambda: input_key(s.root, [*patterns, "pyproject.toml"], where)
 
-    every = inputs(".")  # database and test steps: anything in the project may change their outcome
+    every = inputs(".")  # test steps: anything in the project may change their outcome
+
+    def loaded(name: str, run: Callable[[], Outcome]) -> dict[str, Any]:
+        """An in-process step keyed on the Python files it loaded (dbops.stepkeys), the scripts and all data."""
+        from dbops.stepkeys import LoadedFilesKey
+        from dbops.testselect import always_full_paths
+
+        key = LoadedFilesKey(s.root, s.cache_dir / "steps", name, lambda: always_full_paths(s.root, s), where)
+        return {"run": key.wrap(run), "cache_key": key.key}
+
     fast = ["-n", "2", "-m", "not slow and not docker"]
     return [
         Step(
@@ -257,12 +267,12 @@ def build_steps(ctx: RunContext) -> list[Step]:
         ),
         Step("unit-tests", 1, lambda: _pytest(ctx, s.unit_tests, "unit-tests"), cache_key=every),
         # On a history-built database of its own: neither reset-db nor the seed can hide phase 1's answer.
-        Step("consistency", 1, lambda: step_consistency(ctx), exclusive=True, cache_key=every),
+        Step("consistency", 1, exclusive=True, **loaded("consistency", lambda: step_consistency(ctx))),
         # Never cached: it makes this run's database, which consistency and smoke then use.
         Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
-        Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True, cache_key=every),
-        Step("round-trip", 2, lambda: step_round_trip(ctx), needs=("migrate",), exclusive=True, cache_key=every),
-        Step("blockers", 3, lambda: step_blockers(ctx), cache_key=every),
+        Step("migrate", 2, exclusive=True, **loaded("migrate", lambda: step_migrate(ctx))),
+        Step("round-trip", 2, needs=("migrate",), exclusive=True, **loaded("round-trip", lambda: step_round_trip(ctx))),
+        Step("blockers", 3, **loaded("blockers", lambda: step_blockers(ctx))),
         # The fast subset: tests that start servers or processes are left to `invoke test --all`.
         Step(
             "integration-tests",
@@ -274,7 +284,7 @@ def build_steps(ctx: RunContext) -> list[Step]:
         ),
         # After reset-db whatever its outcome: a seed that fails on missing tables leaves the migrated database,
         # and the smoke then names, feature by feature, what does not work yet.
-        Step("smoke", 4, lambda: step_smoke(ctx), after=("reset-db",), exclusive=True, cache_key=every),
+        Step("smoke", 4, after=("reset-db",), exclusive=True, **loaded("smoke", lambda: step_smoke(ctx))),
     ]
 
 
