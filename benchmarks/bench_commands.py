@@ -108,7 +108,8 @@ def full_check_rows(rounds: int) -> None:
 
     def after_body_change() -> None:
         # One statement more inside a function: test selection reruns the tests that ran that function.
-        CHANGED.write_text(original.replace("\n    return plan\n", f"\n    assert {next(counter)} >= 0\n    return plan\n", 1))
+        edited = f"\n    assert {next(counter)} >= 0\n    return plan\n"
+        CHANGED.write_text(original.replace("\n    return plan\n", edited, 1))
         try:
             _run([INVOKE, "full-check"])()
         finally:
