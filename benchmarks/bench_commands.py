@@ -106,11 +106,22 @@ def full_check_rows(rounds: int) -> None:
         finally:
             CHANGED.write_text(original)
 
+    def after_body_change() -> None:
+        # One statement more inside a function: test selection reruns the tests that ran that function.
+        edited = f"\n    assert {next(counter)} >= 0\n    return plan\n"
+        CHANGED.write_text(original.replace("\n    return plan\n", edited, 1))
+        try:
+            _run([INVOKE, "full-check"])()
+        finally:
+            CHANGED.write_text(original)
+        _run([INVOKE, "full-check"])()  # back to the primed state (the revert is a change too)
+
     _run([INVOKE, "full-check"])()  # prime the step cache for the unchanged tree
     medians = measure(
         {
             "invoke full-check (unchanged tree)": _run([INVOKE, "full-check"]),
             "invoke full-check after a one-line change": after_change,
+            "invoke full-check after a one-line change in a function body (and its revert)": after_body_change,
         },
         rounds=rounds,
         warmup=0,

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import URL
 
@@ -48,6 +49,8 @@ class RunContext:
     run_id: str = field(default_factory=lambda: str(os.getpid()))
     _target: lifecycle.Target | None = None
     created: list[str] = field(default_factory=list)
+    # Test steps rerun only the tests a change can affect (dbops.pipeline.testselect); off under --no-cache.
+    select_tests: bool = False
 
     @property
     def target(self) -> lifecycle.Target:
@@ -142,10 +145,23 @@ def _typecheck(ctx: RunContext, args: Sequence[str]) -> Outcome:
 
 
 def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) -> Outcome:
-    args = [sys.executable, "-m", "pytest", path, "-q", "-p", "no:cacheprovider", *extra]
+    chosen = None
+    if ctx.select_tests:
+        from dbops.pipeline.testselect import narrow
+
+        chosen = narrow(ctx.settings, name, path, extra)
+        if chosen.args is None:
+            return Outcome(0, chosen.note)
+    chosen_args = chosen.args if chosen and chosen.args else [path, *extra]
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *chosen_args]
     if ctx.junit_dir:
         args.append(f"--junitxml={ctx.junit_dir / (name + '.xml')}")
-    return _command(ctx, args, name)
+    try:
+        outcome = _command(ctx, args, name)
+    finally:
+        if chosen and chosen.plan_file:
+            chosen.plan_file.unlink(missing_ok=True)
+    return Outcome(outcome.code, f"{outcome.summary} ({chosen.note})", outcome.output) if chosen else outcome
 
 
 def _findings_outcome(findings: Sequence[Finding], what: str) -> Outcome:
@@ -227,7 +243,16 @@ def build_steps(ctx: RunContext) -> list[Step]:
     def inputs(*patterns: str) -> Callable[[], str]:
         return lambda: input_key(s.root, [*patterns, "pyproject.toml"], where)
 
-    every = inputs(".")  # database and test steps: anything in the project may change their outcome
+    every = inputs(".")  # test steps: anything in the project may change their outcome
+
+    def loaded(name: str, run: Callable[[], Outcome]) -> dict[str, Any]:
+        """An in-process step keyed on the Python files it loaded (pipeline.stepkeys), the scripts and all data."""
+        from dbops.pipeline.stepkeys import LoadedFilesKey
+        from dbops.pipeline.testselect import always_full_paths
+
+        key = LoadedFilesKey(s.root, s.cache_dir / "steps", name, lambda: always_full_paths(s.root, s), where)
+        return {"run": key.wrap(run), "cache_key": key.key}
+
     fast = ["-n", "2", "-m", "not slow and not docker"]
     return [
         Step(
@@ -250,12 +275,12 @@ def build_steps(ctx: RunContext) -> list[Step]:
         ),
         Step("unit-tests", 1, lambda: _pytest(ctx, s.pipeline.unit_tests, "unit-tests"), cache_key=every),
         # On a history-built database of its own: neither reset-db nor the seed can hide phase 1's answer.
-        Step("consistency", 1, lambda: step_consistency(ctx), exclusive=True, cache_key=every),
+        Step("consistency", 1, exclusive=True, **loaded("consistency", lambda: step_consistency(ctx))),
         # Never cached: it makes this run's database, which consistency and smoke then use.
         Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
-        Step("migrate", 2, lambda: step_migrate(ctx), exclusive=True, cache_key=every),
-        Step("round-trip", 2, lambda: step_round_trip(ctx), needs=("migrate",), exclusive=True, cache_key=every),
-        Step("blockers", 3, lambda: step_blockers(ctx), cache_key=every),
+        Step("migrate", 2, exclusive=True, **loaded("migrate", lambda: step_migrate(ctx))),
+        Step("round-trip", 2, needs=("migrate",), exclusive=True, **loaded("round-trip", lambda: step_round_trip(ctx))),
+        Step("blockers", 3, **loaded("blockers", lambda: step_blockers(ctx))),
         # The fast subset: tests that start servers or processes are left to `invoke test --all`.
         Step(
             "integration-tests",
@@ -267,7 +292,7 @@ def build_steps(ctx: RunContext) -> list[Step]:
         ),
         # After reset-db whatever its outcome: a seed that fails on missing tables leaves the migrated database,
         # and the smoke then names, feature by feature, what does not work yet.
-        Step("smoke", 4, lambda: step_smoke(ctx), after=("reset-db",), exclusive=True, cache_key=every),
+        Step("smoke", 4, after=("reset-db",), exclusive=True, **loaded("smoke", lambda: step_smoke(ctx))),
     ]
 
 
@@ -297,6 +322,7 @@ def run_and_report(
     """Run full-check (or one phase) with progress, print the summary, write reports; return the exit code."""
     junit_dir = Path(junit) if junit else None
     with run_context(settings, junit_dir) as ctx:
+        ctx.select_tests = not no_cache
         sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
         chosen = build_steps(ctx)
         if phase:

@@ -1,0 +1,100 @@
+"""Finer cache keys for in-process steps: the Python files they loaded, not every file in the project.
+
+An in-process step (consistency, migrate, round-trip, blockers, smoke) can only run code from modules in
+``sys.modules`` or from files it executes directly (Alembic's scripts, which the caller names), and can
+only read data files: so its key hashes the project's Python files loaded when it last passed, every
+non-Python file, the caller's always-included paths, and the list of Python file names (a new file may
+shadow an import). ``sys.modules`` is shared by concurrent steps, so the list is a superset: safe.
+Loaded modules count by their syntax tree (comments and blank lines cannot change what runs); the
+always-included paths (the migration scripts, which the blocker scan reads as text) count byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dbops.pipeline import testselect
+from dbops.pipeline.stepcache import input_key
+
+_TREES: dict[str, str] = {}  # content hash -> syntax-tree hash, so each file version is parsed once
+
+
+def _tree_digest(path: Path) -> str:
+    """A hash of the file's syntax tree (of its bytes when it does not parse)."""
+    data = path.read_bytes()
+    raw = hashlib.sha256(data).hexdigest()
+    if raw not in _TREES:
+        try:
+            _TREES[raw] = hashlib.sha256(ast.dump(ast.parse(data)).encode()).hexdigest()
+        except (SyntaxError, ValueError):
+            _TREES[raw] = raw
+    return _TREES[raw]
+
+
+def loaded_project_files(root: Path) -> list[str]:
+    """The project's own Python files among the loaded modules (relative to ``root``, sorted)."""
+    found = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.endswith(".py"):
+            rel = testselect.is_tracked(root, path)
+            if rel:
+                found.add(rel)
+    return sorted(found)
+
+
+class LoadedFilesKey:
+    """The cache key of one in-process step, and the wrapper that remembers what it loaded."""
+
+    def __init__(
+        self, root: Path, folder: Path, step: str, always: Callable[[], Sequence[str]], extra: Sequence[str]
+    ) -> None:
+        self.root = root
+        self.sidecar = folder / f"{step}.loaded.json"
+        self.always = always  # read when hashing: finding the migration scripts costs a little
+        self.extra = list(extra)
+
+    def key(self) -> str:
+        """Hash of the files the step loaded last time, all non-Python files, and the Python file names."""
+        try:
+            loaded = json.loads(self.sidecar.read_text())
+        except (OSError, ValueError):
+            loaded = None
+        files = testselect.project_files(self.root)
+        if not isinstance(loaded, list):
+            return input_key(self.root, ["."], ["unknown loaded files", *self.extra])  # as coarse as before
+        always = list(self.always())
+        py_names = [f for f in files if f.endswith(".py")]
+        data = [f for f in files if not f.endswith(".py")]
+        code = [
+            f"{rel}:{_tree_digest(self.root / rel)}" if (self.root / rel).is_file() else f"{rel}: gone"
+            for rel in loaded
+            if not any(a == "." or rel == a or rel.startswith(a.rstrip("/") + "/") for a in always)
+        ]
+        return input_key(self.root, [*data, *always], [*self.extra, "\0".join(py_names), *code])
+
+    def wrap(self, run: Callable[[], object]) -> Callable[[], object]:
+        """``run``, then remember every project Python file loaded by then (only read after a pass)."""
+
+        def call() -> object:
+            result = run()
+            self._write(loaded_project_files(self.root))
+            return result
+
+        return call
+
+    def _write(self, loaded: list[str]) -> None:
+        try:
+            self.sidecar.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.sidecar.parent, suffix=".tmp", delete=False) as fh:
+                fh.write(json.dumps(loaded))
+            os.replace(fh.name, self.sidecar)
+        except OSError:
+            pass  # an unwritable cache only costs a rerun next time
