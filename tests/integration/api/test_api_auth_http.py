@@ -16,6 +16,9 @@ from api_support import PASSWORD, http_user, unique_email, uvicorn_server
 
 from dbops.core.ports import free_port
 
+# Each test starts a real uvicorn process: left out of full-check's fast subset, run by `invoke test --all`.
+pytestmark = pytest.mark.slow
+
 WAIT = 30.0  # generous: how long a background mail may take to arrive, never asserted as a speed
 
 

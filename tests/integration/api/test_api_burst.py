@@ -18,6 +18,9 @@ from fastapi import FastAPI
 
 from billing.models import UsagePeriod
 
+# Each test starts a real uvicorn process: left out of full-check's fast subset, run by `invoke test --all`.
+pytestmark = pytest.mark.slow
+
 BURST = 500
 # Generous bounds: the test asserts that every request is answered at all, not how fast.
 REQUEST_TIMEOUT = 60.0

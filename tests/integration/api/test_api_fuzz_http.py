@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 from billing.api.app import ROUTERS
 from billing.models import User
 
+# Each test starts a real uvicorn process: left out of full-check's fast subset, run by `invoke test --all`.
+pytestmark = pytest.mark.slow
+
 ROUTES = [
     (method, route.path)
     for router in ROUTERS

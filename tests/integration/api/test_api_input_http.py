@@ -20,6 +20,9 @@ from billing.api.deps import is_public
 from billing.models import Subscription, User
 from billing.services import rbac
 
+# Each test starts a real uvicorn process: left out of full-check's fast subset, run by `invoke test --all`.
+pytestmark = pytest.mark.slow
+
 SECRET = "a-test-secret-that-is-long-enough-for-hs256-signing"
 TIMEOUT = 60.0
 
