@@ -100,7 +100,7 @@ def full_check_rows(rounds: int) -> None:
     counter = iter(range(1_000_000))
 
     def after_change() -> None:
-        CHANGED.write_text(original + f"\n# bench edit {next(counter)}\n")
+        CHANGED.write_text(original + f"\n\n# bench edit {next(counter)}\n")  # formatted as ruff wants it
         try:
             _run([INVOKE, "full-check"])()
         finally:
