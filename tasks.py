@@ -32,14 +32,9 @@ def api(
 @handled
 def hooks_install(c: Context, force: bool = False) -> None:
     """Install a git pre-commit hook that runs the fast checks (bin/pre-commit-check.sh)."""
-    settings = settings_for()
-    hook = settings.root / ".git" / "hooks" / "pre-commit"
-    body = "#!/bin/sh\n# installed by invoke hooks.install\nexec bin/pre-commit-check.sh\n"
-    if hook.exists() and hook.read_text() != body and not force:
-        raise fail(f"{hook} exists and is not ours", EXIT_USAGE)
-    hook.parent.mkdir(parents=True, exist_ok=True)
-    hook.write_text(body)
-    hook.chmod(0o755)
+    from dbops.commands.hooks import install_pre_commit
+
+    hook = install_pre_commit(settings_for().root, "bin/pre-commit-check.sh", force)
     print(f"installed {hook}")
 
 
