@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 
 from dbops.backends import servers
 from dbops.backends.base import Backend
-from dbops.backends.pgbin import PgBin, find_pgbin
+from dbops.backends.pgbin import PgBin, find_pgbin, read_postmaster_pid
 from dbops.backends.watchdog import spawn as spawn_watchdog
 from dbops.backends.watchdog import touch_last_use
 from dbops.core.database import wait_ready
@@ -66,23 +66,6 @@ def _traversable(path: Path, uid: int) -> bool:
         if not (st.st_mode & stat.S_IXOTH or st.st_uid == uid):
             return False
     return True
-
-
-def _pid_file_pid(data: Path) -> int:
-    """The postmaster's pid from line 1 of postmaster.pid (0 if unknown)."""
-    try:
-        return int((data / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
-        return 0
-
-
-def _pid_file_port(data: Path) -> int:
-    """The port a running postmaster recorded on line 4 of postmaster.pid (0 if unknown)."""
-    try:
-        lines = (data / "postmaster.pid").read_text().splitlines()
-        return int(lines[3])
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def _copy_install(install: Path, extra: list[Path], base: Path) -> None:
@@ -259,7 +242,7 @@ class EmbeddedBackend(Backend):
             port = int(str(self._read_state(pg).get("port", 0))) or 0
             if self._running(pg, data):
                 # The running server's own record of its port beats ours (the state file may be gone).
-                url = self._url(_pid_file_port(data) or port)
+                url = self._url(read_postmaster_pid(data)[1] or port)
                 wait_ready(url, timeout=10)
             else:
                 url = self._start_server(pg, data, port)
@@ -296,7 +279,7 @@ class EmbeddedBackend(Backend):
 
     def _register(self, data: Path, port: int) -> None:
         """Record the server in the machine-wide registry and keep one idle-stop watchdog on it."""
-        pid = _pid_file_pid(data)
+        pid = read_postmaster_pid(data)[0]
         touch_last_use(self.home)
         entry = servers.lookup("embedded", str(data))
         watchdog = entry.watchdog if entry is not None and entry.pid == pid else 0
@@ -370,6 +353,6 @@ class EmbeddedBackend(Backend):
             return f"embedded: {exc.message}"
         data = self._data(pg)
         running = self._running(pg, data)
-        port = _pid_file_port(data) if running else self._read_state(pg).get("port")
+        port = read_postmaster_pid(data)[1] if running else self._read_state(pg).get("port")
         state = "running" if running else "stopped"
         return f"embedded: PostgreSQL {pg.major} ({pg.source}) {state}, 127.0.0.1:{port}, data {data}"

@@ -86,3 +86,18 @@ def find_pgbin(version: str | None = None) -> PgBin:
         "install PostgreSQL (apt-get install postgresql), or pip install 'billing-dbops[pgserver]', "
         "or set DATABASE_URL / use --backend docker",
     )
+
+
+def read_postmaster_pid(data: Path) -> tuple[int, int]:
+    """(pid, port) a running postmaster wrote to lines 1 and 4 of ``data``/postmaster.pid; 0 where unknown."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return 0, 0
+    values = []
+    for index in (0, 3):
+        try:
+            values.append(int(lines[index]))
+        except (IndexError, ValueError):
+            values.append(0)
+    return values[0], values[1]

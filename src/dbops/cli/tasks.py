@@ -43,17 +43,17 @@ def reset_db(
     settings = settings_for(backend, url)
     fast = None if naive else fastreset.try_reset(settings, revision, seed=not no_seed)
     if fast is not None:  # nothing that shapes the template changed: psycopg alone did it
-        seeded = ", seeded" if fast.seeded else ""
-        print(f"reset {fast.masked_url} to {revision} (template, {fast.seconds:.2f} s{seeded})")
+        print(_reset_line(fast.masked_url, revision, "template", fast.seconds, fast.seeded))
         return
     from dbops.commands import db
     from dbops.core.urls import mask_url
 
     result = db.reset(settings, revision=revision, seed=not no_seed, naive=naive)
-    print(
-        f"reset {mask_url(result.url)} to {revision} ({result.strategy}, {result.seconds:.2f} s"
-        f"{', seeded' if result.seeded else ''})"
-    )
+    print(_reset_line(mask_url(result.url), revision, result.strategy, result.seconds, result.seeded))
+
+
+def _reset_line(masked_url: str, revision: str, strategy: str, seconds: float, seeded: bool) -> str:
+    return f"reset {masked_url} to {revision} ({strategy}, {seconds:.2f} s{', seeded' if seeded else ''})"
 
 
 @task(help=DB_HELP)

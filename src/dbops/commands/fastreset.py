@@ -27,7 +27,7 @@ from dbops.core.config import Settings
 from dbops.core.private import write_private
 from dbops.core.procs import spawn_spare_builder
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 DISTS = ("sqlalchemy", "alembic", "psycopg")
 SOURCE_SUFFIXES = (".py", ".mako", ".sql")
 _SITE = ("site-packages", "dist-packages")
@@ -119,6 +119,7 @@ def _inputs(settings: Settings, folders: list[str], modules: list[str]) -> dict[
 def record(settings: Settings, revision: str, seeded: bool, template: str, server: dict[str, Any]) -> None:
     """After a full template reset: write down what that template depends on, for the next warm reset."""
     from dbops import migrations
+    from dbops.lifecycle.templates import spare_name
 
     script = migrations.script_directory(settings)
     folders = sorted({str(Path(script.dir)), *(str(p) for p in migrations.version_folders(script))})
@@ -131,6 +132,7 @@ def record(settings: Settings, revision: str, seeded: bool, template: str, serve
         "modules": modules,
         "dists": _dist_versions(),
         "template": template,
+        "spare": spare_name(template),  # named here, where the naming lives: the warm path imports no SQLAlchemy
         "database": settings.database,
         "server": server,
     }
@@ -161,16 +163,14 @@ def _load(settings: Settings, revision: str, seeded: bool) -> dict[str, Any] | N
 
 def _server_alive(server: dict[str, Any]) -> bool:
     """The recorded postmaster still runs, on the recorded port, with its idle watchdog."""
+    from dbops.backends.pgbin import read_postmaster_pid
     from dbops.backends.servers import process_alive
 
-    try:
-        lines = (Path(server["data"]) / "postmaster.pid").read_text().splitlines()
-        pid, port = int(lines[0]), int(lines[3])
-    except (OSError, ValueError, IndexError, KeyError):
-        return False
+    pid, port = read_postmaster_pid(Path(server["data"]))
     watchdog = int(server.get("watchdog") or 0)
     return (
-        pid == server.get("pid")
+        pid != 0
+        and pid == server.get("pid")
         and port == server.get("port")
         and process_alive(pid)
         and (not watchdog or process_alive(watchdog))
@@ -196,8 +196,7 @@ def try_reset(settings: Settings, revision: str = "head", seed: bool = True) -> 
 
     from dbops.backends.watchdog import touch_last_use
 
-    name, template = body["database"], body["template"]
-    spare = f"dbops_spr_{template[len('dbops_tpl_') :]}"[:63]
+    name, template, spare = body["database"], body["template"], body["spare"]
     params = {"host": server["host"], "port": server["port"], "user": server["user"], "dbname": "postgres"}
     try:
         conn = psycopg.connect(

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dbops.backends.embedded import EmbeddedBackend, _pid_file_port
-from dbops.backends.pgbin import find_pgbin
+from dbops.backends.embedded import EmbeddedBackend
+from dbops.backends.pgbin import find_pgbin, read_postmaster_pid
 from dbops.core.config import load_settings
 from dbops.core.errors import BackendUnavailable, ConfigError
 from dbops.core.urls import libpq_url
@@ -62,7 +62,7 @@ def test_stale_pid_file_and_dead_server_are_recovered(backend: EmbeddedBackend) 
     assert (data / "postmaster.pid").exists()
     url2 = backend.start()
     assert _select_one(url2) == 1
-    assert _pid_file_port(data) == url2.port
+    assert read_postmaster_pid(data)[1] == url2.port
     del url
 
 
