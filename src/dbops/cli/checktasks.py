@@ -39,14 +39,9 @@ def full_check(
     keep_server: bool = False,
 ) -> None:
     """Everything before a commit: lint, tests, reset, migrations, blockers, consistency, round trip, smoke."""
-    from dbops.backends import servers
-    from dbops.backends.base import get_backend
     from dbops.commands import run
 
-    settings = settings_for(backend, url)
-    # In CI (CI set) the server this run started is stopped at the end, unless --keep-server/DBOPS_KEEP_SERVER.
-    with servers.pipeline_server(settings, lambda: get_backend(settings).stop(), keep_server):
-        code = run.pipeline(settings, "full-check", None, fail_fast, json, junit, no_cache)
+    code = run.full_check(settings_for(backend, url), fail_fast, json, junit, no_cache, keep_server)
     if code:
         raise Exit(code=code)
 

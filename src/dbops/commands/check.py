@@ -10,6 +10,7 @@ from dbops.checks.consistency import check_project
 from dbops.core.config import Settings, import_object
 from dbops.core.errors import FindingsDetected
 from dbops.core.findings import CheckResult
+from dbops.migrations.roundtrip import RULE as ROUND_TRIP_RULE
 from dbops.migrations.roundtrip import round_trip as run_round_trip
 
 
@@ -36,7 +37,7 @@ def audit(settings: Settings, output: Path, revision: str | None = None) -> Chec
     """Write the markdown audit report to ``output``; return the result it shows."""
     from dbops.report import render_audit_markdown
 
-    result = check_project(settings, lifecycle.target(settings), revision=revision)
+    result = consistency(settings, revision=revision)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_audit_markdown(result, import_object(settings.metadata, "metadata")))
     return result
@@ -52,4 +53,4 @@ def round_trip(settings: Settings) -> CheckResult:
     """Upgrade base to head, downgrade to base, upgrade again on a throwaway database: what stays behind."""
     with lifecycle.empty_database(lifecycle.target(settings), "roundtrip") as db:
         found = run_round_trip(settings, db)
-    return CheckResult(findings=found, rules=["R1-roundtrip"])
+    return CheckResult(findings=found, rules=[ROUND_TRIP_RULE])

@@ -24,6 +24,22 @@ def pipeline(
     return steps.run_and_report(settings, title, phase, fail_fast, json, junit, no_cache)
 
 
+def full_check(
+    settings: Settings,
+    fail_fast: bool = False,
+    json: str | None = None,
+    junit: str | None = None,
+    no_cache: bool = False,
+    keep_server: bool = False,
+) -> int:
+    """Every step; in CI (CI set) the server this run started is stopped at the end unless ``keep_server``."""
+    from dbops.backends import servers
+    from dbops.backends.base import get_backend
+
+    with servers.pipeline_server(settings, lambda: get_backend(settings).stop(), keep_server):
+        return pipeline(settings, "full-check", None, fail_fast, json, junit, no_cache)
+
+
 def lint(settings: Settings, fix: bool = False) -> PipelineResult:
     """ruff (format and lint) and mypy as pipeline steps; with ``fix``, ruff's fixes are applied first."""
     py = sys.executable
