@@ -69,6 +69,18 @@ def _redeliver(previous: Callable[[Any], object]) -> Callable[[Any], object]:
     return hook
 
 
+def _cache_entry_bytecode() -> None:
+    """Write the bytecode invoke declined to write for the dbops modules it loaded to list the tasks."""
+    if sys.dont_write_bytecode:
+        return
+    import py_compile
+
+    for name, module in list(sys.modules.items()):
+        cached = getattr(module, "__cached__", None)
+        if name.startswith("dbops.") and cached and not os.path.exists(cached):
+            py_compile.compile(module.__file__, cfile=cached, doraise=False, quiet=2)
+
+
 def handled(fn: F) -> F:
     """Turn dbops errors into one line and an exit code; tracebacks only with --debug."""
 
@@ -76,6 +88,11 @@ def handled(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         previous = None
         previous_hook = sys.unraisablehook
+        # invoke turns bytecode writing off for its whole process (so tasks.py leaves no .pyc); dbops
+        # is a library, and recompiling it on every command costs a tenth of a second. Python's own
+        # setting (PYTHONDONTWRITEBYTECODE, -B) still wins.
+        sys.dont_write_bytecode = bool(sys.flags.dont_write_bytecode)
+        _cache_entry_bytecode()
         if threading.current_thread() is threading.main_thread():
             # SIGTERM gets the same orderly cleanup as Ctrl-C (Python's default would just die);
             # restored afterwards, so a signal after the work is done does not look like an interruption.

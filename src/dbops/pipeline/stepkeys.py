@@ -17,12 +17,14 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dbops.pipeline import testselect
 from dbops.pipeline.stepcache import input_key
 
+MTIME_MARGIN = 2.0  # seconds: FAT-style clocks round modification times down to two seconds
 _TREES: dict[str, str] = {}  # content hash -> syntax-tree hash, so each file version is parsed once
 
 
@@ -63,6 +65,7 @@ class LoadedFilesKey:
 
     def key(self) -> str:
         """Hash of the files the step loaded last time, all non-Python files, and the Python file names."""
+        self.keyed_at = time.time()
         try:
             loaded = json.loads(self.sidecar.read_text())
         except (OSError, ValueError):
@@ -79,6 +82,26 @@ class LoadedFilesKey:
             if not any(a == "." or rel == a or rel.startswith(a.rstrip("/") + "/") for a in always)
         ]
         return input_key(self.root, [*data, *always], [*self.extra, "\0".join(py_names), *code])
+
+    def key_after(self) -> str | None:
+        """After a pass: the key over the files it loaded, so the next unchanged run hits at once.
+
+        The set of loaded files differs from run to run (concurrent steps share ``sys.modules``), and
+        the key computed before the run hashed last run's set: remembering that one would miss next
+        time. None (keep the first key) when any input file changed since the first key was taken,
+        with a margin for coarse file-system clocks: a pass must never be remembered for content it
+        did not see.
+        """
+        since = getattr(self, "keyed_at", None)
+        if since is None:
+            return None
+        for rel in testselect.project_files(self.root):
+            try:
+                if (self.root / rel).stat().st_mtime >= since - MTIME_MARGIN:
+                    return None
+            except OSError:
+                return None
+        return self.key()
 
     def wrap(self, run: Callable[[], object]) -> Callable[[], object]:
         """``run``, then remember every project Python file loaded by then (only read after a pass)."""
