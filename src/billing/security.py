@@ -19,35 +19,38 @@ MAX_ID = 2**63 - 1
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): about 50 ms here, against about 250 ms for
 # argon2-cffi's default on these 2-core machines; hashes made with either verify under both.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+STRONG_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# argon2 at its cheapest (8 KiB, 1 pass) for an app that stores only throwaway accounts: the test suite
+# and the smoke, which sign up dozens of users each. Never the default: only create_app(password_hasher=...).
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(hasher: PasswordHasher) -> str:
     """Verified against when the email is unknown, so a login takes as long either way."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 class InvalidAccessToken(Exception):
     """The access token is malformed, forged, expired or of the wrong type."""
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, hasher: PasswordHasher = STRONG_HASHER) -> str:
     """An argon2id hash of the password, with its own salt and parameters."""
-    return _hasher.hash(password)
+    return hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str, hasher: PasswordHasher = STRONG_HASHER) -> bool:
     """True when the password matches the hash; a missing hash still costs one verification."""
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
-def needs_rehash(password_hash: str) -> bool:
-    """True when the hash was made with weaker parameters than the current ones."""
-    return _hasher.check_needs_rehash(password_hash)
+def needs_rehash(password_hash: str, hasher: PasswordHasher = STRONG_HASHER) -> bool:
+    """True when the hash was made with other parameters than the hasher's."""
+    return hasher.check_needs_rehash(password_hash)
 
 
 def new_secret() -> str:

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+from argon2 import PasswordHasher
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
+from billing import security
 from billing.api.gate import ConcurrencyGate
 from billing.api.guards import BodyLimit, invalid_request, unguarded_routes, unstorable_value
 from billing.api.routes import admin, auth, catalogue, payments, subscriptions, usage
@@ -69,11 +71,13 @@ def create_app(
     pool_size: int | None = None,
     throttle: ThrottlePolicy | None = None,
     secret: str | None = None,
+    password_hasher: PasswordHasher | None = None,
 ) -> FastAPI:
     """Build the billing API over the database at ``database_url`` (default: DATABASE_URL).
 
     ``secret`` signs tokens for an app that lives in one process (tests, the smoke); a served app takes
-    BILLING_JWT_SECRET or the secret its workers share through a file.
+    BILLING_JWT_SECRET or the secret its workers share through a file. ``password_hasher`` is for an
+    app that only ever stores throwaway accounts (``security.TEST_HASHER`` in tests and the smoke).
     """
     settings = load_settings()
     url = database_url or settings.database_url
@@ -92,6 +96,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
+    app.state.password_hasher = password_hasher or security.STRONG_HASHER
     app.state.jwt_secret = secret or jwt_secret(settings.jwt_secret, settings.jwt_secret_file, url)
     # Real delivery by default (SMTP, or a file or the console in development); an in-memory outbox only when passed.
     app.state.mailer = mailer if mailer is not None else mailer_from_env(os.environ)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,9 @@ def request_reset(
     return IssuedResetToken(email=normalize_email(email), token=raw, expires_at=expires)
 
 
-def reset_password(session: Session, email: str, token: str, new_password: str) -> User:
+def reset_password(
+    session: Session, email: str, token: str, new_password: str, hasher: PasswordHasher = security.STRONG_HASHER
+) -> User:
     """Consume the token (atomically: unused, unexpired, this user's) and set the new password."""
     check_password_strength(new_password, email)
     user_ids = sa.select(User.id).where(User.email == normalize_email(email), User.is_active.is_(True))
@@ -89,5 +92,5 @@ def reset_password(session: Session, email: str, token: str, new_password: str) 
         .values(used_at=sa.func.now())
     )
     user = session.get_one(User, user_id)
-    user.password_hash = security.hash_password(new_password)
+    user.password_hash = security.hash_password(new_password, hasher)
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,14 +31,20 @@ def check_password_strength(password: str, email: str | None = None) -> None:
         raise InvalidRequest(reason)
 
 
-def register(session: Session, email: str, password: str, full_name: str | None = None) -> User | None:
+def register(
+    session: Session,
+    email: str,
+    password: str,
+    full_name: str | None = None,
+    hasher: PasswordHasher = security.STRONG_HASHER,
+) -> User | None:
     """Create an active user (argon2 hash, the default role); None when the email is taken.
 
     The password is hashed either way, so a taken address costs the same work as a free one.
     """
     check_password_strength(password, email)
     address = normalize_email(email)
-    user = User(email=address, password_hash=security.hash_password(password), full_name=full_name)
+    user = User(email=address, password_hash=security.hash_password(password, hasher), full_name=full_name)
     try:
         with session.begin_nested():
             session.add(user)
@@ -51,14 +58,14 @@ def register(session: Session, email: str, password: str, full_name: str | None 
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
+def authenticate(session: Session, email: str, password: str, hasher: PasswordHasher = security.STRONG_HASHER) -> User:
     """The active user with these credentials, or AuthenticationFailed (same error for every cause)."""
     user = find_by_email(session, email)
-    ok = security.verify_password(user.password_hash if user else None, password)
+    ok = security.verify_password(user.password_hash if user else None, password, hasher)
     if user is None or not ok or not user.is_active:
         raise AuthenticationFailed("invalid email or password")
-    if security.needs_rehash(user.password_hash):
-        user.password_hash = security.hash_password(password)
+    if security.needs_rehash(user.password_hash, hasher):
+        user.password_hash = security.hash_password(password, hasher)
     user.last_login_at = datetime.now(timezone.utc)
     return user
 

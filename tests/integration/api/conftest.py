@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
 from billing.api.app import create_app
-from billing.security import new_secret
+from billing.security import TEST_HASHER, new_secret
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
 from dbops.core.urls import plain_url
@@ -27,10 +27,16 @@ def app(seeded_url: str) -> Iterator[FastAPI]:
     """The billing app over the seeded database (room for 2 x 15 concurrent connections).
 
     Mail goes to an in-memory outbox; every test client has one address, so the throttle limits are
-    scaled up (the throttle tests build their own app with the real limits).
+    scaled up (the throttle tests build their own app with the real limits). Its accounts are throwaway
+    ones, so passwords are hashed with argon2 at its cheapest (test_api_billing checks the served default).
     """
     application = create_app(
-        seeded_url, pool_size=15, mailer=InMemoryMailer(), throttle=ThrottlePolicy().scaled(100), secret=new_secret()
+        seeded_url,
+        pool_size=15,
+        mailer=InMemoryMailer(),
+        throttle=ThrottlePolicy().scaled(100),
+        secret=new_secret(),
+        password_hasher=TEST_HASHER,
     )
     yield application
     application.state.engine.dispose()

@@ -81,3 +81,19 @@ def test_the_password_fingerprint_follows_the_hash() -> None:
     assert first != security.password_fingerprint("$argon2id$two", SECRET)
     token = security.create_access_token(9223372036854775807, SECRET, 60, fingerprint=first)
     assert security.decode_access_claims(token, SECRET) == (9223372036854775807, first)
+
+
+def test_a_served_app_hashes_with_the_strong_parameters_and_test_hashes_do_not_pass_for_them() -> None:
+    from billing.api.app import create_app
+
+    # Building the app opens no connection: the URL only has to parse.
+    app = create_app("postgresql://nobody@127.0.0.1:1/none", secret=SECRET)
+    assert app.state.password_hasher is security.STRONG_HASHER
+    params = security.STRONG_HASHER
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (2, 19456, 1)  # OWASP's argon2id baseline
+
+    cheap = security.hash_password("correct horse battery", security.TEST_HASHER)
+    # Either verifies the other's hashes (the parameters live in the hash), and a served app upgrades a cheap one.
+    assert security.verify_password(cheap, "correct horse battery") is True
+    assert security.needs_rehash(cheap) is True
+    assert security.needs_rehash(security.hash_password("x")) is False

@@ -29,7 +29,7 @@ def register(
 ) -> schemas.Message:
     """Create an account; the reply is the same whether or not the email already had one."""
     _count_attempt(request, session, "signup", body.email)
-    user = users.register(session, body.email, body.password, body.full_name)
+    user = users.register(session, body.email, body.password, body.full_name, request.app.state.password_hasher)
     session.commit()
     address = users.normalize_email(body.email)
     message = welcome_message(address) if user is not None else already_registered_message(address)
@@ -41,7 +41,7 @@ def register(
 def login(body: schemas.LoginIn, request: Request, session: SessionDep) -> schemas.AccessTokenOut:
     """Exchange credentials for a bearer access token."""
     _count_attempt(request, session, "login", body.email)
-    user = users.authenticate(session, body.email, body.password)
+    user = users.authenticate(session, body.email, body.password, request.app.state.password_hasher)
     throttle.clear(session, "login", account=user.email)
     session.commit()
     ttl = request.app.state.settings.access_token_ttl_seconds
@@ -81,6 +81,6 @@ def forgot_password(
 def reset_password(body: schemas.ResetPasswordIn, request: Request, session: SessionDep) -> schemas.Message:
     """Set a new password with a valid, unused, unexpired token mailed to this account; every session ends."""
     _count_attempt(request, session, "reset", body.email)
-    password_reset.reset_password(session, body.email, body.token, body.new_password)
+    password_reset.reset_password(session, body.email, body.token, body.new_password, request.app.state.password_hasher)
     session.commit()
     return schemas.Message(detail="password changed")
