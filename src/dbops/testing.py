@@ -24,7 +24,7 @@ from dbops.backends import servers
 from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
-from dbops.core.urls import plain_url
+from dbops.core.urls import plain_url, with_database
 from dbops.lifecycle import templates
 
 
@@ -73,11 +73,21 @@ def head_template(pg_server: URL, dbops_settings: Settings) -> str:
     return templates.ensure_template(dbops_settings, pg_server, "head")
 
 
+@pytest.fixture(scope="session")
+def _head_copies(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[templates.Copies]:
+    copies = templates.Copies(pg_server, head_template, lambda: _unique(f"t_{dbops_settings.database}"))
+    yield copies
+    copies.close()
+
+
 @pytest.fixture()
-def migrated_database(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[URL]:
-    """URL of a fresh database at head, cloned from the template and dropped after the test."""
-    with templates.cloned(pg_server, head_template, _unique(f"t_{dbops_settings.database}")) as url:
-        yield url
+def migrated_database(pg_server: URL, _head_copies: templates.Copies) -> Iterator[URL]:
+    """URL of a fresh database at head, cloned from the template (ahead of time) and dropped after the test."""
+    name = _head_copies.take()
+    try:
+        yield with_database(pg_server, name)
+    finally:
+        _head_copies.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +98,21 @@ def seeded_template(pg_server: URL, dbops_settings: Settings) -> str:
     )
 
 
+@pytest.fixture(scope="session")
+def _seeded_copies(pg_server: URL, seeded_template: str, dbops_settings: Settings) -> Iterator[templates.Copies]:
+    copies = templates.Copies(pg_server, seeded_template, lambda: _unique(f"t_{dbops_settings.database}_seeded"))
+    yield copies
+    copies.close()
+
+
 @pytest.fixture()
-def seeded_database(pg_server: URL, seeded_template: str, dbops_settings: Settings) -> Iterator[URL]:
-    """URL of a fresh database at head with the seed data, cloned and dropped after the test."""
-    with templates.cloned(pg_server, seeded_template, _unique(f"t_{dbops_settings.database}_seeded")) as url:
-        yield url
+def seeded_database(pg_server: URL, _seeded_copies: templates.Copies) -> Iterator[URL]:
+    """URL of a fresh database at head with the seed data, cloned (ahead of time) and dropped after the test."""
+    name = _seeded_copies.take()
+    try:
+        yield with_database(pg_server, name)
+    finally:
+        _seeded_copies.drop(name)
 
 
 @pytest.fixture(scope="session")

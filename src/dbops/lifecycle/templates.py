@@ -8,6 +8,7 @@ import importlib.util
 import os
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -169,6 +170,50 @@ def cloned(server: URL, template: str, name: str) -> Iterator[URL]:
         yield url
     finally:
         database.drop(server, name, disposable=(name,))
+
+
+class Copies:
+    """Copies of one template handed out one by one, the next made in a thread while the last is in use.
+
+    A test's database is then usually ready when the test starts instead of costing a clone (0.2-0.4 s)
+    in its setup. ``close`` drops the copy made ahead; names come from ``new_name``, like any other.
+    """
+
+    def __init__(self, server: URL, template: str, new_name: Callable[[], str]) -> None:
+        self.server, self.template, self.new_name = server, template, new_name
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="dbops-copies")
+        self._ahead: Future[str] | None = None
+
+    def _make(self) -> str:
+        name = self.new_name()
+        clone(self.server, self.template, name)
+        return name
+
+    def take(self) -> str:
+        """The name of a fresh copy of the template (the one made ahead if it succeeded), starting the next."""
+        name = None
+        if self._ahead is not None:
+            try:
+                name = self._ahead.result()
+            except Exception:  # noqa: BLE001 - made again below, where its error reaches the test
+                name = None
+        name = name or self._make()
+        self._ahead = self._worker.submit(self._make)
+        return name
+
+    def drop(self, name: str) -> None:
+        """Drop a copy handed out by ``take``."""
+        database.drop(self.server, name, disposable=(name,))
+
+    def close(self) -> None:
+        """Drop the copy made ahead and stop the thread."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            try:
+                self.drop(ahead.result())
+            except Exception:  # noqa: BLE001 - a copy that failed to be made needs no drop
+                pass
+        self._worker.shutdown(wait=True)
 
 
 if __name__ == "__main__":
