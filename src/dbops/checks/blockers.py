@@ -21,7 +21,7 @@ from pathlib import Path
 from dbops.checks.context import CheckContext
 from dbops.core.config import Settings
 from dbops.core.findings import ERROR, WARNING, Finding
-from dbops.migrations.scripts import declared, floor_revisions, open_scripts, version_files
+from dbops.migrations.scripts import declared, floor_revisions, open_scripts, parse_source, version_files
 
 SYNTAX, COMMENTED, DOWNGRADE, TODO = "B0-syntax", "B1-commented-code", "B2-downgrade", "B3-todo"
 RULES = (SYNTAX, COMMENTED, DOWNGRADE, TODO)
@@ -156,7 +156,7 @@ def scan_file(path: Path, root: Path | None = None, floor: frozenset[str] = froz
     except (OSError, UnicodeDecodeError) as exc:
         return [Finding(SYNTAX, ERROR, _where(path, root, 1), f"cannot read the file: {exc}", "fix the file")]
     try:
-        tree = ast.parse(source, str(path))
+        tree = parse_source(source, str(path))
         comments = list(_comments(source))
     except SyntaxError as exc:
         line = exc.lineno or 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from alembic.util import CommandError
 
 from dbops.checks.context import MIGRATE_HINT, CheckContext
 from dbops.core.findings import ERROR, Finding
-from dbops.migrations.scripts import module_literals, version_files
+from dbops.migrations.scripts import module_literals, parse_source, version_files
 
 RULES = ("C6-history",)
 
@@ -20,7 +19,7 @@ RULES = ("C6-history",)
 def declared_revisions(path: Path) -> tuple[str | None, object]:
     """(revision, down_revision) assigned at module level of a revision file; (None, None) if unreadable."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = parse_source(path.read_text(encoding="utf-8"), str(path))
     except (OSError, SyntaxError, ValueError):
         return None, None
     values = module_literals(tree)

@@ -8,7 +8,6 @@ never Alembic's own sentence. Cheap: the files are parsed once per process and c
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib.util
 import sys
@@ -16,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dbops.core.findings import ERROR, Finding
-from dbops.migrations.scripts import module_literals
+from dbops.migrations.scripts import module_literals, parse_source
 
 RULE = "C6-history"
 BASE = None
@@ -37,7 +36,7 @@ def _shown(path: Path, root: Path) -> str:
 def _declared(text: str, name: str) -> tuple[object, tuple[object, bool], str | None]:
     """(revision, (down_revision, has branch labels), syntax error) of one file's text."""
     try:
-        tree = ast.parse(text, name)
+        tree = parse_source(text, name)
     except SyntaxError as exc:
         return None, (None, False), f"line {exc.lineno}: {exc.msg}"
     values = module_literals(tree)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -65,6 +66,15 @@ def declared(tree: ast.Module) -> tuple[str | None, tuple[str, ...]]:
     return (rev if isinstance(rev, str) else None), downs
 
 
+@functools.lru_cache(maxsize=1024)
+def parse_source(source: str, name: str) -> ast.Module:
+    """``ast.parse``, once per text: the history scan, C6, the blocker scan and the floor read the same files.
+
+    The tree is shared: callers must not change it.
+    """
+    return ast.parse(source, name)
+
+
 def floor_revisions(paths: Iterable[Path], floor: str | None = None) -> set[str]:
     """Revisions at or below the downgrade floor: ``floor`` and every file marked ``# dbops: downgrade-floor``."""
     graph: dict[str, tuple[str, ...]] = {}
@@ -72,7 +82,7 @@ def floor_revisions(paths: Iterable[Path], floor: str | None = None) -> set[str]
     for path in paths:
         try:
             source = path.read_text(encoding="utf-8")
-            rev, downs = declared(ast.parse(source, str(path)))
+            rev, downs = declared(parse_source(source, str(path)))
         except (OSError, SyntaxError, ValueError):
             continue
         if rev is not None:
