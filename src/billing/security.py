@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ALGORITHM = "HS256"
@@ -49,8 +49,18 @@ def verify_password(password_hash: str | None, password: str, hasher: PasswordHa
 
 
 def needs_rehash(password_hash: str, hasher: PasswordHasher = STRONG_HASHER) -> bool:
-    """True when the hash was made with other parameters than the hasher's."""
-    return hasher.check_needs_rehash(password_hash)
+    """True when the hash is weaker than the hasher's parameters; a stronger hash is never rehashed down."""
+    try:
+        stored = extract_parameters(password_hash)
+    except InvalidHashError:
+        return True
+    return (
+        stored.type is not hasher.type
+        or stored.time_cost < hasher.time_cost
+        or stored.memory_cost < hasher.memory_cost
+        or stored.hash_len < hasher.hash_len
+        or stored.salt_len < hasher.salt_len
+    )
 
 
 def new_secret() -> str:

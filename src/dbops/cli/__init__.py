@@ -69,16 +69,29 @@ def _redeliver(previous: Callable[[Any], object]) -> Callable[[Any], object]:
     return hook
 
 
-def _cache_entry_bytecode() -> None:
-    """Write the bytecode invoke declined to write for the dbops modules it loaded to list the tasks."""
-    if sys.dont_write_bytecode:
+def cache_library_bytecode() -> None:
+    """Write the bytecode of the dbops modules this command loaded, where Python would have.
+
+    invoke turns bytecode writing off for its whole process (so a tasks.py leaves no .pyc), and an
+    editable install has no bytecode from pip: every command recompiled dbops (about 0.1 s). Only
+    dbops's own modules, not the project's; Python's own setting (PYTHONDONTWRITEBYTECODE, -B) wins;
+    a file modified in the last seconds is left alone (it may be mid-edit); a read-only install is fine.
+    """
+    if sys.flags.dont_write_bytecode:
         return
     import py_compile
+    import time
 
+    recent = time.time() - 5
     for name, module in list(sys.modules.items()):
-        cached = getattr(module, "__cached__", None)
-        if name.startswith("dbops.") and cached and not os.path.exists(cached):
-            py_compile.compile(module.__file__, cfile=cached, doraise=False, quiet=2)
+        source, cached = getattr(module, "__file__", None), getattr(module, "__cached__", None)
+        if not (name == "dbops" or name.startswith("dbops.")) or not source or not cached:
+            continue
+        try:
+            if not os.path.exists(cached) and os.stat(source).st_mtime < recent:
+                py_compile.compile(source, cfile=cached, doraise=True, quiet=2)
+        except (OSError, py_compile.PyCompileError):
+            continue  # unwritable or unreadable: the next command compiles in memory, as before
 
 
 def handled(fn: F) -> F:
@@ -88,11 +101,6 @@ def handled(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         previous = None
         previous_hook = sys.unraisablehook
-        # invoke turns bytecode writing off for its whole process (so tasks.py leaves no .pyc); dbops
-        # is a library, and recompiling it on every command costs a tenth of a second. Python's own
-        # setting (PYTHONDONTWRITEBYTECODE, -B) still wins.
-        sys.dont_write_bytecode = bool(sys.flags.dont_write_bytecode)
-        _cache_entry_bytecode()
         if threading.current_thread() is threading.main_thread():
             # SIGTERM gets the same orderly cleanup as Ctrl-C (Python's default would just die);
             # restored afterwards, so a signal after the work is done does not look like an interruption.
@@ -130,6 +138,7 @@ def handled(fn: F) -> F:
                 EXIT_INTERNAL,
             ) from None
         finally:
+            cache_library_bytecode()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
                 signal.setitimer(signal.ITIMER_REAL, 0)

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -183,6 +184,7 @@ class Copies:
         self.server, self.template, self.new_name = server, template, new_name
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="dbops-copies")
         self._ahead: Future[str] | None = None
+        self._lock = threading.Lock()  # two threads taking at once must not get the same copy
 
     def _make(self) -> str:
         name = self.new_name()
@@ -191,15 +193,17 @@ class Copies:
 
     def take(self) -> str:
         """The name of a fresh copy of the template (the one made ahead if it succeeded), starting the next."""
-        name = None
-        if self._ahead is not None:
-            try:
-                name = self._ahead.result()
-            except Exception:  # noqa: BLE001 - made again below, where its error reaches the test
-                name = None
-        name = name or self._make()
-        self._ahead = self._worker.submit(self._make)
-        return name
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+            name = None
+            if ahead is not None:
+                try:
+                    name = ahead.result()
+                except Exception:  # noqa: BLE001 - made again below, where its error reaches the test
+                    name = None
+            name = name or self._make()
+            self._ahead = self._worker.submit(self._make)
+            return name
 
     def drop(self, name: str) -> None:
         """Drop a copy handed out by ``take``."""
@@ -207,13 +211,14 @@ class Copies:
 
     def close(self) -> None:
         """Drop the copy made ahead and stop the thread."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            try:
-                self.drop(ahead.result())
-            except Exception:  # noqa: BLE001 - a copy that failed to be made needs no drop
-                pass
-        self._worker.shutdown(wait=True)
+        with self._lock:
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None:
+                try:
+                    self.drop(ahead.result())
+                except Exception:  # noqa: BLE001 - a copy that failed to be made needs no drop
+                    pass
+            self._worker.shutdown(wait=True)
 
 
 if __name__ == "__main__":

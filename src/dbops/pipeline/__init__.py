@@ -44,8 +44,6 @@ class Step:
     description: str = ""
     # Input key (see dbops.pipeline.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
     cache_key: Callable[[], str] | None = None
-    # The key to remember after a pass, for a step that learns its inputs by running (None: keep the first key).
-    rekey: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -110,16 +108,6 @@ def _cache_key(step: Step) -> str | None:
         return step.cache_key()
     except OSError:
         return None  # a file vanished while hashing: just run the step
-
-
-def _stored_key(step: Step, before: str) -> str:
-    """The key a pass is remembered under: the step's own after-run key when it has one, else ``before``."""
-    if step.rekey is None:
-        return before
-    try:
-        return step.rekey() or before
-    except OSError:
-        return before
 
 
 def _call(step: Step, lock: threading.Lock) -> Outcome:
@@ -221,7 +209,7 @@ def run_pipeline(
                 )
                 results[step.name] = res
                 if status == PASSED and cache is not None and keys.get(step.name):
-                    cache.store(step.name, _stored_key(step, str(keys[step.name])), res.summary, res.seconds)
+                    cache.store(step.name, str(keys[step.name]), res.summary, res.seconds)
                 emit("end", step, res)
                 if status == FAILED and fail_fast and not stop_reason:
                     stop_reason = f"--fail-fast: {step.name} failed"

@@ -17,14 +17,12 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dbops.pipeline import testselect
 from dbops.pipeline.stepcache import input_key
 
-MTIME_MARGIN = 2.0  # seconds: FAT-style clocks round modification times down to two seconds
 _TREES: dict[str, str] = {}  # content hash -> syntax-tree hash, so each file version is parsed once
 
 
@@ -63,15 +61,19 @@ class LoadedFilesKey:
         self.always = always  # read when hashing: finding the migration scripts costs a little
         self.extra = list(extra)
 
-    def key(self) -> str:
-        """Hash of the files the step loaded last time, all non-Python files, and the Python file names."""
-        self.keyed_at = time.time()
+    def _recorded(self) -> list[str] | None:
+        """The files recorded after earlier passes, or None."""
         try:
             loaded = json.loads(self.sidecar.read_text())
         except (OSError, ValueError):
-            loaded = None
+            return None
+        return loaded if isinstance(loaded, list) and all(isinstance(f, str) for f in loaded) else None
+
+    def key(self) -> str:
+        """Hash of the files the step loaded in earlier passes, all non-Python files, and the Python file names."""
+        loaded = self._recorded()
         files = testselect.project_files(self.root)
-        if not isinstance(loaded, list):
+        if loaded is None:
             return input_key(self.root, ["."], ["unknown loaded files", *self.extra])  # as coarse as before
         always = list(self.always())
         py_names = [f for f in files if f.endswith(".py")]
@@ -83,32 +85,15 @@ class LoadedFilesKey:
         ]
         return input_key(self.root, [*data, *always], [*self.extra, "\0".join(py_names), *code])
 
-    def key_after(self) -> str | None:
-        """After a pass: the key over the files it loaded, so the next unchanged run hits at once.
-
-        The set of loaded files differs from run to run (concurrent steps share ``sys.modules``), and
-        the key computed before the run hashed last run's set: remembering that one would miss next
-        time. None (keep the first key) when any input file changed since the first key was taken,
-        with a margin for coarse file-system clocks: a pass must never be remembered for content it
-        did not see.
-        """
-        since = getattr(self, "keyed_at", None)
-        if since is None:
-            return None
-        for rel in testselect.project_files(self.root):
-            try:
-                if (self.root / rel).stat().st_mtime >= since - MTIME_MARGIN:
-                    return None
-            except OSError:
-                return None
-        return self.key()
-
     def wrap(self, run: Callable[[], object]) -> Callable[[], object]:
         """``run``, then remember every project Python file loaded by then (only read after a pass)."""
 
         def call() -> object:
             result = run()
-            self._write(loaded_project_files(self.root))
+            # The union with last time's list: what a run loads depends on which steps ran beside it
+            # (they share sys.modules), and a list that flips between runs would never hit. A superset
+            # only makes the key more sensitive; the list grows only when new files load, then holds.
+            self._write(sorted(set(self._recorded() or ()) | set(loaded_project_files(self.root))))
             return result
 
         return call

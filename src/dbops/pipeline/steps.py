@@ -251,7 +251,7 @@ def build_steps(ctx: RunContext) -> list[Step]:
         from dbops.pipeline.testselect import always_full_paths
 
         key = LoadedFilesKey(s.root, s.cache_dir / "steps", name, lambda: always_full_paths(s.root, s), where)
-        return {"run": key.wrap(run), "cache_key": key.key, "rekey": key.key_after}
+        return {"run": key.wrap(run), "cache_key": key.key}
 
     fast = ["-n", "2", "-m", "not slow and not docker"]
     return [

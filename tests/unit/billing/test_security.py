@@ -97,3 +97,6 @@ def test_a_served_app_hashes_with_the_strong_parameters_and_test_hashes_do_not_p
     assert security.verify_password(cheap, "correct horse battery") is True
     assert security.needs_rehash(cheap) is True
     assert security.needs_rehash(security.hash_password("x")) is False
+    # An app with the cheap hasher never rehashes a real account's strong hash down to its parameters.
+    assert security.needs_rehash(security.hash_password("x"), security.TEST_HASHER) is False
+    assert security.needs_rehash(cheap, security.TEST_HASHER) is False

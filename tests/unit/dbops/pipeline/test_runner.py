@@ -169,26 +169,3 @@ def test_a_cached_dependency_declared_after_its_dependent_still_unblocks_it(tmp_
     again = run_pipeline("t", steps, cache=cache)
     assert [r.status for r in again.results] == [PASSED, PASSED]
     assert all(r.summary.startswith("cached") for r in again.results)
-
-
-def test_a_step_that_learns_its_inputs_by_running_is_remembered_under_its_after_run_key(tmp_path: Path) -> None:
-    from dbops.pipeline.stepcache import StepCache
-
-    cache = StepCache(tmp_path)
-    learned: list[str] = []  # what the step "loaded" last time: its key moves once it has run
-    step = Step(
-        "smoke",
-        4,
-        lambda: (learned.append("x"), _ok("ran"))[1],
-        cache_key=lambda: f"k{len(learned)}",
-        rekey=lambda: f"k{len(learned)}",
-    )
-    run_pipeline("t", [step], cache=cache)
-    again = run_pipeline("t", [step], cache=cache)
-    assert again.results[0].summary == "cached, inputs unchanged: ran"
-    assert learned == ["x"]
-
-    # Without an after-run key the first key is stored: the next run misses and runs again.
-    plain = Step("plain", 4, lambda: (learned.append("y"), _ok("ran"))[1], cache_key=lambda: f"k{len(learned)}")
-    run_pipeline("t", [plain], cache=cache)
-    assert run_pipeline("t", [plain], cache=cache).results[0].summary == "ran"

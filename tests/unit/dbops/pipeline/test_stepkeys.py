@@ -1,28 +1,24 @@
-"""The in-process steps' keys: the files they loaded, remembered so an unchanged tree hits at once."""
+"""The in-process steps' keys: the files they loaded in earlier passes, so an unchanged tree hits."""
 
 from __future__ import annotations
 
 import importlib.util
-import os
+import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from dbops.pipeline.stepkeys import MTIME_MARGIN, LoadedFilesKey
+from dbops.pipeline.stepkeys import LoadedFilesKey
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project of two modules and a data file, all last modified a minute ago."""
+    """A project of three modules and a data file."""
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "first_mod.py").write_text("X = 1\n")
-    (tmp_path / "pkg" / "second_mod.py").write_text("Y = 2\n")
+    for name in ("first_mod", "second_mod", "third_mod"):
+        (tmp_path / "pkg" / f"{name}.py").write_text(f"NAME = {name!r}\n")
     (tmp_path / "seed.sql").write_text("select 1;\n")
-    past = time.time() - 60
-    for path in tmp_path.rglob("*"):
-        os.utime(path, (past, past))
     return tmp_path
 
 
@@ -35,43 +31,43 @@ def _load(root: Path, name: str) -> None:
     spec.loader.exec_module(module)
 
 
-def _key(root: Path) -> LoadedFilesKey:
+def _step(root: Path) -> LoadedFilesKey:
     return LoadedFilesKey(root, root / ".dbops" / "steps", "smoke", lambda: [], ["embedded"])
 
 
-def test_the_after_run_key_is_the_next_runs_key(project: Path) -> None:
-    first = _key(project)
-    before = first.key()  # nothing recorded yet: as coarse as the whole tree
-    first.wrap(lambda: _load(project, "first_mod"))()
-    after = first.key_after()
-    assert after is not None and after != before
-    assert _key(project).key() == after  # the next run, same tree: a hit
+def _recorded(root: Path) -> list[str]:
+    return json.loads((root / ".dbops" / "steps" / "smoke.loaded.json").read_text())
 
-    # A comment in a loaded module changes no syntax tree; a statement does.
+
+def test_the_recorded_files_are_a_union_so_the_key_settles(project: Path) -> None:
+    # A pass that ran beside other steps saw more modules loaded than one that ran alone.
+    first = _step(project)
+    first.wrap(lambda: [_load(project, "first_mod"), _load(project, "second_mod")])()
+    settled = _step(project).key()
+    _step(project).wrap(lambda: _load(project, "first_mod"))()  # alone this time: the list holds
+    assert _recorded(project) == ["pkg/first_mod.py", "pkg/second_mod.py"]
+    assert _step(project).key() == settled
+
+    # A module loaded for the first time joins the list, and the key moves once.
+    _step(project).wrap(lambda: _load(project, "third_mod"))()
+    assert len(_recorded(project)) == 3
+    assert _step(project).key() != settled
+
+
+def test_a_statement_in_a_recorded_module_moves_the_key_a_comment_does_not(project: Path) -> None:
+    _step(project).wrap(lambda: _load(project, "first_mod"))()
+    before = _step(project).key()
     module = project / "pkg" / "first_mod.py"
-    module.write_text("X = 1  # why\n")
-    assert _key(project).key() == after
-    module.write_text("X = 3\n")
-    assert _key(project).key() != after
+    module.write_text("NAME = 'first_mod'  # why\n")
+    assert _step(project).key() == before
+    module.write_text("NAME = 'changed'\n")
+    assert _step(project).key() != before
+    (project / "pkg" / "first_mod.py").write_text("NAME = 'first_mod'\n")
+    (project / "seed.sql").write_text("select 2;\n")  # every data file counts
+    assert _step(project).key() != before
 
 
-def test_no_after_run_key_when_an_input_changed_while_the_step_ran(project: Path) -> None:
-    step = _key(project)
-    step.key()
-
-    def run() -> None:
-        _load(project, "second_mod")
-        (project / "seed.sql").write_text("select 2;\n")  # edited after the step read it
-
-    step.wrap(run)()
-    assert step.key_after() is None
-
-
-def test_an_edit_just_before_the_run_counts_as_during_it(project: Path) -> None:
-    # Coarse file-system clocks: a modification time within the margin of the first key is not trusted.
-    recent = time.time() - MTIME_MARGIN / 2
-    os.utime(project / "pkg" / "first_mod.py", (recent, recent))
-    step = _key(project)
-    step.key()
-    step.wrap(lambda: _load(project, "first_mod"))()
-    assert step.key_after() is None
+def test_without_a_record_the_key_covers_the_whole_tree(project: Path) -> None:
+    before = _step(project).key()
+    (project / "pkg" / "third_mod.py").write_text("NAME = 'anything'\n")  # never loaded, but nothing is recorded
+    assert _step(project).key() != before
