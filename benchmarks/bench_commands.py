@@ -101,50 +101,49 @@ def consistency_rows(rounds: int, server: str) -> None:
 
 
 def full_check_rows(rounds: int) -> None:
-    """full-check after a one-line change in one service module (the change reverted after each run)."""
+    """full-check in the edit loop: each timed run starts from a tree the step cache has seen pass.
+
+    Rows: the unchanged tree; a comment added to one service module; one statement added inside a
+    function of it; and the revert of that statement (a change too, timed on its own). Untimed full-checks
+    between rows bring the cache back to the unchanged tree, so no row pays for the one before it.
+    """
     original = CHANGED.read_text()
     counter = iter(range(1_000_000))
+    full_check = _run([INVOKE, "full-check"])
 
-    def after_change() -> None:
-        CHANGED.write_text(original + f"\n\n# bench edit {next(counter)}\n")  # formatted as ruff wants it
+    def timed(call: Callable[[], None]) -> float:
+        start = timeit.default_timer()
+        call()
+        return timeit.default_timer() - start
+
+    def with_text(text: str) -> float:
+        CHANGED.write_text(text)
         try:
-            _run([INVOKE, "full-check"])()
+            return timed(full_check)
         finally:
             CHANGED.write_text(original)
 
-    def after_body_change() -> None:
-        # One statement more inside a function: test selection reruns the tests that ran that function.
-        edited = f"\n    assert {next(counter)} >= 0\n    return plan\n"
-        CHANGED.write_text(original.replace("\n    return plan\n", edited, 1))
-        try:
-            _run([INVOKE, "full-check"])()
-        finally:
-            CHANGED.write_text(original)
-
-    def after_revert() -> None:
-        # The revert is a change too (the same tests rerun): timed on its own, after an untimed edit.
-        after_body_change()
-        revert_timer[0] = timeit.default_timer()
-        _run([INVOKE, "full-check"])()
-        revert_timer[1] = timeit.default_timer()
-
-    _run([INVOKE, "full-check"])()  # prime the step cache for the unchanged tree
-    revert_timer = [0.0, 0.0]
-    medians = measure(
-        {
-            "invoke full-check (unchanged tree)": _run([INVOKE, "full-check"]),
-            "invoke full-check after a one-line change (a comment)": after_change,
-            "invoke full-check after a one-statement change in a function body": after_body_change,
-        },
-        rounds=rounds,
-        warmup=0,
-    )
-    reverts = []
+    samples: dict[str, list[float]] = {name: [] for name in ROWS_E4}
+    full_check()
+    full_check()  # the cache settles: the second run is the state every row starts from
     for _ in range(rounds):
-        after_revert()
-        reverts.append(revert_timer[1] - revert_timer[0])
-    medians["invoke full-check after reverting that change"] = statistics.median(reverts)
-    report("e4. full-check in the edit loop", medians, "invoke full-check after a one-line change (a comment)")
+        samples[ROWS_E4[0]].append(timed(full_check))
+        samples[ROWS_E4[1]].append(with_text(original + f"\n\n# bench edit {next(counter)}\n"))
+        full_check()
+        # One statement more inside a function: test selection reruns the tests that ran that function.
+        edited = original.replace("\n    return plan\n", f"\n    assert {next(counter)} >= 0\n    return plan\n", 1)
+        samples[ROWS_E4[2]].append(with_text(edited))
+        samples[ROWS_E4[3]].append(timed(full_check))  # the file is back as it was: the revert
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    report("e4. full-check in the edit loop", medians, ROWS_E4[1])
+
+
+ROWS_E4 = (
+    "invoke full-check (unchanged tree)",
+    "invoke full-check after a one-line change (a comment)",
+    "invoke full-check after a one-statement change in a function body",
+    "invoke full-check after reverting that change",
+)
 
 
 def main() -> None:
