@@ -24,7 +24,7 @@ from dbops.backends import servers
 from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
-from dbops.core.urls import plain_url, with_database
+from dbops.core.urls import plain_url
 from dbops.lifecycle import templates
 
 
@@ -75,19 +75,15 @@ def head_template(pg_server: URL, dbops_settings: Settings) -> str:
 
 @pytest.fixture(scope="session")
 def _head_copies(pg_server: URL, head_template: str, dbops_settings: Settings) -> Iterator[templates.Copies]:
-    copies = templates.Copies(pg_server, head_template, lambda: _unique(f"t_{dbops_settings.database}"))
-    yield copies
-    copies.close()
+    with templates.Copies(pg_server, head_template, lambda: _unique(f"t_{dbops_settings.database}")) as copies:
+        yield copies
 
 
 @pytest.fixture()
-def migrated_database(pg_server: URL, _head_copies: templates.Copies) -> Iterator[URL]:
+def migrated_database(_head_copies: templates.Copies) -> Iterator[URL]:
     """URL of a fresh database at head, cloned from the template (ahead of time) and dropped after the test."""
-    name = _head_copies.take()
-    try:
-        yield with_database(pg_server, name)
-    finally:
-        _head_copies.drop(name)
+    with _head_copies.copy() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -100,19 +96,16 @@ def seeded_template(pg_server: URL, dbops_settings: Settings) -> str:
 
 @pytest.fixture(scope="session")
 def _seeded_copies(pg_server: URL, seeded_template: str, dbops_settings: Settings) -> Iterator[templates.Copies]:
-    copies = templates.Copies(pg_server, seeded_template, lambda: _unique(f"t_{dbops_settings.database}_seeded"))
-    yield copies
-    copies.close()
+    prefix = f"t_{dbops_settings.database}_seeded"
+    with templates.Copies(pg_server, seeded_template, lambda: _unique(prefix)) as copies:
+        yield copies
 
 
 @pytest.fixture()
-def seeded_database(pg_server: URL, _seeded_copies: templates.Copies) -> Iterator[URL]:
+def seeded_database(_seeded_copies: templates.Copies) -> Iterator[URL]:
     """URL of a fresh database at head with the seed data, cloned (ahead of time) and dropped after the test."""
-    name = _seeded_copies.take()
-    try:
-        yield with_database(pg_server, name)
-    finally:
-        _seeded_copies.drop(name)
+    with _seeded_copies.copy() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -209,6 +209,21 @@ class Copies:
         """Drop a copy handed out by ``take``."""
         database.drop(self.server, name, disposable=(name,))
 
+    @contextlib.contextmanager
+    def copy(self) -> Iterator[URL]:
+        """The URL of a fresh copy for the length of the block, dropped afterwards."""
+        name = self.take()
+        try:
+            yield with_database(self.server, name)
+        finally:
+            self.drop(name)
+
+    def __enter__(self) -> Copies:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Drop the copy made ahead and stop the thread."""
         with self._lock:

@@ -41,7 +41,11 @@ def test_copies_are_fresh_distinct_made_ahead_and_all_dropped(pg_server: URL, he
         assert second == made[1] and second != first
         assert scalar(with_database(pg_server, second), "SELECT to_regclass('scribble') IS NULL") is True
         copies.drop(second)
+
+        with copies.copy() as url:  # the third, the one made while the second was in use
+            assert url.database == made[2] and database.exists(pg_server, made[2])
+        assert not database.exists(pg_server, made[2])
     finally:
         copies.close()
-    assert len(made) == 3  # the third was made ahead, never taken, and dropped by close
+    assert len(made) == 4  # the fourth was made ahead, never taken, and dropped by close
     assert not any(database.exists(pg_server, name) for name in made)
