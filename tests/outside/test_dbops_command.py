@@ -79,7 +79,11 @@ def test_fresh_install_of_dbops_alone(tmp_path: Path, new_database: Callable[[st
     """pip install of the dbops distribution alone (no billing dependencies) gives a working dbops command."""
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
-    pip = subprocess.run([str(env_dir / "bin" / "pip"), "install", "-q", str(SRC)], capture_output=True, text=True)
+    # Built from a copy: setuptools writes build/ and *.egg-info next to the sources, not in our checkout.
+    source = tmp_path / "dbops-dist"
+    shutil.copytree(SRC / "dbops", source / "dbops", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SRC / "pyproject.toml", source / "pyproject.toml")
+    pip = subprocess.run([str(env_dir / "bin" / "pip"), "install", "-q", str(source)], capture_output=True, text=True)
     assert pip.returncode == 0, pip.stderr
     listed = subprocess.run([str(env_dir / "bin" / "pip"), "list"], capture_output=True, text=True).stdout.lower()
     assert "fastapi" not in listed and "argon2" not in listed
