@@ -2,10 +2,10 @@
 
 Rows: `invoke --list` and `invoke --help reset-db` (against a bare `python -c pass`); a warm
 `invoke reset-db` against the naive shell recipe (`psql` drop + create, `alembic upgrade head`);
-`invoke consistency` against `alembic check` on the same database; `invoke full-check` after a
-one-line change in one service module. Every alternative is a separate process, started the way a
-shell would start it (with Python's default bytecode cache, whatever the calling shell sets), and
-interleaved round by round.
+`invoke consistency` against `alembic check` on the same database; `invoke full-check` on an
+unchanged tree, after a comment and after a one-statement change in one service module, and after
+its revert. Every alternative is a separate process, started the way a shell would start it (with
+Python's default bytecode cache, whatever the calling shell sets), and interleaved round by round.
 Run: python benchmarks/bench_commands.py [--rounds N] [--skip-full-check]
 """
 

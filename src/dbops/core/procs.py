@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,8 +66,6 @@ def spawn_spare_builder(cwd: Path, server_url: str, template: str) -> None:
     Detached on purpose: it outlives the command that asked for it. The URL, password included, travels
     in the child's environment, never on its command line (ps shows that).
     """
-    import sys
-
     env = {**os.environ, "DBOPS_SPARE_SERVER": server_url, "DBOPS_SPARE_TEMPLATE": template}
     subprocess.Popen(
         [sys.executable, "-m", "dbops.lifecycle.templates"],

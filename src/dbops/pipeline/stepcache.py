@@ -8,10 +8,11 @@ import importlib.metadata
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from dbops.core.private import write_private
 
 _SKIP_DIRS = {
     ".git",
@@ -81,10 +82,7 @@ class StepCache:
         """Remember that the step passed with these inputs."""
         record = {"key": key, "summary": summary, "seconds": round(seconds, 3), "at": time.time()}
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            # A private temporary file per writer: two runs storing at once never trip over each other.
-            with tempfile.NamedTemporaryFile("w", dir=self.folder, suffix=".tmp", delete=False) as fh:
-                fh.write(json.dumps(record))
-            os.replace(fh.name, self._path(step))
+            # Atomic, with a temporary file per process: two runs storing at once never trip over each other.
+            write_private(self._path(step), json.dumps(record))
         except OSError:
             pass  # an unwritable cache only costs a rerun next time

@@ -14,12 +14,11 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from dbops.core.private import write_private
 from dbops.pipeline import testselect
 from dbops.pipeline.stepcache import input_key
 
@@ -81,7 +80,7 @@ class LoadedFilesKey:
         code = [
             f"{rel}:{_tree_digest(self.root / rel)}" if (self.root / rel).is_file() else f"{rel}: gone"
             for rel in loaded
-            if not any(a == "." or rel == a or rel.startswith(a.rstrip("/") + "/") for a in always)
+            if not testselect.under(rel, always)
         ]
         return input_key(self.root, [*data, *always], [*self.extra, "\0".join(py_names), *code])
 
@@ -100,9 +99,6 @@ class LoadedFilesKey:
 
     def _write(self, loaded: list[str]) -> None:
         try:
-            self.sidecar.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self.sidecar.parent, suffix=".tmp", delete=False) as fh:
-                fh.write(json.dumps(loaded))
-            os.replace(fh.name, self.sidecar)
+            write_private(self.sidecar, json.dumps(loaded))
         except OSError:
             pass  # an unwritable cache only costs a rerun next time

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import Generator
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from dbops.core.private import write_private
 from dbops.pipeline import testselect
 
 # Audit events after which code may run that this process's tracer never sees.
@@ -262,10 +262,7 @@ def merge_parts(record_path: Path, plan_path: Path, run_id: str) -> None:
     for path in parts:
         path.unlink()
     record.update(version=testselect.RECORD_VERSION, key=plan["key"], files=plan["files"])
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=record_path.parent, suffix=".tmp", delete=False) as fh:
-        fh.write(json.dumps(record))
-    os.replace(fh.name, record_path)
+    write_private(record_path, json.dumps(record))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbops.core.private import write_private
+
 RECORD_VERSION = 1
 # Folders that hold tools, caches and build output, never the project's sources.
 SKIP_DIRS = frozenset(
@@ -137,7 +139,8 @@ class Plan:
     unaffected: int = 0
 
 
-def _under(rel: str, prefixes: Sequence[str]) -> bool:
+def under(rel: str, prefixes: Sequence[str]) -> bool:
+    """Whether ``rel`` is one of ``prefixes`` or inside one of them ("." holds everything)."""
     return any(p == "." or rel == p or rel.startswith(p.rstrip("/") + "/") for p in prefixes)
 
 
@@ -159,7 +162,7 @@ def changes(old: Snapshot, new: Snapshot, always_full: Sequence[str]) -> tuple[s
         if not py or not was or py["skeleton"] != was["skeleton"]:
             return f"{rel} changed outside function bodies", files, bodies
         changed = {n for n in set(py["blocks"]) | set(was["blocks"]) if py["blocks"].get(n) != was["blocks"].get(n)}
-        if changed and _under(rel, always_full):
+        if changed and under(rel, always_full):
             return f"{rel} changed (runs outside the tests)", files, bodies
         bodies.update(f"{rel}::{name}" for name in changed)
     return "", files, bodies
@@ -218,10 +221,10 @@ def always_full_paths(root: Path, settings: Any) -> list[str]:
     """Files whose code runs outside the tests (a template's migrations and seed): any change runs everything."""
     paths: list[str] = []
     try:
-        from dbops.migrations import script_directory
+        from dbops.migrations import script_directory, version_folders
 
         script = script_directory(settings)
-        paths += [str(Path(script.dir).resolve()), *(str(Path(p).resolve()) for p in script._version_locations)]
+        paths += [str(Path(script.dir).resolve()), *(str(p.resolve()) for p in version_folders(script))]
     except Exception:  # noqa: BLE001 - no readable history: the migrate step says why; be conservative here
         return ["."]
     if settings.seed:
@@ -256,10 +259,10 @@ def narrow(settings: Any, name: str, target: str, extra: Sequence[str]) -> Narro
     chosen = plan(record, current, key, always_full_paths(root, settings))
     if record is not None and not chosen.full and not chosen.run:
         # Only edits no test can see (comments, say): the record moves on to this tree.
-        _write_json(record_path, {**record, "files": current})
+        write_private(record_path, json.dumps({**record, "files": current}))
         return Narrowed(None, f"{chosen.unaffected} tests unaffected by the changes: not rerun")
     plan_file = folder / f"{name}.plan-{os.getpid()}.json"
-    _write_json(plan_file, {"key": key, "files": current, "full": chosen.full, "run": chosen.run})
+    write_private(plan_file, json.dumps({"key": key, "files": current, "full": chosen.full, "run": chosen.run}))
     rec = ["-p", "dbops.pipeline.testrecord", f"--dbops-record={record_path}", f"--dbops-plan={plan_file}"]
     if chosen.full:
         return Narrowed([target, *extra, *rec], f"all tests ({chosen.reason})", plan_file)
@@ -267,12 +270,3 @@ def narrow(settings: Any, name: str, target: str, extra: Sequence[str]) -> Narro
     few = [a for i, a in enumerate(extra) if a != "-n" and (i == 0 or extra[i - 1] != "-n")]
     args = [*chosen.run, *(few if len(chosen.run) <= 12 else extra), *rec]
     return Narrowed(args, f"{len(chosen.run)} affected tests, {chosen.unaffected} unaffected not rerun", plan_file)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as fh:
-        fh.write(json.dumps(data))
-    os.replace(fh.name, path)
