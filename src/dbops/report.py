@@ -28,14 +28,13 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, Table, UniqueConstraint
-
-from dbops.checks.engine import STATUS_LABELS, status_block
-from dbops.checks.sqlnorm import compile_type
 from dbops.core.errors import ConfigError
-from dbops.core.findings import ERROR, METRIC_KEYS, CheckResult, Finding
+from dbops.core.findings import ERROR, METRIC_KEYS, STATUS_LABELS, CheckResult, Finding, status_block
+
+if TYPE_CHECKING:  # only the audit report needs SQLAlchemy: a remembered verdict is printed without it
+    from sqlalchemy import MetaData, Table
 
 _FINDING_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -197,12 +196,16 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _mermaid_type(table: Table, column: str) -> str:
+    from dbops.checks.sqlnorm import compile_type
+
     match = _WORD.match(compile_type(table.c[column].type).lower().replace(" ", "_"))
     return match.group() if match else "unknown"
 
 
 def _unique_sets(table: Table) -> list[set[str]]:
     """Column sets that are unique on every row (a partial unique index is not: it covers some rows only)."""
+    from sqlalchemy import UniqueConstraint
+
     sets = [{c.name for c in u.columns} for u in table.constraints if isinstance(u, UniqueConstraint)]
     sets += [
         {c.name for c in ix.columns}

@@ -9,14 +9,13 @@ from __future__ import annotations
 from dbops.checks.context import CheckContext
 from dbops.checks.engine import (
     BUILTIN,
-    STATUS_LABELS,
     Rule,
     available_rules,
     run_checks,
     select_rules,
-    status_block,
     status_metrics,
 )
+from dbops.core.findings import STATUS_LABELS, status_block
 
 __all__ = [
     "BUILTIN",

@@ -17,7 +17,7 @@ from dbops.checks.context import CheckContext
 from dbops.core import database
 from dbops.core.config import Settings, import_object
 from dbops.core.errors import ConfigError, DbopsError
-from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
+from dbops.core.findings import ERROR, CheckResult, Finding, sort_key, status_block
 from dbops.core.urls import parse_url
 from dbops.migrations.scripts import open_scripts, version_files
 
@@ -148,29 +148,6 @@ def run_checks(
         metrics=metrics,
         rules=[rule_id for rule in selected for rule_id in rule.ids],
     )
-
-
-# The seed's "Database Schema" block: label -> metric key.
-STATUS_LABELS = {
-    "Total Models": "total_models",
-    "Models with Tables": "models_with_tables",
-    "Models WITHOUT Tables": "models_without_tables",
-    "Missing Tables": "missing_tables",
-    "Existing Tables": "existing_tables",
-    "Migration Blockers": "migration_blockers",
-}
-
-
-def status_block(metrics: dict[str, int]) -> dict[str, int]:
-    """The status numbers (keys of STATUS_LABELS' values) from a CheckResult's metrics."""
-    return {
-        "total_models": metrics.get("models", 0),
-        "models_with_tables": metrics.get("models_with_tables", 0),
-        "models_without_tables": metrics.get("models_without_tables", 0),
-        "missing_tables": metrics.get("missing_tables", 0),
-        "existing_tables": metrics.get("tables", 0),
-        "migration_blockers": metrics.get("migration_blockers", 0),
-    }
 
 
 def status_metrics(settings: Settings, url: URL | str, metadata: MetaData | None = None) -> dict[str, int]:

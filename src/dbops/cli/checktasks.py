@@ -131,9 +131,10 @@ CHECK_HELP = {
     "rules": "comma-separated rule ids or codes (default: all), e.g. C1,C5",
     "live": "check the project's own database (its drift) instead of one built from the migration history",
 }
+NO_CACHE_HELP = "run every rule even when nothing the last passing verdict depends on changed"
 
 
-@task(help=CHECK_HELP)
+@task(help={**CHECK_HELP, "no_cache": NO_CACHE_HELP})
 @handled
 def consistency(
     c: Context,
@@ -142,6 +143,7 @@ def consistency(
     revision: str | None = None,
     rules: str | None = None,
     live: bool = False,
+    no_cache: bool = False,
     backend: str | None = None,
     url: str | None = None,
 ) -> None:
@@ -149,10 +151,21 @@ def consistency(
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
     from dbops import report
+    from dbops.commands import verdicts
+
+    settings = settings_for(backend, url)
+    chosen = rules.split(",") if rules else None
+    # A history-built database is a function of files: a verdict on unchanged files is remembered.
+    remembered = None if live or no_cache else verdicts.lookup(settings, chosen, revision)
+    if remembered is not None:
+        report.emit(remembered, format, junit)
+        print(verdicts.NOTE, file=sys.stdout if format == "text" else sys.stderr)
+        return
     from dbops.commands import check
 
-    chosen = rules.split(",") if rules else None
-    result = check.consistency(settings_for(backend, url), live=live, revision=revision, rules=chosen)
+    result = check.consistency(settings, live=live, revision=revision, rules=chosen)
+    if not live:
+        verdicts.remember(settings, chosen, revision, result)
     report.emit(result, format, junit)
     check.require_ok(result)
 

@@ -63,7 +63,8 @@ def _digest(path: Path) -> str:
         return "missing"
 
 
-def _dist_versions() -> dict[str, str]:
+def dist_versions() -> dict[str, str]:
+    """The installed versions of the libraries that build and read a template (empty when missing)."""
     from importlib import metadata
 
     found = {}
@@ -109,28 +110,35 @@ def project_modules(settings: Settings) -> list[Path]:
     return sorted(found)
 
 
-def _inputs(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
+def file_digests(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
+    """A hash per input file: the modules, every source file under the folders, alembic.ini and pyproject.toml."""
     paths = {Path(p) for p in modules}
     paths |= set(_folder_files(folders))
     paths |= {settings.alembic_ini, settings.root / "pyproject.toml"}
     return {str(p): _digest(p) for p in sorted(paths)}
 
 
-def record(settings: Settings, revision: str, seeded: bool, template: str, server: dict[str, Any]) -> None:
-    """After a full template reset: write down what that template depends on, for the next warm reset."""
+def migration_folders(settings: Settings) -> list[str]:
+    """The script folder and every version folder of the history (this imports Alembic)."""
     from dbops import migrations
-    from dbops.lifecycle.templates import spare_name
 
     script = migrations.script_directory(settings)
-    folders = sorted({str(Path(script.dir)), *(str(p) for p in migrations.version_folders(script))})
+    return sorted({str(Path(script.dir)), *(str(p) for p in migrations.version_folders(script))})
+
+
+def record(settings: Settings, revision: str, seeded: bool, template: str, server: dict[str, Any]) -> None:
+    """After a full template reset: write down what that template depends on, for the next warm reset."""
+    from dbops.lifecycle.templates import spare_name
+
+    folders = migration_folders(settings)
     modules = [str(p) for p in project_modules(settings)]
     body = {
         "version": RECORD_VERSION,
         "key": context_key(settings, revision, seeded),
         "folders": folders,
-        "inputs": _inputs(settings, folders, modules),
+        "inputs": file_digests(settings, folders, modules),
         "modules": modules,
-        "dists": _dist_versions(),
+        "dists": dist_versions(),
         "template": template,
         "spare": spare_name(template),  # named here, where the naming lives: the warm path imports no SQLAlchemy
         "database": settings.database,
@@ -154,9 +162,9 @@ def _load(settings: Settings, revision: str, seeded: bool) -> dict[str, Any] | N
         return None
     if body.get("key") != context_key(settings, revision, seeded):
         return None
-    if body.get("inputs") != _inputs(settings, body["folders"], body["modules"]):
+    if body.get("inputs") != file_digests(settings, body["folders"], body["modules"]):
         return None  # a file changed, appeared or went away: the full path decides about the template
-    if body.get("dists") != _dist_versions():
+    if body.get("dists") != dist_versions():
         return None
     return body
 

@@ -85,6 +85,16 @@ class CheckResult:
         """Findings of one rule, given as code (``C3``) or id (``C3-columns``)."""
         return [f for f in self.findings if rule in (f.rule, f.code)]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        """The result ``to_dict`` described (a cached verdict read back)."""
+        return cls(
+            findings=[Finding(**f) for f in data["findings"]],
+            metrics={key: int(value) for key, value in data["metrics"].items()},
+            rules=list(data["rules"]),
+            not_checked={item["rule"]: item["reason"] for item in data["not_checked"]},
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-ready dict (schema: ``dbops.report.JSON_SCHEMA``)."""
         return {
@@ -94,3 +104,26 @@ class CheckResult:
             "rules": list(self.rules),
             "not_checked": [{"rule": rule, "reason": why} for rule, why in self.not_checked.items()],
         }
+
+
+# The seed's "Database Schema" block: label -> metric key.
+STATUS_LABELS = {
+    "Total Models": "total_models",
+    "Models with Tables": "models_with_tables",
+    "Models WITHOUT Tables": "models_without_tables",
+    "Missing Tables": "missing_tables",
+    "Existing Tables": "existing_tables",
+    "Migration Blockers": "migration_blockers",
+}
+
+
+def status_block(metrics: dict[str, int]) -> dict[str, int]:
+    """The status numbers (keys of STATUS_LABELS' values) from a CheckResult's metrics."""
+    return {
+        "total_models": metrics.get("models", 0),
+        "models_with_tables": metrics.get("models_with_tables", 0),
+        "models_without_tables": metrics.get("models_without_tables", 0),
+        "missing_tables": metrics.get("missing_tables", 0),
+        "existing_tables": metrics.get("tables", 0),
+        "migration_blockers": metrics.get("migration_blockers", 0),
+    }
