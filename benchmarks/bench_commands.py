@@ -2,7 +2,8 @@
 
 Rows: `invoke --list` and `invoke --help reset-db` (against a bare `python -c pass`); a warm
 `invoke reset-db` against the naive shell recipe (`psql` drop + create, `alembic upgrade head`);
-`invoke consistency` against `alembic check` on the same database; `invoke full-check` on an
+`invoke consistency --no-cache` (every rule runs) and `invoke consistency` with nothing changed since
+its last pass (the remembered verdict) against `alembic check` on the same database; `invoke full-check` on an
 unchanged tree, after a comment and after a one-statement change in one service module, and after
 its revert. Every alternative is a separate process, started the way a shell would start it (with
 Python's default bytecode cache, whatever the calling shell sets), and interleaved round by round.
@@ -93,7 +94,9 @@ def consistency_rows(rounds: int, server: str) -> None:
     medians = measure(
         {
             "alembic check": _run([ALEMBIC, "check"], env),
-            "invoke consistency (every rule)": _run([INVOKE, "consistency"], env),
+            "invoke consistency --no-cache (every rule)": _run([INVOKE, "consistency", "--no-cache"], env),
+            # Nothing changed since the last pass: the remembered verdict, printed without SQLAlchemy.
+            "invoke consistency (remembered verdict)": _run([INVOKE, "consistency"], env),
         },
         rounds=rounds,
     )
