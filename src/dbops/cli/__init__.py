@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from invoke.exceptions import Exit
 
 from dbops.core.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DbopsError, FindingsDetected, HistoryBroken
+from dbops.core.masking import mask_text
 
 if TYPE_CHECKING:
     from dbops.core.config import Settings
@@ -37,13 +38,6 @@ def _secrets() -> tuple[str, ...]:
         if "@" in raw and ":" in raw.split("@", 1)[0].split("//", 1)[-1]:
             found.append(raw.split("@", 1)[0].split("//", 1)[-1].split(":", 1)[1])
     return tuple(s for s in found if len(s) >= 3)
-
-
-def mask_text(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``dbops.core.urls.mask_text``, imported when first needed: listing tasks must not load SQLAlchemy."""
-    from dbops.core.urls import mask_text as mask
-
-    return mask(text, secrets)
 
 
 def fail(message: str, code: int) -> Exit:

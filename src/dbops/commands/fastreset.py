@@ -76,7 +76,7 @@ def dist_versions() -> dict[str, str]:
     return found
 
 
-def _folder_files(folders: list[str]) -> list[Path]:
+def folder_files(folders: list[str]) -> list[Path]:
     """Every source file under the migration folders: a new or deleted revision changes this list."""
     files: set[Path] = set()
     for folder in folders:
@@ -113,7 +113,7 @@ def project_modules(settings: Settings) -> list[Path]:
 def file_digests(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
     """A hash per input file: the modules, every source file under the folders, alembic.ini and pyproject.toml."""
     paths = {Path(p) for p in modules}
-    paths |= set(_folder_files(folders))
+    paths |= set(folder_files(folders))
     paths |= {settings.alembic_ini, settings.root / "pyproject.toml"}
     return {str(p): _digest(p) for p in sorted(paths)}
 

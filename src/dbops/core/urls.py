@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from collections.abc import Mapping
 
 from psycopg.conninfo import conninfo_to_dict
@@ -12,12 +11,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from dbops.core.errors import ConfigError
+from dbops.core.masking import MASK, mask_text
 
-MASK = "***"
+__all__ = ["MASK", "mask_text"]  # re-exported: masking lives apart so it can be used without SQLAlchemy
+
 _SCHEMES = ("postgresql", "postgres")
-# Catches "user:secret@" in any free text (driver messages, logs), not only in parsed URLs.
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@", re.I)
-_PASSWORD_KV = re.compile(r"(password\s*=\s*)('[^']*'|[^\s&]+)", re.I)
 
 
 def parse_url(raw: str) -> URL:
@@ -58,16 +56,6 @@ def plain_url(url: URL) -> str:
 def libpq_url(url: URL) -> str:
     """A libpq connection string (postgresql://...), for psql, pg_dump and psycopg."""
     return plain_url(url.set(drivername="postgresql"))
-
-
-def mask_text(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Hide passwords in free text: URL userinfo, password=... pairs and any known secret."""
-    out = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    out = _PASSWORD_KV.sub(lambda m: f"{m.group(1)}{MASK}", out)
-    for secret in secrets:
-        if secret:
-            out = out.replace(secret, MASK)
-    return out
 
 
 def _local_host(host: str) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,26 +17,48 @@ from sqlalchemy.engine import URL
 from dbops.commands import check, verdicts
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.findings import CheckResult
+
+# The models import a module from a folder outside the project (a sibling package, say).
+MODELS = '''"""Models of the tiny project."""
+
+import sqlalchemy as sa
+from tinyshared import ID_TYPE
+
+metadata = sa.MetaData()
+things = sa.Table("things", metadata, sa.Column("id", ID_TYPE, primary_key=True))
+'''
+
+
+def _settle(folder: Path) -> None:
+    """Date every file and folder below ``folder`` a minute back: written long before the run."""
+    past = time.time() - 60
+    for path in [folder, *folder.rglob("*")]:
+        os.utime(path, (past, past))
 
 
 @pytest.fixture()
 def tiny(
     tmp_path: Path, dbops_settings: Settings, pg_server: URL, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
-    """A tiny project on the suite's server (its cache directory and backend), with a database of its own."""
-    root = make_project(tmp_path / "tiny")
-    monkeypatch.syspath_prepend(str(root))
-    monkeypatch.delitem(sys.modules, "models", raising=False)  # another tiny project's, from an earlier test
+    """A tiny project on the suite's embedded server, with a sibling module and a site folder of its own."""
+    if dbops_settings.resolved_backend != "embedded":
+        pytest.skip("verdicts are remembered for the embedded backend only")
+    root = make_project(tmp_path / "tiny", models=MODELS)
+    (root / "data.json").write_text('{"currencies": ["EUR"]}\n')
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "tinyshared.py").write_text("import sqlalchemy as sa\n\nID_TYPE = sa.Integer\n")
+    (tmp_path / "site" / "site-packages").mkdir(parents=True)
+    for folder in (tmp_path / "site" / "site-packages", shared, root):
+        monkeypatch.syspath_prepend(str(folder))
+    for name in ("models", "tinyshared"):
+        monkeypatch.delitem(sys.modules, name, raising=False)  # another tiny project's, from an earlier test
     for key in ("DATABASE_URL", "DBOPS_BACKEND"):
         monkeypatch.delenv(key, raising=False)
-    settings = load_settings(root).replace(
-        database=f"tiny{uuid.uuid4().hex[:8]}",
-        cache_dir=dbops_settings.cache_dir,
-        backend=dbops_settings.resolved_backend,
-        url=dbops_settings.url,
-        pg_version=dbops_settings.pg_version,
-        docker_image=dbops_settings.docker_image,
-    )
+    settings = load_settings(root).replace(database=f"tiny{uuid.uuid4().hex[:8]}", cache_dir=dbops_settings.cache_dir)
+    assert check.consistency(settings).ok  # the first run writes bytecode next to the sources
+    _settle(tmp_path)
     yield settings
     verdicts.forget(settings)
     for name in database.list_databases(pg_server):
@@ -42,11 +66,18 @@ def tiny(
             database.drop(pg_server, name, disposable=(name,))
 
 
-def _pass(settings: Settings, rules: list[str] | None = None) -> None:
-    """A consistency run that passes every rule, remembered as the command remembers it."""
+def _pass(settings: Settings, rules: list[str] | None = None) -> CheckResult:
+    """A consistency run that passes, remembered as the command remembers it."""
+    asked = verdicts.question(settings, rules, None)
+    started = time.time()
     result = check.consistency(settings, rules=rules)
     assert result.ok, result.findings
-    verdicts.remember(settings, rules, None, result)
+    verdicts.remember(settings, rules, None, asked, result, started)
+    return result
+
+
+def _lookup(settings: Settings, rules: list[str] | None = None, revision: str | None = None) -> CheckResult | None:
+    return verdicts.lookup(settings, rules, revision, verdicts.question(settings, rules, revision))
 
 
 Change = Callable[[Settings, pytest.MonkeyPatch], None]
@@ -60,83 +91,130 @@ def _append(path: str, text: str = "\n# edited\n") -> Change:
     return change
 
 
+def _write(path: str, text: str) -> Change:
+    def change(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        file = settings.root / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+
+    return change
+
+
 def _new_revision(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     versions = settings.root / "migrations" / "versions"
     (versions / "r2.py").write_text(REVISION.format(doc="r2", rev="r2", down=repr("r1"), table="others"))
 
 
-def _env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DBOPS_IDLE_STOP", "999")
-
-
-def _record_field(field: str, value: object) -> Change:
+def _env(name: str) -> Change:
     def change(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-        (path,) = verdicts.records(settings)
-        body = json.loads(path.read_text())
-        section, _, key = field.partition(".")
-        if key:
-            body[section][key] = value
-        else:
-            body[section] = value
-        path.write_text(json.dumps(body))
+        monkeypatch.setenv(name, "999")
 
     return change
 
 
-def _dbops_module(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A changed rule (dbops upgraded, or edited in place) is a changed input.
-    (path,) = verdicts.records(settings)
-    body = json.loads(path.read_text())
-    rule = next(m for m in body["modules"] if m.endswith("c1_model_table.py"))
-    body["inputs"][rule] = "0" * 20
-    path.write_text(json.dumps(body))
+def _sibling_edited(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = settings.root.parent / "shared" / "tinyshared.py"
+    shared.write_text(shared.read_text().replace("sa.Integer", "sa.BigInteger"))
+
+
+def _site(name: str) -> Change:
+    def change(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        target = settings.root.parent / "site" / "site-packages" / name
+        if name.endswith(".pth"):
+            target.write_text(str(settings.root.parent / "elsewhere") + "\n")
+        else:
+            target.mkdir()
+
+    return change
+
+
+def _path_entry(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    (settings.root.parent / "elsewhere").mkdir()
+    monkeypatch.syspath_prepend(str(settings.root.parent / "elsewhere"))
 
 
 CHANGES: dict[str, Change] = {
-    "a model module edited": _append("models.py", "\n# a comment is a change too\n"),
+    "a model module edited (a comment too)": _append("models.py", "\n# a comment\n"),
+    "a module outside the project edited": _sibling_edited,
+    "a package that would shadow the models": _write("models/__init__.py", "metadata = None\n"),
+    "a data file edited": _append("data.json", " "),
     "a revision file edited": _append("migrations/versions/r1.py"),
     "a revision added": _new_revision,
     "env.py edited": _append("migrations/env.py"),
     "alembic.ini edited": _append("alembic.ini"),
     "pyproject.toml edited": _append("pyproject.toml"),
-    "a DBOPS_ variable set": _env,
-    "a dbops rule changed": _dbops_module,
-    "a library upgraded": _record_field("dists.sqlalchemy", "0.0.1"),
-    "a rule plug-in installed": _record_field("plugins", ["dbops-extra-rules==1"]),
+    "a DBOPS_ variable set": _env("DBOPS_IDLE_STOP"),
+    "a variable the models might read set": _env("TINY_SCHEMA"),
+    "a folder added to sys.path": _path_entry,
+    "a distribution installed": _site("extra_rules-1.0.dist-info"),
+    "a .pth file added": _site("extra.pth"),
 }
 
 
 def test_an_unchanged_project_gets_the_remembered_verdict(tiny: Settings) -> None:
-    assert verdicts.lookup(tiny, None, None) is None
-    _pass(tiny)
-    remembered = verdicts.lookup(tiny, None, None)
-    assert remembered is not None and remembered.ok
-    assert remembered.to_dict() == check.consistency(tiny).to_dict()
+    assert _lookup(tiny) is None
+    ran = _pass(tiny)
+    remembered = _lookup(tiny)
+    assert remembered is not None and remembered.to_dict() == ran.to_dict()
     # Another question is another verdict: other rules, another revision.
-    assert verdicts.lookup(tiny, ["C1"], None) is None
-    assert verdicts.lookup(tiny, None, "r1") is None
+    assert _lookup(tiny, ["C1"]) is None and _lookup(tiny, None, "r1") is None
+    (record,) = verdicts.records(tiny)
+    body = json.loads(record.read_text())
+    # What the record vouches for: the models, the module outside the project, dbops's rules, the data file.
+    modules = body["modules"]
+    assert str(tiny.root / "models.py") in modules and any(m.endswith("tinyshared.py") for m in modules)
+    assert any(m.endswith(os.path.join("dbops", "checks", "c1_model_table.py")) for m in modules)
+    assert str(tiny.root / "data.json") in body["data"]
 
 
 @pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
 def test_every_input_forgets_the_verdict(tiny: Settings, change: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _pass(tiny)
-    assert verdicts.lookup(tiny, None, None) is not None
+    assert _lookup(tiny) is not None
     CHANGES[change](tiny, monkeypatch)
-    assert verdicts.lookup(tiny, None, None) is None
+    assert _lookup(tiny) is None
+
+
+def test_a_change_during_the_run_is_not_remembered(tiny: Settings) -> None:
+    asked = verdicts.question(tiny, None, None)
+    started = time.time()
+    result = check.consistency(tiny)
+    _append("models.py")(tiny, pytest.MonkeyPatch())  # saved while the rules ran: the verdict is of neither
+    verdicts.remember(tiny, None, None, asked, result, started)
+    assert not verdicts.records(tiny)
 
 
 def test_a_failing_verdict_is_never_remembered(tiny: Settings) -> None:
     with (tiny.root / "models.py").open("a") as fh:
         fh.write('orders = sa.Table("orders", metadata, sa.Column("id", sa.Integer, primary_key=True))\n')
+    sys.modules.pop("models", None)
+    _settle(tiny.root)
+    asked, started = verdicts.question(tiny, None, None), time.time()
     result = check.consistency(tiny)
     assert not result.ok and result.by_rule("C1")
-    verdicts.remember(tiny, None, None, result)
-    assert verdicts.lookup(tiny, None, None) is None and not verdicts.records(tiny)
+    verdicts.remember(tiny, None, None, asked, result, started)
+    assert _lookup(tiny) is None and not verdicts.records(tiny)
+
+
+def test_a_password_never_reaches_the_record(tiny: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINY_DSN", "postgresql://app:s3cr3t-Pw@db.example:5432/app")
+    assert verdicts.question(tiny, None, None) == _masked_question(tiny, monkeypatch)
+    _pass(tiny)
+    (record,) = verdicts.records(tiny)
+    assert "s3cr3t-Pw" not in record.read_text() and "s3cr3t-Pw" not in record.name
+
+
+def _masked_question(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
+    # The same question with another password: a password is masked before hashing, so it cannot be guessed back.
+    with monkeypatch.context() as m:
+        m.setenv("TINY_DSN", "postgresql://app:another@db.example:5432/app")
+        return verdicts.question(settings, None, None)
 
 
 def test_the_command_remembers_only_passing_history_built_verdicts(tmp_path: Path) -> None:
     root = make_project(tmp_path / "tiny")
-    env = {"PYTHONPATH": str(root)}
+    # Both runs list the modules they import (on stderr); the environment is part of what is remembered.
+    env = {"PYTHONPATH": str(root), "PYTHONPROFILEIMPORTTIME": "1"}
     settings = load_settings(root)
     try:
         assert invoke("reset-db", "--no-seed", cwd=root, env=env).code == 0
@@ -144,10 +222,9 @@ def test_the_command_remembers_only_passing_history_built_verdicts(tmp_path: Pat
         assert live.code == 0 and not verdicts.records(settings), live.text  # a database changes outside files
         first = invoke("consistency", cwd=root, env=env)
         assert first.code == 0 and verdicts.NOTE not in first.out and verdicts.records(settings), first.text
-        # Again, in a process that lists every module it imports (on stderr).
-        probe = invoke("consistency", cwd=root, env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
-        assert probe.code == 0 and probe.out == first.out + verdicts.NOTE + "\n", probe.text
-        imported = {line.rsplit("|", 1)[-1].strip() for line in probe.err.splitlines() if "import time:" in line}
+        again = invoke("consistency", cwd=root, env=env)
+        assert again.code == 0 and again.out == first.out + verdicts.NOTE + "\n", again.text
+        imported = {line.rsplit("|", 1)[-1].strip() for line in again.err.splitlines() if "import time:" in line}
         assert "dbops.commands.verdicts" in imported
         assert not {"sqlalchemy", "alembic", "psycopg"} & imported
         # --no-cache runs every rule again.
