@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from invoke.context import Context
@@ -157,9 +156,8 @@ def consistency(
     settings = settings_for(backend, url)
     chosen = rules.split(",") if rules else None
     # A history-built database is a function of files: a verdict on unchanged files is remembered.
-    started = time.time()
-    asked = "" if live or no_cache else verdicts.question(settings, chosen, revision)
-    remembered = verdicts.lookup(settings, chosen, revision, asked) if asked else None
+    asked = None if live else verdicts.question(settings, chosen, revision)
+    remembered = verdicts.lookup(settings, chosen, revision, asked) if asked and not no_cache else None
     if remembered is not None:
         report.emit(remembered, format, junit)
         print(verdicts.NOTE, file=sys.stdout if format == "text" else sys.stderr)
@@ -167,9 +165,9 @@ def consistency(
     from dbops.commands import check
 
     result = check.consistency(settings, live=live, revision=revision, rules=chosen)
+    if asked:  # before the report: a --junit file written into the project is not a change during the run
+        verdicts.remember(settings, chosen, revision, asked, result)
     report.emit(result, format, junit)
-    if asked:
-        verdicts.remember(settings, chosen, revision, asked, result, started)
     check.require_ok(result)
 
 

@@ -24,12 +24,12 @@ from typing import Any
 from urllib.parse import quote
 
 from dbops.core.config import Settings
+from dbops.core.discover import history_files
 from dbops.core.private import write_private
 from dbops.core.procs import spawn_spare_builder
 
 RECORD_VERSION = 2
 DISTS = ("sqlalchemy", "alembic", "psycopg")
-SOURCE_SUFFIXES = (".py", ".mako", ".sql")
 _SITE = ("site-packages", "dist-packages")
 
 
@@ -77,11 +77,8 @@ def dist_versions() -> dict[str, str]:
 
 
 def folder_files(folders: list[str]) -> list[Path]:
-    """Every source file under the migration folders: a new or deleted revision changes this list."""
-    files: set[Path] = set()
-    for folder in folders:
-        files |= {p for p in Path(folder).rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts}
-    return sorted(files)
+    """Every file under the migration folders (a revision may read a .sql or .json beside it), but bytecode."""
+    return history_files([Path(f) for f in folders])
 
 
 def project_modules(settings: Settings) -> list[Path]:

@@ -4,20 +4,23 @@ The default consistency check compares the models with a database that the migra
 built, so its verdict depends on what the process ran and read, not on any data. After a run that
 passed, its inputs are written down with the result:
 
-- every loaded module that is not part of Python or of an installed distribution, wherever it lives
-  (the project, dbops, a sibling package installed in editable mode), hashed byte for byte;
-- the files of the migration folders, alembic.ini, pyproject.toml and every other non-Python file of
-  the project (a model may read a data file), hashed;
+- every file of the project (code, data, a script env.py runs with exec; which files there are and
+  what they hold), of the migration folders, alembic.ini, and every loaded module that is neither
+  Python's nor an installed distribution's, wherever it lives (dbops, a sibling package installed
+  in editable mode), in one digest: no single file's hash is kept;
 - the listing of each folder those modules came from and of each folder on ``sys.path`` that is not
   Python's or site-packages' (a new file may shadow a module or be discovered by a package);
-- every installed distribution and its version, the interpreter, ``sys.path``, the environment
-  (URL passwords masked; a shell's own bookkeeping left out), the settings, the PostgreSQL binaries,
-  and the rules and revision asked for.
+- the site folders' distribution records and .pth files, the interpreter, ``sys.path``, the
+  environment (URL passwords masked; a shell's own bookkeeping left out), the settings, the
+  PostgreSQL server (the embedded backend's binaries, or the url server's version), and the rules
+  and revision asked.
 
-A later run whose inputs all match prints that result without importing SQLAlchemy or reaching a
-server. Only the embedded backend's verdicts are remembered (its server version is known from its
-binaries); a failing verdict, a check of the project's own database (``--live``), a run during which
-an input changed, and ``--no-cache`` are never taken from or written to this record.
+A later run whose inputs all match prints that result without importing SQLAlchemy (on the embedded
+backend without reaching a server; on the url backend after one psycopg connection asks the server's
+version). Docker's server is only known once its container runs: its verdicts are not remembered.
+A failing run deletes the record; a run during which an input changed is not remembered; a check of
+the project's own database (``--live``) never touches a record; ``--no-cache`` runs every rule and
+writes the record afresh when they pass.
 """
 
 from __future__ import annotations
@@ -25,15 +28,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import sysconfig
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbops.commands.fastreset import file_digests, folder_files, migration_folders, project_modules
+from dbops.commands.fastreset import folder_files, migration_folders, project_modules
 from dbops.core.config import Settings
-from dbops.core.errors import DbopsError
+from dbops.core.discover import project_files
 from dbops.core.findings import CheckResult
 from dbops.core.masking import mask_text
 from dbops.core.private import write_private
@@ -61,22 +67,31 @@ def _own_code(path: str, python: tuple[str, ...]) -> bool:
     return not path.startswith(python) and not any(part in _SITE for part in Path(path).parts)
 
 
-def question(settings: Settings, rules: Sequence[str] | None, revision: str | None) -> str:
-    """What is asked, in which environment, hashed (URL passwords masked first); "" when nothing may be remembered.
+@dataclass(frozen=True)
+class Asked:
+    """What a run is asked, taken before it runs: the hashed question, the start, the sys.path folders' listings."""
 
-    Before: a run may add to ``sys.path`` (Alembic's ``prepend_sys_path``), and the next run starts without it.
+    key: str
+    started: float
+    path_listings: dict[str, list[str]]
+
+
+def question(settings: Settings, rules: Sequence[str] | None, revision: str | None) -> Asked | None:
+    """What is asked, in which environment (URL passwords masked before hashing); None when nothing may be remembered.
+
+    Taken before the run: a run may add to ``sys.path`` (Alembic's ``prepend_sys_path``), and a file may
+    appear in a folder on it while the rules run.
     """
+    server = _server(settings)
+    if not server:
+        return None  # a server that cannot be named without starting it: the run decides, and is not remembered
+    started = time.time()
     fields = {k: mask_text(str(v)) for k, v in vars(settings).items()}
     env = sorted((k, mask_text(v)) for k, v in os.environ.items() if k not in _VOLATILE_ENV)
     chosen = sorted(rules) if rules is not None else None
-    if settings.resolved_backend != "embedded":
-        return ""  # only the embedded backend's server is known without reaching it: nothing is remembered
-    try:
-        pgbin = _pgbin(settings)
-    except DbopsError:
-        return ""  # no server binaries: the run says so in its own words
-    asked = [fields, env, sys.executable, sys.version, sys.path, pgbin, chosen, revision]
-    return hashlib.sha256(json.dumps(asked, default=str).encode()).hexdigest()
+    asked = [fields, env, sys.executable, sys.version, sys.path, server, chosen, revision]
+    key = hashlib.sha256(json.dumps(asked, default=str).encode()).hexdigest()
+    return Asked(key, started, {folder: _listing(folder) for folder in _path_dirs()})
 
 
 def _tag(settings: Settings) -> str:
@@ -95,12 +110,26 @@ def records(settings: Settings) -> list[Path]:
     return sorted((settings.cache_dir / "verdicts").glob(f"consistency-{_tag(settings)}-*.json"))
 
 
-def _pgbin(settings: Settings) -> str:
-    """The PostgreSQL binaries the embedded backend would use (their major version decides the server)."""
-    from dbops.backends.pgbin import find_pgbin
+def _server(settings: Settings) -> str:
+    """The PostgreSQL that builds the template: the embedded backend's binaries, or the url server's version."""
+    backend = settings.resolved_backend
+    try:
+        if backend == "embedded":
+            from dbops.backends.pgbin import find_pgbin
 
-    pg = find_pgbin(settings.pg_version)
-    return f"{pg.bindir}|{pg.major}|{pg.source}"
+            pg = find_pgbin(settings.pg_version)
+            return f"embedded|{pg.bindir}|{pg.major}|{pg.source}"
+        if backend == "url" and settings.url:
+            import psycopg
+
+            # libpq reads postgresql:// only; the maintenance database, as the backend connects to.
+            conninfo = re.sub(r"^postgres(?:ql)?\+[a-z0-9]+://", "postgresql://", settings.url, flags=re.I)
+            with psycopg.connect(conninfo, dbname="postgres", connect_timeout=3) as conn:
+                row = conn.execute("SHOW server_version_num").fetchone()
+            return f"url|{row[0] if row else ''}"
+    except Exception:  # noqa: BLE001 - no binaries, a malformed URL, no answer: the run says why in its own words
+        return ""
+    return ""  # docker: the container's server is only known once it runs
 
 
 def _code_files(settings: Settings) -> list[str]:
@@ -116,10 +145,10 @@ def _code_files(settings: Settings) -> list[str]:
     return sorted(found)
 
 
-def _listed_dirs(code: list[str]) -> list[str]:
-    """The folders those modules came from, and the folders on sys.path that are neither Python's nor site's."""
+def _path_dirs() -> list[str]:
+    """The folders on sys.path that are neither Python's nor site-packages'."""
     python = _python_dirs()
-    dirs = {str(Path(f).parent) for f in code}
+    dirs = set()
     for entry in sys.path:
         path = Path(entry or ".").resolve()
         if path.is_dir() and _own_code(str(path) + os.sep, python):
@@ -128,17 +157,31 @@ def _listed_dirs(code: list[str]) -> list[str]:
 
 
 def _listing(folder: str) -> list[str]:
+    """The names in a folder that an import could find (a module, a package, a .pth); not .git or README.md."""
     try:
-        return sorted(name for name in os.listdir(folder) if name != "__pycache__")
+        names = os.listdir(folder)
     except OSError:
         return []
+    return sorted(n for n in names if n.partition(".")[0].isidentifier() and n != "__pycache__")
 
 
-def _data_files(root: Path) -> list[str]:
-    """The project's files that are not Python (a model may read one), minus tool folders."""
-    from dbops.pipeline.testselect import project_files
+def _project_files(settings: Settings) -> list[str]:
+    """Every file of the project (code, data, a script run with exec), minus tool folders and dbops's cache."""
+    root, cache = settings.root.resolve(), settings.cache_dir.resolve()
+    files = (root / rel for rel in project_files(root))
+    return [str(f) for f in files if not f.is_relative_to(cache)]
 
-    return [str(root / rel) for rel in project_files(root) if not rel.endswith(".py")]
+
+def _digest(files: list[str]) -> str:
+    """One hash over the files' paths and contents: no single file's hash is kept (a .env holds secrets)."""
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0")
+        try:
+            digest.update(Path(name).read_bytes())
+        except OSError:
+            digest.update(b"\0missing")
+    return digest.hexdigest()
 
 
 def _installed() -> dict[str, list[str]]:
@@ -159,24 +202,31 @@ def _installed() -> dict[str, list[str]]:
     return found
 
 
+def _inputs(settings: Settings, body: dict[str, Any]) -> list[str]:
+    """The files a verdict depends on: the project's, the history's, alembic.ini, and code loaded from outside."""
+    project = _project_files(settings)
+    scripts = [str(p) for p in folder_files(body["folders"])]
+    return sorted({*project, *scripts, *body["modules"], str(settings.alembic_ini)})
+
+
 def _state(settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
-    """The inputs as they are now, for the files and folders the record names."""
+    """The inputs as they are now: which files there are, what they hold, the folders' listings, the installs."""
+    files = _inputs(settings, body)
     return {
-        "inputs": file_digests(settings, body["folders"], [*body["modules"], *body["data"]]),
+        "files": files,
+        "digest": _digest(files),
         "listings": {folder: _listing(folder) for folder in body["dirs"]},
         "installed": _installed(),
     }
 
 
-def lookup(settings: Settings, rules: Sequence[str] | None, revision: str | None, asked: str) -> CheckResult | None:
+def lookup(settings: Settings, rules: Sequence[str] | None, revision: str | None, asked: Asked) -> CheckResult | None:
     """The remembered result of a passing run with exactly these inputs, or None (then run the rules)."""
-    if settings.resolved_backend != "embedded":
-        return None
     try:
         body: Any = json.loads(_path(settings, rules, revision).read_text())
         if not isinstance(body, dict) or body.get("version") != RECORD_VERSION:
             return None
-        if body["ask"] != asked:
+        if body["ask"] != asked.key:
             return None
         if body["state"] != _state(settings, body):
             return None  # a file changed, appeared or went away; a distribution came, went or was reinstalled
@@ -186,43 +236,53 @@ def lookup(settings: Settings, rules: Sequence[str] | None, revision: str | None
 
 
 def remember(
-    settings: Settings,
-    rules: Sequence[str] | None,
-    revision: str | None,
-    asked: str,
-    result: CheckResult,
-    started: float,
+    settings: Settings, rules: Sequence[str] | None, revision: str | None, asked: Asked, result: CheckResult
 ) -> None:
-    """After a run that passed every rule: write down its inputs (``asked`` and ``started`` taken before it)."""
-    if not result.ok or settings.resolved_backend != "embedded":
-        return  # a failing verdict is always worked out afresh: the next run may be after a fix
+    """After a run that passed every rule: write down its inputs, unless one may have changed while it ran."""
+    record = _path(settings, rules, revision)
+    if not result.ok:
+        record.unlink(missing_ok=True)  # a failing verdict is worked out afresh each time, after a fix too
+        return
     try:
         code = _code_files(settings)
         body: dict[str, Any] = {
             "folders": migration_folders(settings),
             "modules": code,
-            "data": _data_files(settings.root),
-            "dirs": _listed_dirs(code),
+            "dirs": sorted({*asked.path_listings, *(str(Path(f).parent) for f in code)}),
         }
-        body.update(version=RECORD_VERSION, ask=asked, state=_state(settings, body), result=result.to_dict())
-        # Checked after hashing: a file saved while the rules ran, or since, is newer than the run's start.
-        # Files get a margin for coarse file-system clocks; folders none, as the run's own first bytecode
-        # (a new __pycache__) touches them: that run is then not remembered, and the next one is.
-        files = [*body["modules"], *body["data"], *(str(p) for p in folder_files(body["folders"]))]
-        if any(_mtime(f) >= started - _SETTLE_SECONDS for f in [*files, str(settings.alembic_ini)]):
+        body.update(version=RECORD_VERSION, ask=asked.key, state=_state(settings, body), result=result.to_dict())
+        if _changed_during(body, asked):
+            record.unlink(missing_ok=True)
             return
-        if any(_mtime(d) >= started for d in [*body["dirs"], *body["folders"]]):
-            return
-        write_private(_path(settings, rules, revision), json.dumps(body))
+        write_private(record, json.dumps(body))
     except Exception:  # noqa: BLE001 - not remembering only costs a full run next time
         pass
 
 
-def _mtime(path: str) -> float:
+def _changed_during(body: dict[str, Any], asked: Asked) -> bool:
+    """Whether an input may have changed between the run's start and the hashing just done.
+
+    Files are judged by their change time (``cp -p`` or ``rsync -a`` can set an old mtime, not an old
+    ctime) and their mtime with a margin for coarse file-system clocks; the folders on sys.path by
+    their listings before and after; the other module folders by their times, which the run's own
+    first bytecode (a new __pycache__) also moves: that run is not remembered, and the next one is.
+    """
+    if any(_touched(f, asked.started) for f in body["state"]["files"]):
+        return True
+    listings = body["state"]["listings"]
+    if any(listings.get(folder, before) != before for folder, before in asked.path_listings.items()):
+        return True
+    package_dirs = [d for d in body["dirs"] if d not in asked.path_listings]
+    return any(_touched(d, asked.started, margin=0.0) for d in [*package_dirs, *body["folders"]])
+
+
+def _touched(path: str, started: float, margin: float = _SETTLE_SECONDS) -> bool:
+    """Changed since ``started``: its ctime after it, or its mtime within ``margin`` of it (coarse clocks)."""
     try:
-        return os.stat(path).st_mtime
+        info = os.stat(path)
     except OSError:
-        return 0.0
+        return False  # gone: the listing and the digest tell
+    return info.st_ctime >= started or info.st_mtime >= started - margin
 
 
 def forget(settings: Settings) -> None:

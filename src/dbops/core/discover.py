@@ -1,13 +1,17 @@
-"""Settings for a project without ``[tool.dbops]``: command-line overrides, alembic.ini, then a guess.
+"""Finding a project's parts without importing it: its root, its settings' guesses, its files.
 
+Settings for a project without ``[tool.dbops]``: command-line overrides, alembic.ini, then a guess.
 The guess reads env.py without running it: ``target_metadata = X`` (or ``X.metadata``) and the import
-that binds ``X`` give ``module:X`` (or ``module:X.metadata``).
+that binds ``X`` give ``module:X`` (or ``module:X.metadata``). The project's files are every file
+under its root but tool folders (``project_files``), and the history's every file under the
+migration folders (``history_files``).
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
+import os
 from pathlib import Path
 
 from dbops.core.errors import ConfigError
@@ -94,3 +98,31 @@ def metadata_for(root: Path, ini: Path, section: str) -> str:
             'pass --metadata pkg.models:Base.metadata or add metadata = "..." under [tool.dbops]',
         )
     return guess
+
+
+def history_files(folders: list[Path]) -> list[Path]:
+    """Every file under the migration folders, bytecode aside: a revision may read a .sql or .json beside it."""
+    found = {p for folder in folders for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return sorted(p for p in found if p.suffix != ".pyc")
+
+
+# Folders that hold tools, caches and build output, never the project's sources.
+SKIP_DIRS = frozenset(
+    {".git", ".venv", "venv", ".nox", ".tox", ".dbops", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    | {".hypothesis", "node_modules", "reports", "build", "dist"}
+)
+
+
+def skipped_dir(name: str) -> bool:
+    """A folder of tools, caches or build output (never the project's sources)."""
+    return name in SKIP_DIRS or name.endswith(".egg-info")
+
+
+def project_files(root: Path) -> list[str]:
+    """Every file under ``root`` (relative, sorted), minus tool folders and compiled or log files."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not skipped_dir(d)]
+        rel = Path(dirpath).relative_to(root)
+        found += [str(rel / f) for f in filenames if not f.endswith((".pyc", ".log"))]
+    return sorted(found)

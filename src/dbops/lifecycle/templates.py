@@ -20,6 +20,7 @@ from sqlalchemy.schema import CreateTable
 from dbops import migrations
 from dbops.core import database
 from dbops.core.config import Settings, import_object
+from dbops.core.discover import history_files
 from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
 from dbops.core.procs import spawn_spare_builder
@@ -39,11 +40,13 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     """A short hash of the migration files and the models' DDL: the template's identity."""
     digest = hashlib.sha256(extra.encode())
     script = migrations.script_directory(settings)
-    # env.py and script templates shape the result too, not only the versions folders.
-    folders = {Path(script.dir), *migrations.version_folders(script)}
-    for path in sorted({p for folder in folders for p in folder.rglob("*.py")}):
+    # env.py, script templates and files a revision reads (.sql, .json) shape the result too.
+    folders = [Path(script.dir), *migrations.version_folders(script)]
+    for path in history_files(folders):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    if settings.before_migrate:  # it runs on the empty database before the first revision
+        digest.update(_module_source(settings.before_migrate).encode())
     metadata = import_object(settings.metadata, "metadata")
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     for table in metadata.sorted_tables:
@@ -68,10 +71,13 @@ def template_name(settings: Settings, revision: str = "head", seeded: bool = Fal
 
 def _seed_source(settings: Settings) -> str:
     """The seed module's source, so that a changed seed rebuilds seeded templates."""
-    if not settings.seed:
-        return ""
-    spec = importlib.util.find_spec(settings.seed.partition(":")[0])
-    return Path(spec.origin).read_text(errors="replace") if spec and spec.origin else settings.seed
+    return _module_source(settings.seed) if settings.seed else ""
+
+
+def _module_source(target: str) -> str:
+    """The source of the module a ``module:callable`` setting names (the setting itself when not found)."""
+    spec = importlib.util.find_spec(target.partition(":")[0])
+    return Path(spec.origin).read_text(errors="replace") if spec and spec.origin else target
 
 
 def ensure_template(

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from dbops.core.discover import project_files
 from dbops.core.private import write_private
 from dbops.pipeline import testselect
 from dbops.pipeline.stepcache import input_key
@@ -71,7 +72,7 @@ class LoadedFilesKey:
     def key(self) -> str:
         """Hash of the files the step loaded in earlier passes, all non-Python files, and the Python file names."""
         loaded = self._recorded()
-        files = testselect.project_files(self.root)
+        files = project_files(self.root)
         if loaded is None:
             return input_key(self.root, ["."], ["unknown loaded files", *self.extra])  # as coarse as before
         always = list(self.always())

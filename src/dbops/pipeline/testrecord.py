@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from dbops.core.discover import SKIP_DIRS
 from dbops.core.private import write_private
 from dbops.pipeline import testselect
 
@@ -69,7 +70,7 @@ class Recorder:
         self.global_files: set[str] = set()
         self.blind = sys.gettrace() is not None  # a debugger or another coverage run: calls we cannot see
         self._root_text = str(root) + os.sep
-        omit = [f"{root}{os.sep}{d}{os.sep}*" for d in testselect.SKIP_DIRS] + [f"*{os.sep}site-packages{os.sep}*"]
+        omit = [f"{root}{os.sep}{d}{os.sep}*" for d in SKIP_DIRS] + [f"*{os.sep}site-packages{os.sep}*"]
         # No configuration file: the project's own [tool.coverage] must not change what is measured.
         self.cov = Coverage(data_file=None, config_file=False, source=[str(root)], omit=omit, branch=False)
 

@@ -21,29 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dbops.core.discover import project_files, skipped_dir
 from dbops.core.private import write_private
 
 RECORD_VERSION = 1
-# Folders that hold tools, caches and build output, never the project's sources.
-SKIP_DIRS = frozenset(
-    {".git", ".venv", "venv", ".nox", ".tox", ".dbops", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
-    | {".hypothesis", "node_modules", "reports", "build", "dist"}
-)
 Snapshot = dict[str, dict[str, Any]]
-
-
-def _skipped(name: str) -> bool:
-    return name in SKIP_DIRS or name.endswith(".egg-info")
-
-
-def project_files(root: Path) -> list[str]:
-    """Every file under ``root`` (relative, sorted), minus tool folders and compiled or log files."""
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not _skipped(d)]
-        rel = Path(dirpath).relative_to(root)
-        found += [str(rel / f) for f in filenames if not f.endswith((".pyc", ".log"))]
-    return sorted(found)
 
 
 def is_tracked(root: Path, path: str) -> str | None:
@@ -52,7 +34,7 @@ def is_tracked(root: Path, path: str) -> str | None:
         rel = Path(path).resolve().relative_to(root)
     except ValueError:
         return None
-    return None if any(_skipped(part) for part in rel.parts[:-1]) else str(rel)
+    return None if any(skipped_dir(part) for part in rel.parts[:-1]) else str(rel)
 
 
 def blocks(tree: ast.Module) -> list[tuple[str, int, int, ast.FunctionDef | ast.AsyncFunctionDef]]:

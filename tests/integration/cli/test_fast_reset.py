@@ -79,6 +79,13 @@ def _edit(path: str) -> Change:
     return change
 
 
+def _write(path: str) -> Change:
+    def change(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        (settings.root / path).write_text("SELECT 1;\n")
+
+    return change
+
+
 def _new_revision(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     versions = settings.root / "migrations" / "versions"
     (versions / "r2.py").write_text(REVISION.format(doc="r2", rev="r2", down=repr("r1"), table="others"))
@@ -105,6 +112,7 @@ def _record_field(field: str, value: object) -> Change:
 CHANGES = {
     "a revision file edited": (_edit("migrations/versions/r1.py"), True),
     "a revision added": (_new_revision, True),
+    "a file beside the revisions added (one they may read)": (_write("migrations/versions/r1.sql"), True),
     "env.py edited": (_edit("migrations/env.py"), True),
     "a model module edited": (_edit("models.py"), False),
     "alembic.ini edited": (_edit("alembic.ini"), False),

@@ -18,6 +18,7 @@ from dbops.commands import check, verdicts
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
 from dbops.core.findings import CheckResult
+from dbops.core.urls import plain_url, with_database
 
 # The models import a module from a folder outside the project (a sibling package, say).
 MODELS = '''"""Models of the tiny project."""
@@ -42,8 +43,9 @@ def tiny(
     tmp_path: Path, dbops_settings: Settings, pg_server: URL, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
     """A tiny project on the suite's embedded server, with a sibling module and a site folder of its own."""
-    if dbops_settings.resolved_backend != "embedded":
-        pytest.skip("verdicts are remembered for the embedded backend only")
+    backend = dbops_settings.resolved_backend
+    if backend not in ("embedded", "url"):
+        pytest.skip("a docker server is only known once its container runs: its verdicts are not remembered")
     root = make_project(tmp_path / "tiny", models=MODELS)
     (root / "data.json").write_text('{"currencies": ["EUR"]}\n')
     shared = tmp_path / "shared"
@@ -56,7 +58,9 @@ def tiny(
         monkeypatch.delitem(sys.modules, name, raising=False)  # another tiny project's, from an earlier test
     for key in ("DATABASE_URL", "DBOPS_BACKEND"):
         monkeypatch.delenv(key, raising=False)
-    settings = load_settings(root).replace(database=f"tiny{uuid.uuid4().hex[:8]}", cache_dir=dbops_settings.cache_dir)
+    name = f"tiny{uuid.uuid4().hex[:8]}"
+    url = plain_url(with_database(pg_server, name)) if backend == "url" else None
+    settings = load_settings(root).replace(database=name, cache_dir=dbops_settings.cache_dir, backend=backend, url=url)
     assert check.consistency(settings).ok  # the first run writes bytecode next to the sources
     _settle(tmp_path)
     yield settings
@@ -69,15 +73,17 @@ def tiny(
 def _pass(settings: Settings, rules: list[str] | None = None) -> CheckResult:
     """A consistency run that passes, remembered as the command remembers it."""
     asked = verdicts.question(settings, rules, None)
-    started = time.time()
+    assert asked is not None
     result = check.consistency(settings, rules=rules)
     assert result.ok, result.findings
-    verdicts.remember(settings, rules, None, asked, result, started)
+    verdicts.remember(settings, rules, None, asked, result)
     return result
 
 
 def _lookup(settings: Settings, rules: list[str] | None = None, revision: str | None = None) -> CheckResult | None:
-    return verdicts.lookup(settings, rules, revision, verdicts.question(settings, rules, revision))
+    asked = verdicts.question(settings, rules, revision)
+    assert asked is not None
+    return verdicts.lookup(settings, rules, revision, asked)
 
 
 Change = Callable[[Settings, pytest.MonkeyPatch], None]
@@ -138,6 +144,8 @@ CHANGES: dict[str, Change] = {
     "a module outside the project edited": _sibling_edited,
     "a package that would shadow the models": _write("models/__init__.py", "metadata = None\n"),
     "a data file edited": _append("data.json", " "),
+    "a data file added in a subfolder": _write("tables/extra.json", "{}\n"),
+    "a file beside a revision edited (one it may read)": _write("migrations/versions/r1.sql", "SELECT 1;\n"),
     "a revision file edited": _append("migrations/versions/r1.py"),
     "a revision added": _new_revision,
     "env.py edited": _append("migrations/env.py"),
@@ -164,7 +172,8 @@ def test_an_unchanged_project_gets_the_remembered_verdict(tiny: Settings) -> Non
     modules = body["modules"]
     assert str(tiny.root / "models.py") in modules and any(m.endswith("tinyshared.py") for m in modules)
     assert any(m.endswith(os.path.join("dbops", "checks", "c1_model_table.py")) for m in modules)
-    assert str(tiny.root / "data.json") in body["data"]
+    assert str(tiny.root / "data.json") in body["state"]["files"]
+    assert "EUR" not in record.read_text()  # files are hashed together: no file's own hash or content is kept
 
 
 @pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
@@ -177,28 +186,43 @@ def test_every_input_forgets_the_verdict(tiny: Settings, change: str, monkeypatc
 
 def test_a_change_during_the_run_is_not_remembered(tiny: Settings) -> None:
     asked = verdicts.question(tiny, None, None)
-    started = time.time()
+    assert asked is not None
     result = check.consistency(tiny)
     _append("models.py")(tiny, pytest.MonkeyPatch())  # saved while the rules ran: the verdict is of neither
-    verdicts.remember(tiny, None, None, asked, result, started)
+    verdicts.remember(tiny, None, None, asked, result)
     assert not verdicts.records(tiny)
 
 
-def test_a_failing_verdict_is_never_remembered(tiny: Settings) -> None:
+def test_a_module_appearing_on_sys_path_during_the_run_is_not_remembered(tiny: Settings) -> None:
+    asked = verdicts.question(tiny, None, None)
+    assert asked is not None
+    result = check.consistency(tiny)
+    shadow = tiny.root.parent / "shared" / "models.py"  # first on sys.path: the next import would find it
+    shadow.write_text("metadata = None\n")
+    os.utime(shadow, (time.time() - 60, time.time() - 60))  # even with an old date, the listing tells
+    verdicts.remember(tiny, None, None, asked, result)
+    assert not verdicts.records(tiny)
+
+
+def test_a_failing_verdict_is_never_remembered_and_forgets_the_last(tiny: Settings) -> None:
+    _pass(tiny)
+    assert verdicts.records(tiny)
     with (tiny.root / "models.py").open("a") as fh:
         fh.write('orders = sa.Table("orders", metadata, sa.Column("id", sa.Integer, primary_key=True))\n')
     sys.modules.pop("models", None)
     _settle(tiny.root)
-    asked, started = verdicts.question(tiny, None, None), time.time()
+    asked = verdicts.question(tiny, None, None)
+    assert asked is not None
     result = check.consistency(tiny)
     assert not result.ok and result.by_rule("C1")
-    verdicts.remember(tiny, None, None, asked, result, started)
+    verdicts.remember(tiny, None, None, asked, result)
     assert _lookup(tiny) is None and not verdicts.records(tiny)
 
 
 def test_a_password_never_reaches_the_record(tiny: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TINY_DSN", "postgresql://app:s3cr3t-Pw@db.example:5432/app")
-    assert verdicts.question(tiny, None, None) == _masked_question(tiny, monkeypatch)
+    asked = verdicts.question(tiny, None, None)
+    assert asked is not None and asked.key == _masked_question(tiny, monkeypatch)
     _pass(tiny)
     (record,) = verdicts.records(tiny)
     assert "s3cr3t-Pw" not in record.read_text() and "s3cr3t-Pw" not in record.name
@@ -208,7 +232,20 @@ def _masked_question(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str
     # The same question with another password: a password is masked before hashing, so it cannot be guessed back.
     with monkeypatch.context() as m:
         m.setenv("TINY_DSN", "postgresql://app:another@db.example:5432/app")
-        return verdicts.question(settings, None, None)
+        asked = verdicts.question(settings, None, None)
+        return asked.key if asked else ""
+
+
+def test_a_url_server_is_asked_its_version(tiny: Settings, pg_server: URL) -> None:
+    remote = tiny.replace(backend="url", url=plain_url(with_database(pg_server, tiny.database)))
+    assert verdicts.question(remote, None, None) is not None  # the server answered with its version
+    _pass(remote)
+    assert _lookup(remote) is not None
+    (record,) = verdicts.records(remote)
+    assert pg_server.password and str(pg_server.password) not in record.read_text()
+    # Nothing answers there: the server cannot be named, so nothing is looked up or remembered.
+    silent = remote.replace(url=plain_url(pg_server.set(port=1)))
+    assert verdicts.question(silent, None, None) is None
 
 
 def test_the_command_remembers_only_passing_history_built_verdicts(tmp_path: Path) -> None:
