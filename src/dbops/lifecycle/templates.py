@@ -25,6 +25,7 @@ from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
 from dbops.core.procs import spawn_spare_builder
 from dbops.core.urls import parse_url, plain_url, with_database
+from dbops.migrations.scripts import imported_project_files
 
 TEMPLATE_PREFIX = "dbops_tpl_"
 SPARE_PREFIX = "dbops_spr_"
@@ -42,7 +43,9 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     script = migrations.script_directory(settings)
     # env.py, script templates and files a revision reads (.sql, .json) shape the result too.
     folders = [Path(script.dir), *migrations.version_folders(script)]
-    for path in history_files(folders):
+    files = history_files(folders)
+    # The project's modules the scripts import (a helper, a custom type) count too; site-packages do not.
+    for path in [*files, *imported_project_files(files, settings.root)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     if settings.before_migrate:  # it runs on the empty database before the first revision

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from dbops.core.config import Settings
+from dbops.core.discover import skipped_dir
 from dbops.core.errors import ConfigError
 from dbops.migrations import alembic_config, version_folders
 
@@ -97,3 +98,53 @@ def floor_revisions(paths: Iterable[Path], floor: str | None = None) -> set[str]
             below.add(rev)
             todo += graph.get(rev, ())
     return below
+
+
+def _module_files(name: str) -> list[Path]:
+    """What ``import name`` would run, found on sys.path without importing: each package's __init__ and the module."""
+    from importlib.machinery import PathFinder
+
+    top, *rest = name.split(".")
+    spec = PathFinder.find_spec(top)
+    if spec is None:
+        return []
+    found = [Path(spec.origin)] if spec.origin and spec.has_location else []
+    bases = list(spec.submodule_search_locations or ())
+    for part in rest:
+        step = [p for base in bases for p in (Path(base, part, "__init__.py"), Path(base, part + ".py")) if p.is_file()]
+        if not step:
+            break  # a name imported from a module (a function, a class), or nothing at all
+        found.append(step[0])
+        bases = [str(step[0].parent)] if step[0].name == "__init__.py" else []
+    return found
+
+
+def _own(path: Path, root: Path) -> bool:
+    """Under the project root, and not in a virtualenv, a cache or site-packages there."""
+    if not path.is_relative_to(root):
+        return False
+    parts = path.relative_to(root).parts[:-1]
+    return not any(skipped_dir(p) or p.startswith(".") or p in ("site-packages", "dist-packages") for p in parts)
+
+
+def imported_project_files(files: Iterable[Path], root: Path) -> list[Path]:
+    """The project's own modules that these scripts import (a helper a revision calls shapes its result)."""
+    root = root.resolve()
+    found: set[Path] = set()
+    for path in files:
+        if path.suffix != ".py":
+            continue
+        try:
+            tree = parse_source(path.read_text(errors="replace"), str(path))
+        except (OSError, SyntaxError, ValueError):
+            continue  # the history scan names a file that does not parse
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for name in names:
+                found.update(f.resolve() for f in _module_files(name) if _own(f.resolve(), root))
+    return sorted(found)
