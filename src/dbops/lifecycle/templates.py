@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,13 +45,16 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     # env.py, script templates and files a revision reads (.sql, .json) shape the result too.
     folders = [Path(script.dir), *migrations.version_folders(script)]
     files = history_files(folders)
-    # The project's modules the scripts import (a helper, a custom type) count too; site-packages do not.
-    for path in [*files, *imported_project_files(files, settings.root)]:
+    metadata = import_object(settings.metadata, "metadata")
+    # The project's modules the scripts import (a helper, a custom type) count too; site-packages do not,
+    # nor the models' module env.py imports for its metadata: its DDL is what counts (below).
+    models = getattr(sys.modules.get(settings.metadata.partition(":")[0]), "__file__", None)
+    helpers = [p for p in imported_project_files(files, settings.root) if str(p) != str(Path(models or "").resolve())]
+    for path in [*files, *helpers]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     if settings.before_migrate:  # it runs on the empty database before the first revision
         digest.update(_module_source(settings.before_migrate).encode())
-    metadata = import_object(settings.metadata, "metadata")
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     for table in metadata.sorted_tables:
         digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
