@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbops.commands.fastreset import folder_files, migration_folders, project_modules
+from dbops.commands.fastreset import folder_files, migration_folders
 from dbops.core.config import Settings
 from dbops.core.discover import project_files
 from dbops.core.findings import CheckResult
@@ -64,7 +64,7 @@ def _python_dirs() -> tuple[str, ...]:
 
 def _own_code(path: str, python: tuple[str, ...]) -> bool:
     """Code that no distribution version stands for: not Python's own, not in site-packages."""
-    return not path.startswith(python) and not any(part in _SITE for part in Path(path).parts)
+    return not path.startswith(python) and not any(f"{os.sep}{part}{os.sep}" in path for part in _SITE)
 
 
 @dataclass(frozen=True)
@@ -133,14 +133,18 @@ def _server(settings: Settings) -> str:
 
 
 def _code_files(settings: Settings) -> list[str]:
-    """Every loaded module file outside Python and site-packages, plus the project's own (wherever installed)."""
+    """Every loaded module file outside Python and site-packages, and the models' and seed's packages wherever."""
     python = _python_dirs()
-    found = {str(p) for p in project_modules(settings)}
-    for module in list(sys.modules.values()):
+    packages = {spec.partition(":")[0].split(".")[0] for spec in (settings.metadata, settings.seed or "") if spec}
+    found = set()
+    for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if isinstance(file, str) and os.path.isfile(file):
-            resolved = str(Path(file).resolve())
-            if _own_code(resolved, python):
+        if not isinstance(file, str):
+            continue
+        # Cheap string tests first: most loaded modules are Python's or an installed distribution's.
+        if name.split(".")[0] in packages or _own_code(file, python):
+            resolved = os.path.realpath(file)
+            if (name.split(".")[0] in packages or _own_code(resolved, python)) and os.path.isfile(resolved):
                 found.add(resolved)
     return sorted(found)
 

@@ -131,6 +131,7 @@ def imported_project_files(files: Iterable[Path], root: Path) -> list[Path]:
     """The project's own modules that these scripts import (a helper a revision calls shapes its result)."""
     root = root.resolve()
     found: set[Path] = set()
+    seen: set[str] = set()  # each revision imports sqlalchemy and alembic: look each name up once
     for path in files:
         if path.suffix != ".py":
             continue
@@ -145,6 +146,7 @@ def imported_project_files(files: Iterable[Path], root: Path) -> list[Path]:
                 names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
             else:
                 continue
-            for name in names:
+            for name in set(names) - seen:
+                seen.add(name)
                 found.update(f.resolve() for f in _module_files(name) if _own(f.resolve(), root))
     return sorted(found)
