@@ -100,8 +100,9 @@ def project_modules(settings: Settings) -> list[Path]:
         )
         if inside or name.split(".")[0] in packages:
             found.add(path)
-    if settings.seed:  # read, not imported, when the seeded template already existed
-        spec = importlib.util.find_spec(settings.seed.partition(":")[0])
+    # Read, not imported, when the template already existed: the seed, and the hook run before the first revision.
+    for hook in (settings.seed, settings.before_migrate):
+        spec = importlib.util.find_spec(hook.partition(":")[0]) if hook else None
         if spec is not None and spec.origin:
             found.add(Path(spec.origin).resolve())
     return sorted(found)

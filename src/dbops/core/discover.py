@@ -109,7 +109,7 @@ def history_files(folders: list[Path]) -> list[Path]:
 # Folders that hold tools, caches and build output, never the project's sources.
 SKIP_DIRS = frozenset(
     {".git", ".venv", "venv", ".nox", ".tox", ".dbops", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
-    | {".hypothesis", "node_modules", "reports", "build", "dist"}
+    | {".hypothesis", "node_modules", "reports", "build", "dist", "htmlcov", ".direnv", ".idea"}
 )
 
 
@@ -122,7 +122,10 @@ def project_files(root: Path) -> list[str]:
     """Every file under ``root`` (relative, sorted), minus tool folders and compiled or log files."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not skipped_dir(d)]
+        # A virtualenv by any name (env/, .direnv/python-3.12/) holds its pyvenv.cfg: installed code, not the project's.
+        dirnames[:] = [
+            d for d in dirnames if not skipped_dir(d) and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
+        ]
         rel = Path(dirpath).relative_to(root)
         found += [str(rel / f) for f in filenames if not f.endswith((".pyc", ".log"))]
     return sorted(found)

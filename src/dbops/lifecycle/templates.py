@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dbops import migrations
 from dbops.core import database
@@ -49,8 +49,7 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     # The project's modules the scripts import (a helper, a custom type) count too; site-packages do not,
     # nor the models' module env.py imports for its metadata: its DDL is what counts (below).
     models = getattr(sys.modules.get(settings.metadata.partition(":")[0]), "__file__", None)
-    helpers = [p for p in imported_project_files(files, settings.root) if str(p) != str(Path(models or "").resolve())]
-    for path in [*files, *helpers]:
+    for path in [*files, *imported_project_files(files, skip=[models] if models else [])]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     if settings.before_migrate:  # it runs on the empty database before the first revision
@@ -58,6 +57,11 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     for table in metadata.sorted_tables:
         digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
+        # CREATE TABLE names an enum type but not its labels, and leaves the indexes out.
+        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+            digest.update(str(CreateIndex(index).compile(dialect=dialect)).encode())
+        for column in table.columns:
+            digest.update(repr(getattr(column.type, "enums", "")).encode())
     return digest.hexdigest()[:12]
 
 

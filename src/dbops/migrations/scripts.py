@@ -12,7 +12,6 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from dbops.core.config import Settings
-from dbops.core.discover import skipped_dir
 from dbops.core.errors import ConfigError
 from dbops.migrations import alembic_config, version_folders
 
@@ -119,34 +118,61 @@ def _module_files(name: str) -> list[Path]:
     return found
 
 
-def _own(path: Path, root: Path) -> bool:
-    """Under the project root, and not in a virtualenv, a cache or site-packages there."""
-    if not path.is_relative_to(root):
+def _own(path: Path) -> bool:
+    """Code no distribution version stands for: not Python's own, not site-packages', not in a tool folder."""
+    import sysconfig
+
+    stdlib = {str(Path(v).resolve()) for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib")}
+    parts = path.parts[:-1]
+    if any(str(path).startswith(s + "/") for s in stdlib) or "site-packages" in parts or "dist-packages" in parts:
         return False
-    parts = path.relative_to(root).parts[:-1]
-    return not any(skipped_dir(p) or p.startswith(".") or p in ("site-packages", "dist-packages") for p in parts)
+    return not any(p.startswith(".") or p in ("__pycache__", "node_modules") for p in parts)
 
 
-def imported_project_files(files: Iterable[Path], root: Path) -> list[Path]:
-    """The project's own modules that these scripts import (a helper a revision calls shapes its result)."""
-    root = root.resolve()
+def _imported_names(tree: ast.Module, path: Path) -> list[str | Path]:
+    """Absolute module names imported, and the files relative imports name (``from . import x``)."""
+    names: list[str | Path] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.ImportFrom):
+            base = path.parent.joinpath(*[".."] * (node.level - 1), *(node.module or "").split(".")).resolve()
+            for target in [base, *(base / alias.name for alias in node.names)]:
+                names += [p for p in (target.with_suffix(".py"), target / "__init__.py") if p.is_file()]
+    return names
+
+
+def imported_project_files(files: Iterable[Path], skip: Iterable[Path] = ()) -> list[Path]:
+    """The code the scripts import that no installed distribution stands for, followed to its closure.
+
+    A revision's helper, the helper's own imports, a shared package beside the project: any of them
+    shapes what the history builds. Found on sys.path without importing anything. ``skip`` is neither
+    counted nor followed (the models' module, whose DDL the caller counts instead).
+    """
+    skipped = {Path(s).resolve() for s in skip}
     found: set[Path] = set()
     seen: set[str] = set()  # each revision imports sqlalchemy and alembic: look each name up once
-    for path in files:
-        if path.suffix != ".py":
+    queue = [p for p in files if p.suffix == ".py"]
+    scanned: set[Path] = set()
+    while queue:
+        path = queue.pop()
+        if path in scanned:
             continue
+        scanned.add(path)
         try:
             tree = parse_source(path.read_text(errors="replace"), str(path))
         except (OSError, SyntaxError, ValueError):
             continue  # the history scan names a file that does not parse
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-            else:
-                continue
-            for name in set(names) - seen:
+        for name in _imported_names(tree, path):
+            if isinstance(name, str):
+                if name in seen:
+                    continue
                 seen.add(name)
-                found.update(f.resolve() for f in _module_files(name) if _own(f.resolve(), root))
+            for module in [name] if isinstance(name, Path) else _module_files(name):
+                module = module.resolve()
+                if _own(module) and module not in found and module not in skipped:
+                    found.add(module)
+                    queue.append(module)
     return sorted(found)

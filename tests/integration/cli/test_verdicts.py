@@ -242,7 +242,9 @@ def test_a_url_server_is_asked_its_version(tiny: Settings, pg_server: URL) -> No
     _pass(remote)
     assert _lookup(remote) is not None
     (record,) = verdicts.records(remote)
-    assert pg_server.password and str(pg_server.password) not in record.read_text()
+    password = str(pg_server.password or "")
+    assert len(password) >= 8  # the suite's server has one: the next line can fail
+    assert password not in record.read_text()
     # Nothing answers there: the server cannot be named, so nothing is looked up or remembered.
     silent = remote.replace(url=plain_url(pg_server.set(port=1)))
     assert verdicts.question(silent, None, None) is None

@@ -1,0 +1,96 @@
+"""A template's identity: what shapes the database the history builds changes it, and nothing else does."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from cli_support import make_project
+
+from dbops.core.config import Settings, load_settings
+from dbops.lifecycle.templates import fingerprint
+
+MODELS = '''"""Models of the tiny project."""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+things = sa.Table(
+    "things",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.Text),
+    sa.Column("kind", sa.Enum("a", "b", name="kind")),
+)
+'''
+REVISION = '''"""r1"""
+from alembic import op
+import sqlalchemy as sa
+from tinyhelpers import things_columns
+
+revision = "r1"
+down_revision = None
+
+
+def upgrade() -> None:
+    op.create_table("things", *things_columns())
+
+
+def downgrade() -> None:
+    op.drop_table("things")
+'''
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A tiny project whose revision calls a helper module, which imports another; and a before_migrate hook."""
+    root = make_project(tmp_path / "tiny", models=MODELS, pyproject_extra='before_migrate = "tinyhook:prepare"')
+    (root / "migrations" / "versions" / "r1.py").write_text(REVISION)
+    (root / "tinyhelpers.py").write_text(
+        "import sqlalchemy as sa\nfrom tinytypes import CODE\n\n\n"
+        "def things_columns():\n    return [sa.Column('id', sa.Integer, primary_key=True), sa.Column('code', CODE)]\n"
+    )
+    (root / "tinytypes.py").write_text("import sqlalchemy as sa\n\nCODE = sa.Text\n")
+    (root / "tinyhook.py").write_text("def prepare(url):\n    pass\n")
+    monkeypatch.syspath_prepend(str(root))
+    for name in ("models", "tinyhelpers", "tinytypes", "tinyhook"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    yield load_settings(root)
+    sys.modules.pop("models", None)
+
+
+def _edit(path: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        file = root / path
+        text = file.read_text()
+        assert old in text
+        file.write_text(text.replace(old, new, 1))
+
+    return change
+
+
+def _beside_the_revisions(root: Path) -> None:
+    (root / "migrations" / "versions" / "r1.sql").write_text("SELECT 1;\n")
+
+
+INDEXED = 'sa.Column("code", sa.Text, index=True)'
+CHANGES = {
+    "a comment in the models": (_edit("models.py", '"""Models', '# tidy\n"""Models'), False),
+    "an index on a model column": (_edit("models.py", 'sa.Column("code", sa.Text)', INDEXED), True),
+    "an enum label in the models": (_edit("models.py", '"a", "b"', '"a", "b", "c"'), True),
+    "the helper a revision calls": (_edit("tinyhelpers.py", "primary_key=True", "primary_key=True, comment='x'"), True),
+    "a module that helper imports": (_edit("tinytypes.py", "sa.Text", "sa.Integer"), True),
+    "the before_migrate hook": (_edit("tinyhook.py", "pass", "return None"), True),
+    "a file beside the revisions": (_beside_the_revisions, True),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_what_shapes_the_built_database_changes_the_template(tiny: Settings, change: str) -> None:
+    before = fingerprint(tiny)
+    mutate, shapes = CHANGES[change]
+    mutate(tiny.root)
+    sys.modules.pop("models", None)  # the models are read afresh, as the next command would
+    assert (fingerprint(tiny) != before) is shapes
