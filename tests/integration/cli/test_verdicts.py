@@ -40,7 +40,11 @@ def _settle(folder: Path) -> None:
 
 @pytest.fixture()
 def tiny(
-    tmp_path: Path, dbops_settings: Settings, pg_server: URL, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    dbops_settings: Settings,
+    pg_server: URL,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Settings]:
     """A tiny project on the suite's embedded server, with a sibling module and a site folder of its own."""
     backend = dbops_settings.resolved_backend
@@ -56,6 +60,13 @@ def tiny(
         monkeypatch.syspath_prepend(str(folder))
     for name in ("models", "tinyshared"):
         monkeypatch.delitem(sys.modules, name, raising=False)  # another tiny project's, from an earlier test
+    # Modules earlier tests loaded from their own temporary folders (some dated into the future) are
+    # not this project's: a real process would never have them.
+    base = str(tmp_path_factory.getbasetemp())
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if file.startswith(base) and not file.startswith(str(tmp_path)):
+            monkeypatch.delitem(sys.modules, name)
     for key in ("DATABASE_URL", "DBOPS_BACKEND"):
         monkeypatch.delenv(key, raising=False)
     name = f"tiny{uuid.uuid4().hex[:8]}"
