@@ -265,7 +265,9 @@ def test_the_command_remembers_only_passing_history_built_verdicts(tmp_path: Pat
     root = make_project(tmp_path / "tiny")
     # Both runs list the modules they import (on stderr); the environment is part of what is remembered.
     env = {"PYTHONPATH": str(root), "PYTHONPROFILEIMPORTTIME": "1"}
-    settings = load_settings(root)
+    # The settings the command sees: cli_support.invoke leaves out this suite's DBOPS_* and DATABASE_URL.
+    own = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
+    settings = load_settings(root, env=own)
     try:
         assert invoke("reset-db", "--no-seed", cwd=root, env=env).code == 0
         live = invoke("consistency", "--live", cwd=root, env=env)
