@@ -24,13 +24,12 @@ from typing import Any
 from urllib.parse import quote
 
 from dbops.core.config import Settings
-from dbops.core.discover import history_files
+from dbops.core.discover import SITE_FOLDERS, history_files
 from dbops.core.private import write_private
 from dbops.core.procs import spawn_spare_builder
 
 RECORD_VERSION = 2
 DISTS = ("sqlalchemy", "alembic", "psycopg")
-_SITE = ("site-packages", "dist-packages")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +62,7 @@ def _digest(path: Path) -> str:
         return "missing"
 
 
-def dist_versions() -> dict[str, str]:
+def _dist_versions() -> dict[str, str]:
     """The installed versions of the libraries that build and read a template (empty when missing)."""
     from importlib import metadata
 
@@ -94,7 +93,7 @@ def project_modules(settings: Settings) -> list[Path]:
         # Under the root, but not in a virtualenv or another hidden folder there (.venv, .nox, .dbops).
         inside = (
             path.is_relative_to(root)
-            and not any(part in _SITE or part.startswith(".") for part in path.relative_to(root).parts)
+            and not any(part in SITE_FOLDERS or part.startswith(".") for part in path.relative_to(root).parts)
             if path.is_relative_to(root)
             else False
         )
@@ -108,8 +107,7 @@ def project_modules(settings: Settings) -> list[Path]:
     return sorted(found)
 
 
-def file_digests(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
-    """A hash per input file: the modules, every source file under the folders, alembic.ini and pyproject.toml."""
+def _inputs(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
     paths = {Path(p) for p in modules}
     paths |= set(folder_files(folders))
     paths |= {settings.alembic_ini, settings.root / "pyproject.toml"}
@@ -134,9 +132,9 @@ def record(settings: Settings, revision: str, seeded: bool, template: str, serve
         "version": RECORD_VERSION,
         "key": context_key(settings, revision, seeded),
         "folders": folders,
-        "inputs": file_digests(settings, folders, modules),
+        "inputs": _inputs(settings, folders, modules),
         "modules": modules,
-        "dists": dist_versions(),
+        "dists": _dist_versions(),
         "template": template,
         "spare": spare_name(template),  # named here, where the naming lives: the warm path imports no SQLAlchemy
         "database": settings.database,
@@ -160,9 +158,9 @@ def _load(settings: Settings, revision: str, seeded: bool) -> dict[str, Any] | N
         return None
     if body.get("key") != context_key(settings, revision, seeded):
         return None
-    if body.get("inputs") != file_digests(settings, body["folders"], body["modules"]):
+    if body.get("inputs") != _inputs(settings, body["folders"], body["modules"]):
         return None  # a file changed, appeared or went away: the full path decides about the template
-    if body.get("dists") != dist_versions():
+    if body.get("dists") != _dist_versions():
         return None
     return body
 

@@ -30,7 +30,6 @@ import json
 import os
 import re
 import sys
-import sysconfig
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from typing import Any
 
 from dbops.commands.fastreset import folder_files, migration_folders
 from dbops.core.config import Settings
-from dbops.core.discover import project_files
+from dbops.core.discover import SITE_FOLDERS, installed_code, project_files
 from dbops.core.findings import CheckResult
 from dbops.core.masking import mask_text
 from dbops.core.private import write_private
@@ -51,20 +50,9 @@ _VOLATILE_ENV = frozenset(
     {"_", "OLDPWD", "SHLVL", "PS1", "PS2", "PROMPT_COMMAND", "COLUMNS", "LINES", "HISTFILE", "WINDOWID"}
     | {"TERM_SESSION_ID", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY"}
 )
-_SITE = ("site-packages", "dist-packages")
 _INSTALL_RECORDS = (".dist-info", ".egg-info", ".egg-link", ".pth")
 # Inputs modified this close to the run's start may have changed while it ran: the verdict is not kept.
 _SETTLE_SECONDS = 1.0
-
-
-def _python_dirs() -> tuple[str, ...]:
-    paths = sysconfig.get_paths()
-    return tuple(str(Path(paths[k]).resolve()) + os.sep for k in ("stdlib", "platstdlib") if k in paths)
-
-
-def _own_code(path: str, python: tuple[str, ...]) -> bool:
-    """Code that no distribution version stands for: not Python's own, not in site-packages."""
-    return not path.startswith(python) and not any(f"{os.sep}{part}{os.sep}" in path for part in _SITE)
 
 
 @dataclass(frozen=True)
@@ -134,28 +122,27 @@ def _server(settings: Settings) -> str:
 
 def _code_files(settings: Settings) -> list[str]:
     """Every loaded module file outside Python and site-packages, and the models' and seed's packages wherever."""
-    python = _python_dirs()
     packages = {spec.partition(":")[0].split(".")[0] for spec in (settings.metadata, settings.seed or "") if spec}
     found = set()
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
             continue
-        # Cheap string tests first: most loaded modules are Python's or an installed distribution's.
-        if name.split(".")[0] in packages or _own_code(file, python):
+        ours = name.split(".")[0] in packages
+        # Cheap string test first: most loaded modules are Python's or an installed distribution's.
+        if ours or not installed_code(file):
             resolved = os.path.realpath(file)
-            if (name.split(".")[0] in packages or _own_code(resolved, python)) and os.path.isfile(resolved):
+            if (ours or not installed_code(resolved)) and os.path.isfile(resolved):
                 found.add(resolved)
     return sorted(found)
 
 
 def _path_dirs() -> list[str]:
     """The folders on sys.path that are neither Python's nor site-packages'."""
-    python = _python_dirs()
     dirs = set()
     for entry in sys.path:
         path = Path(entry or ".").resolve()
-        if path.is_dir() and _own_code(str(path) + os.sep, python):
+        if path.is_dir() and not installed_code(str(path) + os.sep):
             dirs.add(str(path))
     return sorted(dirs)
 
@@ -197,7 +184,7 @@ def _installed() -> dict[str, list[str]]:
     """
     found: dict[str, list[str]] = {}
     for entry in dict.fromkeys(sys.path):
-        if not entry or not any(part in _SITE for part in Path(entry).parts) or not os.path.isdir(entry):
+        if not entry or not any(part in SITE_FOLDERS for part in Path(entry).parts) or not os.path.isdir(entry):
             continue
         with os.scandir(entry) as listing:
             found[entry] = sorted(

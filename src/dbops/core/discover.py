@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import configparser
+import functools
 import os
+import sysconfig
 from pathlib import Path
 
 from dbops.core.errors import ConfigError
@@ -98,6 +100,21 @@ def metadata_for(root: Path, ini: Path, section: str) -> str:
             'pass --metadata pkg.models:Base.metadata or add metadata = "..." under [tool.dbops]',
         )
     return guess
+
+
+# Folders installers put distributions in: code a version number stands for.
+SITE_FOLDERS = ("site-packages", "dist-packages")
+
+
+@functools.cache
+def _python_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(str(Path(paths[k]).resolve()) + os.sep for k in ("stdlib", "platstdlib") if k in paths)
+
+
+def installed_code(path: str) -> bool:
+    """Python's own code or an installed distribution's (a folder's path ends with a separator)."""
+    return path.startswith(_python_dirs()) or any(f"{os.sep}{part}{os.sep}" in path for part in SITE_FOLDERS)
 
 
 def history_files(folders: list[Path]) -> list[Path]:

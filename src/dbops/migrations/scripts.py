@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from dbops.core.config import Settings
+from dbops.core.discover import installed_code
 from dbops.core.errors import ConfigError
 from dbops.migrations import alembic_config, version_folders
 
@@ -120,13 +121,9 @@ def _module_files(name: str) -> list[Path]:
 
 def _own(path: Path) -> bool:
     """Code no distribution version stands for: not Python's own, not site-packages', not in a tool folder."""
-    import sysconfig
-
-    stdlib = {str(Path(v).resolve()) for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib")}
-    parts = path.parts[:-1]
-    if any(str(path).startswith(s + "/") for s in stdlib) or "site-packages" in parts or "dist-packages" in parts:
+    if installed_code(str(path)):
         return False
-    return not any(p.startswith(".") or p in ("__pycache__", "node_modules") for p in parts)
+    return not any(p.startswith(".") or p in ("__pycache__", "node_modules") for p in path.parts[:-1])
 
 
 def _imported_names(tree: ast.Module, path: Path) -> list[str | Path]:
