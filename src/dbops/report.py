@@ -59,7 +59,8 @@ JSON_SCHEMA: dict[str, Any] = {
         "metrics": {
             "type": "object",
             "required": list(METRIC_KEYS),
-            "additionalProperties": {"type": "integer", "minimum": 0},
+            # null: not measured (a rule could not look); never a number it did not see.
+            "additionalProperties": {"type": ["integer", "null"], "minimum": 0},
         },
         "rules": {"type": "array", "items": {"type": "string"}},
         "not_checked": {
@@ -106,7 +107,7 @@ def render_text(result: CheckResult, stream: IO[str]) -> None:
             print(f"        fix: {finding.hint}", file=stream)
     for line in _not_checked_lines(result):
         print(line, file=stream)
-    print(render_status(result.metrics), file=stream)
+    print(render_status(result.metrics, result.unmeasured), file=stream)
     print(_summary(result), file=stream)
 
 
@@ -129,7 +130,7 @@ def _render_rich(result: CheckResult, stream: IO[str]) -> None:
         console.print(table)
     for line in _not_checked_lines(result):
         console.print(line, markup=False, highlight=False)
-    console.print(render_status(result.metrics), markup=False, highlight=False)
+    console.print(render_status(result.metrics, result.unmeasured), markup=False, highlight=False)
     console.print(f"[{'green' if result.ok else 'red'}]{_summary(result)}[/]", highlight=False)
 
 
@@ -150,13 +151,16 @@ def summarize_findings(findings: Sequence[Finding], shown: int = 9) -> str:
     return f"{len(findings)} finding(s): " + "; ".join(parts)
 
 
-def render_status(metrics: dict[str, int]) -> str:
-    """The seed's "Database Schema" block: one aligned line per number."""
-    numbers = status_block(metrics)
+def render_status(metrics: dict[str, int], unmeasured: set[str] | frozenset[str] = frozenset()) -> str:
+    """The seed's "Database Schema" block: one aligned line per number; a number not measured says so."""
+    numbers = status_block(metrics, unmeasured)
     bad = {"models_without_tables", "missing_tables", "migration_blockers"}
     lines = []
     for label, key in STATUS_LABELS.items():
         value = numbers[key]
+        if value is None:
+            lines.append(f"{label + ':':28}  ? not checked")
+            continue
         mark = "❌" if key in bad and value else "✅"
         lines.append(f"{label + ':':28}{value:>3} {mark}")
     return "\n".join(lines)
@@ -170,13 +174,13 @@ def render_junit(result: CheckResult, path: Path | str | None = None) -> str:
         name="dbops.consistency",
         tests=str(len(rules)),
         failures=str(sum(1 for r in rules if any(f.severity == ERROR for f in result.findings if f.rule == r))),
-        errors="0",
-        skipped=str(sum(1 for r in rules if r in result.not_checked)),
+        errors=str(sum(1 for r in rules if r in result.not_checked)),
+        skipped="0",
     )
     for rule in rules:
         case = ET.SubElement(suite, "testcase", classname="dbops.consistency", name=rule)
-        if rule in result.not_checked:
-            ET.SubElement(case, "skipped", message=result.not_checked[rule])
+        if rule in result.not_checked:  # an error, not a skip: a rule that could not look has not passed
+            ET.SubElement(case, "error", message=f"not checked: {result.not_checked[rule]}", type="not-checked")
         mine = [f for f in result.findings if f.rule == rule]
         for f in mine:
             if f.severity == ERROR:
@@ -249,7 +253,7 @@ def _findings_md(findings: Iterable[Finding]) -> list[str]:
 def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = "Models Audit Report") -> str:
     """A markdown audit report: the status block, every finding, and an ER diagram of the models."""
     out = [f"# {title}", "", f"**Status:** {'✅ consistent' if result.ok else '❌ ' + _summary(result)}", ""]
-    out += ["## Database Schema", "", "```", render_status(result.metrics), "```", ""]
+    out += ["## Database Schema", "", "```", render_status(result.metrics, result.unmeasured), "```", ""]
     out += ["## Findings", ""]
     out += _findings_md(result.findings) if result.findings else ["No findings."]
     out += ["", f"Rules run: {', '.join(result.rules) or 'none'}.", ""]
@@ -270,12 +274,20 @@ def history_lines(findings: Iterable[Finding]) -> list[str]:
 
 
 def render_finding_lines(result: CheckResult, clean: str, severity: bool = True) -> str:
-    """One line per finding (object, severity, rule, message, fix), then the count, or ``clean`` when none."""
+    """One line per finding (object, severity, rule, message, fix) and per rule not checked, then the count.
+
+    ``clean`` only when every rule looked and found nothing.
+    """
     lines = [
         f"{f.object}: {f.severity + ' ' if severity else ''}{f.rule}: {f.message} (fix: {f.hint})"
         for f in result.findings
     ]
-    lines.append(f"{len(result.findings)} finding(s)" if result.findings else clean)
+    lines += _not_checked_lines(result)
+    if result.findings or result.not_checked:
+        unchecked = f", {len(result.not_checked)} rule(s) not checked" if result.not_checked else ""
+        lines.append(f"{len(result.findings)} finding(s){unchecked}")
+    else:
+        lines.append(clean)
     return "\n".join(lines)
 
 

@@ -27,7 +27,7 @@ from dbops.backends.pgbin import PgBin, find_pgbin, read_postmaster_pid
 from dbops.backends.watchdog import spawn as spawn_watchdog
 from dbops.backends.watchdog import touch_last_use
 from dbops.core.database import wait_ready
-from dbops.core.errors import BackendUnavailable, ConfigError
+from dbops.core.errors import BackendUnavailable, ConfigError, command_hint
 from dbops.core.locks import file_lock
 from dbops.core.ports import free_port, port_taken
 from dbops.core.private import write_private
@@ -321,7 +321,8 @@ class EmbeddedBackend(Backend):
             last = " / ".join(tail) or proc.stderr.strip()
             port = 0  # likely a port race: try another one
         raise BackendUnavailable(
-            f"the embedded PostgreSQL did not start: {last[-300:]}", f"see {log}; `invoke db.stop` then retry"
+            f"the embedded PostgreSQL did not start: {last[-300:]}",
+            f"see {log}; `{command_hint('db.stop')}` then retry",
         )
 
     def stop(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dbops.checks.context import MIGRATE_HINT, CheckContext, new_revision_hint
+from dbops.checks.context import CheckContext, migrate_hint, new_revision_hint
 from dbops.core.findings import ERROR, Finding
 
 RULES = ("C1-model-table",)
@@ -21,5 +21,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             severity=ERROR,
             object=name,
             message=f"model table {name} ({len(table.columns)} columns) does not exist in the database{where}",
-            hint=MIGRATE_HINT if creator else new_revision_hint(f"add {name}"),
+            hint=migrate_hint() if creator else new_revision_hint(f"add {name}"),
         )

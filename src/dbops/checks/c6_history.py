@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
-from dbops.checks.context import MIGRATE_HINT, CheckContext
+from dbops.checks.context import CheckContext, migrate_hint
+from dbops.core.errors import command_hint
 from dbops.core.findings import ERROR, Finding
 from dbops.migrations.scripts import module_literals, parse_source, version_files
 
@@ -108,7 +110,7 @@ def _database(ctx: CheckContext) -> Iterator[Finding]:
         message = f"the database is at {at}, head is {','.join(sorted(heads))}: pending revisions {', '.join(pending)}"
     else:
         message = f"the database is at {at}, which is not a head ({','.join(sorted(heads))})"
-    yield _finding(at, message, MIGRATE_HINT)
+    yield _finding(at, message, migrate_hint())
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -119,11 +121,15 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "present more than once": reported above, with the files
             found = list(_structure(ctx, by_id)) + list(_database(ctx))
-    except Exception as exc:  # noqa: BLE001 - Alembic raises several types for a broken revision graph
+    except (
+        CommandError,
+        RevisionError,
+        KeyError,
+    ) as exc:  # Alembic on a graph it cannot walk (KeyError: a lost parent)
         yield _finding(
             "history",
             f"Alembic cannot read the revision history: {type(exc).__name__}: {exc}",
-            "fix the down_revision values named above (see `invoke migrate.history`)",
+            f"fix the down_revision values named above (see `{command_hint('migrate.history')}`)",
         )
         return
     yield from found

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import MetaData
-
 from dbops import lifecycle, migrations
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import run_checks, select_rules
-from dbops.core.config import Settings, import_object
+from dbops.core.config import Settings
 from dbops.core.errors import HistoryBroken, MigrationError
 from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
+from dbops.core.models import load_metadata
 from dbops.migrations.history_scan import RULE as HISTORY_RULE
+from dbops.migrations.history_scan import history_failure
 from dbops.migrations.scripts import open_scripts
 
 DB_FREE_CODES = ("B",)
@@ -46,20 +46,16 @@ def _static(settings: Settings, codes: set[str], broken: HistoryBroken | None) -
 
 def _unbuilt(settings: Settings, rules: list[str], findings: list[Finding], reason: str) -> CheckResult:
     """A result for a project whose database could not be built: static findings, and what was not checked."""
-    metadata = import_object(settings.metadata, "metadata")
-    models = len(metadata.tables) if isinstance(metadata, MetaData) else 0
+    models = len(load_metadata(settings).tables)
     skipped = {rule: reason for rule in rules if not rule.startswith(("B", HISTORY_RULE))}
     blockers = len({f.object.split(":", 1)[0] for f in findings if f.code.startswith("B") and f.severity == ERROR})
     return CheckResult(
         findings=sorted(findings, key=sort_key),
-        metrics={
-            "models": models,
-            "models_without_tables": models,
-            "missing_tables": models,
-            "migration_blockers": blockers,
-        },
+        metrics={"models": models, "migration_blockers": blockers},
         rules=rules,
         not_checked=skipped,
+        # No database: how many tables exist, or which models have one, was not seen.
+        unmeasured={"tables", "models_with_tables", "models_without_tables", "missing_tables", "extra_tables"},
     )
 
 
@@ -87,6 +83,6 @@ def check_project(
         with lifecycle.database_at(settings, tgt, at) as db:
             return run_checks(settings, db, rules=rules)
     except MigrationError as exc:
-        failed = Finding(HISTORY_RULE, ERROR, "history", f"the history does not apply: {exc.message}", exc.hint)
+        failed = history_failure("history", exc)
         reason = "a migration failed (see C6-history): the database could not be built"
         return _unbuilt(settings, rule_ids, [failed, *_static(settings, codes, None)], reason)

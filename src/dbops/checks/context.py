@@ -12,16 +12,18 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
 from dbops.core.config import Settings
-from dbops.migrations import current_heads
-from dbops.migrations.envopts import env_filters, included_table
+from dbops.core.errors import DbopsError, NotChecked, command_hint
+from dbops.migrations import EnvView, Migrator
 from dbops.migrations.snapshot import VERSION_TABLE, snapshot
 
 # dbops always compares types and server defaults, whatever a project's env.py asks of autogenerate:
-# a checker is stricter than a generator. Only env.py's object filters are taken over (envopts).
+# a checker is stricter than a generator. Only env.py's object filters and version table are taken over.
 COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True, "compare_server_default": True}
 
 
@@ -36,9 +38,30 @@ class CheckContext:
     schema: str = "public"
 
     @cached_property
+    def env(self) -> EnvView:
+        """env.py's view of the checked database: its version table and filters (NotChecked if it will not run)."""
+        # The scripts as opened, unloaded: a run that changes nothing needs no revision, and C6 names a broken one.
+        migrator = Migrator(self.settings, self.connection, self.connection.engine.url, self.script)
+        try:
+            return migrator.view()
+        except DbopsError as exc:
+            raise NotChecked(f"env.py could not be run on the checked database: {exc.one_line()}") from exc
+        finally:
+            migrator.close()
+
+    @cached_property
+    def version_table(self) -> tuple[str, str]:
+        """(schema, name) of the version table env.py uses."""
+        opts = self.env.opts
+        return (opts.get("version_table_schema") or "public", opts.get("version_table") or VERSION_TABLE)
+
+    @cached_property
     def diffs(self) -> list[tuple[Any, ...]]:
         """Alembic's ``compare_metadata`` diff tuples, with the per-column modify groups flattened."""
-        opts = {**COMPARE_OPTIONS, **env_filters(self.settings, self.connection)}
+        schema, name = self.version_table
+        opts = {**COMPARE_OPTIONS, **self.env.filters, "version_table": name}
+        if schema != "public":
+            opts["version_table_schema"] = schema
         ctx = MigrationContext.configure(self.connection, opts=opts)
         out: list[tuple[Any, ...]] = []
         for diff in compare_metadata(ctx, self.metadata):
@@ -59,10 +82,8 @@ class CheckContext:
     @cached_property
     def db_tables(self) -> set[str]:
         """Table names in the database, without Alembic's version table."""
-        own = (
-            {self.settings.version_table} if (self.settings.version_table_schema or "public") == self.schema else set()
-        )
-        return set(self.catalog["tables"]) - {VERSION_TABLE} - own
+        schema, name = self.version_table
+        return set(self.catalog["tables"]) - ({name} if schema == self.schema else set())
 
     @cached_property
     def missing_tables(self) -> list[str]:
@@ -73,12 +94,25 @@ class CheckContext:
     def extra_tables(self) -> list[str]:
         """Database tables no model declares, minus ``allow_tables``."""
         extra = self.db_tables - set(self.model_tables) - set(self.settings.allow_tables)
-        return sorted(name for name in extra if included_table(self.settings, self.connection, name, self.schema))
+        return sorted(name for name in extra if self.included_table(name))
+
+    def included_table(self, name: str) -> bool:
+        """False if env.py's include_name/include_object leave the database table ``name`` out of autogenerate."""
+        filters = self.env.filters
+        schema = None if self.schema == "public" else self.schema
+        try:
+            if "include_name" in filters and not filters["include_name"](name, "table", {"schema_name": schema}):
+                return False
+            table = Table(name, MetaData(), schema=schema)
+            return "include_object" not in filters or bool(filters["include_object"](table, name, "table", True, None))
+        except (AttributeError, KeyError, TypeError) as exc:
+            # A filter written for fuller objects than a bare reflected table: it cannot judge this one.
+            raise NotChecked(f"env.py's object filter failed on table {name}: {type(exc).__name__}: {exc}") from exc
 
     @cached_property
     def current_heads(self) -> tuple[str, ...]:
-        """The revisions recorded in the database's ``alembic_version`` (empty at base)."""
-        return current_heads(self.connection, self.settings)
+        """The revisions env.py's version table holds (empty at base)."""
+        return self.env.heads
 
     @cached_property
     def pending(self) -> list[Script]:
@@ -90,8 +124,8 @@ class CheckContext:
             revs = []
             for low in lower:
                 revs += list(self.script.iterate_revisions("heads", low))
-        except Exception:  # noqa: BLE001 - a broken history is C6's to report, not every rule's
-            return []
+        except (CommandError, RevisionError, KeyError):
+            return []  # a broken history is C6's to report, not every rule's
         seen: dict[str, Script] = {r.revision: r for r in revs if r.revision not in self.current_heads}
         return list(reversed(seen.values()))
 
@@ -127,10 +161,13 @@ def created_tables(path: Path) -> Iterator[str]:
 
 def new_revision_hint(message: str) -> str:
     """The command that starts a migration doing ``message``."""
-    return f'invoke migrate.new -m "{message}"'
+    return command_hint(f'migrate.new -m "{message}"')
 
 
-MIGRATE_HINT = "invoke migrate"
+def migrate_hint() -> str:
+    """The command that applies the pending revisions."""
+    return command_hint("migrate")
+
 
 # Which rule turns which of Alembic's diff kinds into findings; C3 takes every other kind.
 TABLE_KINDS = frozenset({"add_table", "remove_table"})

@@ -15,9 +15,10 @@ from sqlalchemy.engine import URL
 from dbops.checks.blockers import blocked_files, scan_blockers
 from dbops.checks.context import CheckContext
 from dbops.core import database
-from dbops.core.config import Settings, import_object
-from dbops.core.errors import ConfigError, DbopsError
-from dbops.core.findings import ERROR, CheckResult, Finding, sort_key, status_block
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError, DbopsError, NotChecked, command_hint
+from dbops.core.findings import CheckResult, Finding, sort_key, status_block
+from dbops.core.models import load_metadata
 from dbops.core.urls import parse_url
 from dbops.migrations.scripts import open_scripts, version_files
 
@@ -79,37 +80,44 @@ def select_rules(names: Sequence[str] | None = None) -> list[Rule]:
     return list(chosen.values())
 
 
-def _metrics(ctx: CheckContext, findings: list[Finding], ran_blockers: bool) -> dict[str, int]:
-    missing = len(ctx.missing_tables)
+# Metrics that need the checked database's tables (unknown when env.py could not show its version table).
+_TABLE_METRICS = ("tables", "models_with_tables", "models_without_tables", "missing_tables", "extra_tables")
+
+
+def _metrics(ctx: CheckContext, findings: list[Finding], ran_blockers: bool) -> tuple[dict[str, int], set[str]]:
+    """The status numbers, and the keys of those that could not be measured."""
     if not ran_blockers:
         findings = scan_blockers(version_files(ctx.script), ctx.settings.root)
-    return {
-        "models": len(ctx.model_tables),
-        "tables": len(ctx.db_tables),
-        "models_with_tables": len(ctx.model_tables) - missing,
-        "models_without_tables": missing,
-        "missing_tables": missing,
-        "extra_tables": len(ctx.extra_tables),
-        "migration_blockers": blocked_files(findings),
-    }
-
-
-def _run_rule(rule: Rule, ctx: CheckContext) -> list[Finding]:
+    metrics = {"models": len(ctx.model_tables), "migration_blockers": blocked_files(findings)}
     try:
-        return list(rule.check(ctx))
+        missing = len(ctx.missing_tables)
+        metrics.update(
+            tables=len(ctx.db_tables),
+            models_with_tables=len(ctx.model_tables) - missing,
+            models_without_tables=missing,
+            missing_tables=missing,
+            extra_tables=len(ctx.extra_tables),
+        )
+    except NotChecked:
+        return metrics, set(_TABLE_METRICS)
+    return metrics, set()
+
+
+def _run_rule(rule: Rule, ctx: CheckContext, not_checked: dict[str, str]) -> list[Finding]:
+    """The rule's findings; a rule that could not look is recorded in ``not_checked`` (what it found so far stays)."""
+    found: list[Finding] = []
+    try:
+        for finding in rule.check(ctx):
+            found.append(finding)
+    except NotChecked as exc:
+        not_checked.update(dict.fromkeys(rule.ids, exc.message))
     except DbopsError:
         raise
-    except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others' findings
+    except Exception as exc:  # noqa: BLE001 - the boundary to rule plug-ins: a broken rule is "not checked", shown
         ctx.connection.rollback()
-        return [
-            Finding(
-                rule.ids[0],
-                ERROR,
-                rule.code,
-                f"the rule failed: {type(exc).__name__}: {exc}",
-                "report this with the traceback (run with --debug)",
-            )
-        ]
+        reason = f"the rule failed: {type(exc).__name__}: {exc} (rerun with `{command_hint('--debug ...')}`)"
+        not_checked.update(dict.fromkeys(rule.ids, reason))
+    return found
 
 
 def run_checks(
@@ -121,16 +129,12 @@ def run_checks(
     """Compare the models, the migrations and the database at ``url``; every rule when ``rules`` is None."""
     url = parse_url(url) if isinstance(url, str) else url
     if metadata is None:
-        metadata = import_object(settings.metadata, "metadata")
-        if not isinstance(metadata, MetaData):
-            raise ConfigError(
-                f"{settings.metadata} is a {type(metadata).__name__}, not a MetaData",
-                "point metadata at a sqlalchemy.MetaData",
-            )
+        metadata = load_metadata(settings)
     selected = select_rules(rules)
     script = open_scripts(settings)
     database.connect(url).close()  # a clear one-line error (exit 3) before SQLAlchemy's long one
     engine = database.engine(url)
+    not_checked: dict[str, str] = {}
     try:
         with engine.connect() as conn:
             ctx = CheckContext(
@@ -138,8 +142,8 @@ def run_checks(
             )
             findings: list[Finding] = []
             for rule in selected:
-                findings += _run_rule(rule, ctx)
-            metrics = _metrics(ctx, findings, any(r.code == "B" for r in selected))
+                findings += _run_rule(rule, ctx, not_checked)
+            metrics, unmeasured = _metrics(ctx, findings, any(r.code == "B" for r in selected))
             conn.rollback()  # the checks only read; nothing to keep
     finally:
         engine.dispose()
@@ -147,9 +151,12 @@ def run_checks(
         findings=sorted(findings, key=sort_key),
         metrics=metrics,
         rules=[rule_id for rule in selected for rule_id in rule.ids],
+        not_checked=not_checked,
+        unmeasured=unmeasured,
     )
 
 
-def status_metrics(settings: Settings, url: URL | str, metadata: MetaData | None = None) -> dict[str, int]:
-    """The seed's "Database Schema" numbers, measured live (no rule runs, only the counts)."""
-    return status_block(run_checks(settings, url, metadata, rules=[]).metrics)
+def status_metrics(settings: Settings, url: URL | str, metadata: MetaData | None = None) -> dict[str, int | None]:
+    """The seed's "Database Schema" numbers, measured live (no rule runs, only the counts; None: not measured)."""
+    result = run_checks(settings, url, metadata, rules=[])
+    return status_block(result.metrics, result.unmeasured)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Enum
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import CompileError
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
 
@@ -90,8 +91,8 @@ def compile_type(type_: TypeEngine[Any] | None) -> str:
         return type_.name
     try:
         return str(type_.compile(dialect=_DIALECT))
-    except Exception:  # noqa: BLE001 - a type with no PostgreSQL rendering is still worth naming
-        return repr(type_)
+    except CompileError:
+        return repr(type_)  # a type with no PostgreSQL rendering (a project's own) is still worth naming
 
 
 def render_default(default: Any) -> str:

@@ -9,11 +9,20 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from dbops.core.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, DbopsError, FindingsDetected, HistoryBroken
+from dbops.core.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    DbopsError,
+    FindingsDetected,
+    HistoryBroken,
+    command_hint,
+    set_program,
+)
 from dbops.core.masking import mask_text
 
 if TYPE_CHECKING:
@@ -23,6 +32,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 BACKEND_HELP = "url, embedded (default without DATABASE_URL) or docker"
 URL_HELP = "database server URL (default: DATABASE_URL)"
 DB_HELP = {"backend": BACKEND_HELP, "url": URL_HELP}
+
+
+def program_name() -> str:
+    """The program the user ran: ``dbops``, or ``invoke`` for a tasks.py that uses dbops's tasks."""
+    return "invoke" if Path(sys.argv[0]).name in ("invoke", "inv") or "invoke" in Path(sys.argv[0]).parts else "dbops"
 
 
 def debug_enabled() -> bool:
@@ -101,6 +115,7 @@ def handled(fn: F) -> F:
             previous = signal.signal(signal.SIGTERM, _interrupt)
             signal.signal(signal.SIGALRM, _interrupt)
             sys.unraisablehook = _redeliver(previous_hook)
+        set_program(program_name())
         try:
             return fn(*args, **kwargs)
         except Exit:
@@ -126,9 +141,10 @@ def handled(fn: F) -> F:
             if debug_enabled():
                 traceback.print_exc()
             # The first line only: a driver's message goes on with the SQL statement and its parameters.
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            first = (str(exc).strip().splitlines() or [""])[0]
             raise fail(
-                f"unexpected {type(exc).__name__}: {first} (rerun with `invoke --debug ...` for the traceback)",
+                f"unexpected {type(exc).__name__}: {first} (a bug in dbops: `{command_hint('--debug ...')}` "
+                "shows the traceback to report)",
                 EXIT_INTERNAL,
             ) from None
         finally:

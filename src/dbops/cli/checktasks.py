@@ -11,7 +11,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from dbops.cli import DB_HELP, fail, handled, settings_for
-from dbops.core.errors import EXIT_USAGE
+from dbops.core.errors import EXIT_FINDINGS, EXIT_USAGE
 
 # The sprint's phases by number (kept here, not imported from the pipeline, so listing tasks stays light).
 PHASE_NUMBERS = (1, 2, 3, 4)
@@ -180,7 +180,12 @@ def status(
     from dbops import report
     from dbops.commands import check
 
-    print(report.render_status(check.status(settings_for(backend, url), live=live, revision=revision).metrics))
+    result = check.status(settings_for(backend, url), live=live, revision=revision)
+    for rule, why in result.not_checked.items():
+        print(f"not checked: {rule}: {why}")
+    print(report.render_status(result.metrics, result.unmeasured))
+    if result.unmeasured or result.not_checked:
+        raise Exit(code=EXIT_FINDINGS)  # numbers it could not measure are not a status
 
 
 @task(

@@ -25,8 +25,25 @@ FLAGS = {
 }
 
 
+# The README's "Exit codes" table, in one paragraph (a test keeps the two in step).
+EXIT_CODES_HELP = """
+Exit codes (README, "Exit codes"):
+  0    clean: every rule looked and found nothing
+  1    findings, a rule that could not look ("not checked"), a failed step or migration
+  2    usage or configuration error, a refused drop, env.py reaching another database
+  3    database unreachable (server down, wrong password, no binaries, no Docker engine)
+  70   a bug in dbops (rerun with --debug and report the traceback)
+  130  interrupted; the next run recovers by itself
+"""
+
+
 class DbopsProgram(Program):
     """invoke's Program with the project flags listed in ``dbops --help``."""
+
+    def print_help(self) -> None:
+        """invoke's help, then the exit codes every task shares."""
+        super().print_help()
+        print(EXIT_CODES_HELP)
 
     def core_args(self) -> list[Argument]:
         """invoke's core flags and the project flags (which main() has already taken off the line)."""

@@ -50,10 +50,12 @@ def _server(settings: Settings) -> Check:
 def _docker(required: bool) -> Check:
     try:
         import docker  # type: ignore[import-untyped]
-
+    except ImportError as exc:
+        return Check("Docker engine", False, f"no Docker SDK ({exc})", "pip install docker", required=required)
+    try:
         docker.from_env(timeout=3).ping()
         return Check("Docker engine", True, "reachable", required=required)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not usable", with the reason shown
+    except docker.errors.DockerException as exc:
         reason = type(exc).__name__ if not str(exc) else str(exc).splitlines()[0][:120]
         return Check(
             "Docker engine",

@@ -39,6 +39,7 @@ from typing import Any
 from dbops.commands.fastreset import folder_files, migration_folders
 from dbops.core.config import Settings
 from dbops.core.discover import SITE_FOLDERS, installed_code, project_files
+from dbops.core.errors import DbopsError
 from dbops.core.findings import CheckResult
 from dbops.core.masking import mask_text
 from dbops.core.private import write_private
@@ -99,24 +100,31 @@ def records(settings: Settings) -> list[Path]:
 
 
 def _server(settings: Settings) -> str:
-    """The PostgreSQL that builds the template: the embedded backend's binaries, or the url server's version."""
+    """The PostgreSQL that builds the template: the embedded backend's binaries, or the url server's version.
+
+    '' when it cannot be named (no binaries, a malformed URL, no answer): then nothing is remembered, and the
+    run says why in its own words.
+    """
     backend = settings.resolved_backend
-    try:
-        if backend == "embedded":
-            from dbops.backends.pgbin import find_pgbin
+    if backend == "embedded":
+        from dbops.backends.pgbin import find_pgbin
 
+        try:
             pg = find_pgbin(settings.pg_version)
-            return f"embedded|{pg.bindir}|{pg.major}|{pg.source}"
-        if backend == "url" and settings.url:
-            import psycopg
+        except DbopsError:
+            return ""
+        return f"embedded|{pg.bindir}|{pg.major}|{pg.source}"
+    if backend == "url" and settings.url:
+        import psycopg  # only here: the embedded path stays free of the driver
 
-            # libpq reads postgresql:// only; the maintenance database, as the backend connects to.
-            conninfo = re.sub(r"^postgres(?:ql)?\+[a-z0-9]+://", "postgresql://", settings.url, flags=re.I)
+        # libpq reads postgresql:// only; the maintenance database, as the backend connects to.
+        conninfo = re.sub(r"^postgres(?:ql)?\+[a-z0-9]+://", "postgresql://", settings.url, flags=re.I)
+        try:
             with psycopg.connect(conninfo, dbname="postgres", connect_timeout=3) as conn:
                 row = conn.execute("SHOW server_version_num").fetchone()
-            return f"url|{row[0] if row else ''}"
-    except Exception:  # noqa: BLE001 - no binaries, a malformed URL, no answer: the run says why in its own words
-        return ""
+        except psycopg.Error:
+            return ""
+        return f"url|{row[0] if row else ''}"
     return ""  # docker: the container's server is only known once it runs
 
 
@@ -213,8 +221,9 @@ def _state(settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
 
 def lookup(settings: Settings, rules: Sequence[str] | None, revision: str | None, asked: Asked) -> CheckResult | None:
     """The remembered result of a passing run with exactly these inputs, or None (then run the rules)."""
+    record = _path(settings, rules, revision)
     try:
-        body: Any = json.loads(_path(settings, rules, revision).read_text())
+        body: Any = json.loads(record.read_text())
         if not isinstance(body, dict) or body.get("version") != RECORD_VERSION:
             return None
         if body["ask"] != asked.key:
@@ -222,7 +231,10 @@ def lookup(settings: Settings, rules: Sequence[str] | None, revision: str | None
         if body["state"] != _state(settings, body):
             return None  # a file changed, appeared or went away; a distribution came, went or was reinstalled
         return CheckResult.from_dict(body["result"])
-    except Exception:  # noqa: BLE001 - an unreadable or odd record only means the rules run
+    except FileNotFoundError:
+        return None  # nothing remembered yet
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _warn(f"the remembered verdict {record} could not be read ({type(exc).__name__}: {exc}); every rule runs")
         return None
 
 
@@ -246,8 +258,13 @@ def remember(
             record.unlink(missing_ok=True)
             return
         write_private(record, json.dumps(body))
-    except Exception:  # noqa: BLE001 - not remembering only costs a full run next time
-        pass
+    except OSError as exc:
+        _warn(f"the verdict could not be remembered in {record} ({exc}); the next run checks every rule again")
+
+
+def _warn(message: str) -> None:
+    """A cache that cannot read or write says so, on one line; the work is done anyway."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _changed_during(body: dict[str, Any], asked: Asked) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dbops.core import discover
-from dbops.core.errors import ConfigError
+from dbops.core.errors import ConfigError, ProjectCodeError, run_project_code
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -103,6 +103,12 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{pyproject} is not valid TOML: {exc}", "fix the file's syntax") from None
     table: dict[str, Any] = dict(data.get("tool", {}).get("dbops", {}))
+    pipeline_keys = {f.name for f in dataclasses.fields(PipelineSettings)}
+    known = {f.name for f in dataclasses.fields(Settings)} - {"pipeline"} | pipeline_keys
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
+    _check_types(table, pyproject)
     for key, var in discover.OVERRIDES.items():
         if env.get(var):
             table[key] = env[var].split(",") if key == "schemas" else env[var]
@@ -116,15 +122,10 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
             f"schemas = {table['schemas']!r}: the checks compare one schema per run",
             "name one schema (run once per schema)",
         )
-    pipeline_keys = {f.name for f in dataclasses.fields(PipelineSettings)}
-    known = {f.name for f in dataclasses.fields(Settings)} - {"pipeline"} | pipeline_keys
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / str(env.get("DBOPS_CACHE_DIR") or table.get("cache_dir", ".dbops"))
-    for key in ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas", "extra_tests"):
+    for key in LIST_KEYS:
         if key in table:
             values[key] = tuple(table[key])
     values["url"] = env.get("DATABASE_URL") or None
@@ -142,6 +143,30 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
         values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
     pipeline = PipelineSettings(**{k: values.pop(k) for k in pipeline_keys if k in values})
     return Settings(root=root, pipeline=pipeline, **values)
+
+
+# [tool.dbops] keys that take a list of strings, and those that take a number; every other key takes a string.
+LIST_KEYS = ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas", "extra_tests")
+NUMBER_KEYS = ("idle_stop",)
+
+
+def _check_types(table: dict[str, Any], source: Path) -> None:
+    """Refuse a setting of the wrong type in one line naming the key, the type expected and an example."""
+    for key, value in table.items():
+        if key in LIST_KEYS:
+            ok = isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+            expected, example = "a list of strings", f'{key} = ["{value if isinstance(value, str) else "..."}"]'
+        elif key in NUMBER_KEYS:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            expected, example = "a number", f"{key} = 1800"
+        else:
+            ok = isinstance(value, str)
+            expected, example = "a string", f'{key} = "..."'
+        if not ok:
+            raise ConfigError(
+                f"[tool.dbops] {key} = {value!r} in {source.name} is not {expected}",
+                f"write it as {example}",
+            )
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -162,17 +187,14 @@ def import_object(path: str, what: str) -> Any:
     if not module_name or not attr:
         raise ConfigError(f"{what} path {path!r} is not of the form module:attribute", 'e.g. "billing.models:metadata"')
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
+        module = run_project_code(lambda: importlib.import_module(module_name), f"{what} module {module_name!r}")
+    except ProjectCodeError as exc:
+        if not isinstance(exc.original, ModuleNotFoundError):
+            raise
         raise ConfigError(
-            f"{what} module {module_name!r} cannot be imported: {exc}",
+            f"{what} module {module_name!r} cannot be imported: {exc.original}",
             "check the path and that the package is installed",
         ) from None
-    except Exception as exc:  # a models module that raises on import
-        raise ConfigError(
-            f"{what} module {module_name!r} raised {type(exc).__name__} on import: {exc}",
-            "fix the module (run with --debug for the traceback)",
-        ) from exc
     value: Any = module
     for i, part in enumerate(attr.split(".")):
         try:

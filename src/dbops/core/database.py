@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
-from dbops.core.errors import DatabaseUnreachable, UnsafeOperation
+from dbops.core.errors import DatabaseUnreachable, UnsafeOperation, command_hint
 from dbops.core.urls import is_local, libpq_url, mask_text, mask_url, plain_url, with_database
 
 PROTECTED = frozenset({"postgres", "template0", "template1"})
@@ -35,7 +35,7 @@ def describe_error(exc: BaseException, url: URL | str) -> DatabaseUnreachable:
     if state in _AUTH_CODES or "password authentication failed" in text:
         return DatabaseUnreachable(f"{where}: authentication failed", "check the user and password in DATABASE_URL")
     if state == "3D000" or "does not exist" in text:
-        return DatabaseUnreachable(f"{where}: {text}", "create it, or run `invoke reset-db`")
+        return DatabaseUnreachable(f"{where}: {text}", f"create it, or run `{command_hint('reset-db')}`")
     return DatabaseUnreachable(f"cannot connect to {where}: {text}", "is the server running? check host and port")
 
 
@@ -166,10 +166,9 @@ def list_databases(server: URL, prefix: str = "") -> list[str]:
 
 
 def server_message(exc: BaseException) -> str:
-    """The first line of what the server (or driver) said, at most 200 characters: never the statement or its values."""
+    """The first line of what the server (or driver) said, whole: never the statement or its values."""
     orig = getattr(exc, "orig", None) or exc
     diag = getattr(orig, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     text = primary or str(orig).strip()
-    line = text.splitlines()[0] if text else type(orig).__name__
-    return line[:200]
+    return text.splitlines()[0] if text else type(orig).__name__

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Documented exit codes (README, "Exit codes").
 EXIT_OK = 0
@@ -71,6 +77,12 @@ class HistoryBroken(MigrationError):
         self.findings = findings
 
 
+class NotChecked(DbopsError):
+    """A rule could not look (env.py would not run, the metadata is incomplete): the result says so, exit 1."""
+
+    exit_code = EXIT_FINDINGS
+
+
 class FindingsDetected(DbopsError):
     """A check found errors: exit 1, and nothing more to say (the report has shown them)."""
 
@@ -80,3 +92,61 @@ class FindingsDetected(DbopsError):
         errors = getattr(result, "errors", [])
         super().__init__(f"{len(errors)} error finding(s)")
         self.result = result
+
+
+# The program the user ran (``dbops``, or ``invoke`` in a repository whose tasks.py uses dbops's tasks):
+# every hint names the command to type in that program. The entry point sets it before a task runs.
+_PROGRAM = {"name": "dbops"}
+
+
+def set_program(name: str) -> None:
+    """Record the program the user ran, for hints."""
+    _PROGRAM["name"] = name
+
+
+def command_hint(args: str) -> str:
+    """The command line that runs ``args`` (a task and its options) in the program the user ran."""
+    return f"{_PROGRAM['name']} {args}"
+
+
+class ProjectCodeError(DbopsError):
+    """The project's own code (a models module, a revision, a hook) raised: exit 2, naming where."""
+
+    def __init__(self, message: str, hint: str, original: BaseException) -> None:
+        super().__init__(message, hint)
+        self.original = original
+
+
+def project_frame(exc: BaseException, root: Path | None = None) -> str:
+    """file:line of the deepest traceback frame outside dbops (inside ``root`` when given), or ''."""
+    where = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if root is not None and path.is_relative_to(root):
+            where = f"{path.relative_to(root)}:{lineno}"
+        elif root is None and "dbops" not in path.parts and "site-packages" not in path.parts:
+            where = f"{path.name}:{lineno}"
+    return where
+
+
+@contextlib.contextmanager
+def project_code(what: str, root: Path | None = None) -> Iterator[None]:
+    """Run the project's code inside; whatever it raises comes out as one ProjectCodeError naming ``what``."""
+    try:
+        yield
+    except DbopsError:
+        raise
+    except Exception as exc:  # the one boundary to the project's own code: it may raise anything; all is named
+        first = (str(exc).strip().splitlines() or [""])[0]
+        where = project_frame(exc, root)
+        raise ProjectCodeError(
+            f"{what} raised {type(exc).__name__}: {first}" + (f" (at {where})" if where else ""),
+            f"fix the code named (`{command_hint('--debug ...')}` shows the traceback)",
+            exc,
+        ) from exc
+
+
+def run_project_code(fn: Callable[[], T], what: str, root: Path | None = None) -> T:
+    """Call the project's code; whatever it raises becomes one ProjectCodeError line naming ``what`` and where."""
+    with project_code(what, root):
+        return fn()

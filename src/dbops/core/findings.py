@@ -65,6 +65,8 @@ class CheckResult:
     rules: list[str] = field(default_factory=list)
     # Rule id -> why it could not run (no database could be built, say); such a result is never ok.
     not_checked: dict[str, str] = field(default_factory=dict)
+    # Metric keys that could not be measured: shown as unknown, never as a number.
+    unmeasured: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -90,9 +92,10 @@ class CheckResult:
         """The result ``to_dict`` described (a cached verdict read back)."""
         return cls(
             findings=[Finding(**f) for f in data["findings"]],
-            metrics={key: int(value) for key, value in data["metrics"].items()},
+            metrics={key: int(value) for key, value in data["metrics"].items() if value is not None},
             rules=list(data["rules"]),
             not_checked={item["rule"]: item["reason"] for item in data["not_checked"]},
+            unmeasured={key for key, value in data["metrics"].items() if value is None},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,7 +103,10 @@ class CheckResult:
         return {
             "ok": self.ok,
             "findings": [f.to_dict() for f in self.findings],
-            "metrics": {key: int(self.metrics.get(key, 0)) for key in (*METRIC_KEYS, *sorted(self.metrics))},
+            "metrics": {
+                key: None if key in self.unmeasured else int(self.metrics.get(key, 0))
+                for key in (*METRIC_KEYS, *sorted(self.metrics))
+            },
             "rules": list(self.rules),
             "not_checked": [{"rule": rule, "reason": why} for rule, why in self.not_checked.items()],
         }
@@ -117,13 +123,17 @@ STATUS_LABELS = {
 }
 
 
-def status_block(metrics: dict[str, int]) -> dict[str, int]:
-    """The status numbers (keys of STATUS_LABELS' values) from a CheckResult's metrics."""
-    return {
-        "total_models": metrics.get("models", 0),
-        "models_with_tables": metrics.get("models_with_tables", 0),
-        "models_without_tables": metrics.get("models_without_tables", 0),
-        "missing_tables": metrics.get("missing_tables", 0),
-        "existing_tables": metrics.get("tables", 0),
-        "migration_blockers": metrics.get("migration_blockers", 0),
-    }
+# The status numbers' keys -> the metric each one shows.
+STATUS_METRICS = {
+    "total_models": "models",
+    "models_with_tables": "models_with_tables",
+    "models_without_tables": "models_without_tables",
+    "missing_tables": "missing_tables",
+    "existing_tables": "tables",
+    "migration_blockers": "migration_blockers",
+}
+
+
+def status_block(metrics: dict[str, int], unmeasured: set[str] | frozenset[str] = frozenset()) -> dict[str, int | None]:
+    """The status numbers (keys of STATUS_LABELS' values) from a CheckResult's metrics; None when not measured."""
+    return {key: None if metric in unmeasured else metrics.get(metric, 0) for key, metric in STATUS_METRICS.items()}

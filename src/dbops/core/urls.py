@@ -87,3 +87,13 @@ def is_local(url: URL, env: Mapping[str, str] | None = None) -> bool:
 def with_database(url: URL, name: str) -> URL:
     """The same server, another database."""
     return url.set(database=name)
+
+
+def same_database(a: URL, b: URL) -> bool:
+    """True if two URLs name the same database on the same host and port (by their text, not by asking)."""
+
+    def key(url: URL) -> tuple[str, int, str]:
+        host = url.host or str(url.query.get("host") or "localhost")
+        return (host, url.port or 5432, url.database or "")
+
+    return key(a) == key(b)

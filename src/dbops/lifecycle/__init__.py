@@ -18,7 +18,7 @@ from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, import_object
 from dbops.core.database import server_message
-from dbops.core.errors import DatabaseUnreachable, SeedFailed
+from dbops.core.errors import DatabaseUnreachable, ProjectCodeError, SeedFailed, command_hint, run_project_code
 from dbops.core.urls import parse_url, plain_url, with_database
 from dbops.lifecycle import templates
 
@@ -58,9 +58,11 @@ def seed(settings: Settings, url: URL) -> bool:
         return False
     fn = import_object(settings.seed, "seed")
     try:
-        fn(plain_url(url))
-    except (SQLAlchemyError, psycopg.Error) as exc:
-        raise seed_failure(settings.seed, exc) from exc
+        run_project_code(lambda: fn(plain_url(url)), f"the seed ({settings.seed})", settings.root)
+    except ProjectCodeError as exc:
+        if isinstance(exc.original, (SQLAlchemyError, psycopg.Error)):
+            raise seed_failure(settings.seed, exc.original) from exc
+        raise SeedFailed(exc.message, exc.hint) from exc
     return True
 
 
@@ -77,9 +79,12 @@ def seed_failure(where: str, exc: BaseException) -> SeedFailed:
         return SeedFailed(
             f"the seed ({where}) needs {what}, which the migrations do not create: "
             "the models are ahead of the migrations",
-            "run `invoke consistency` to see what the history lacks, then add a migration (`invoke migrate.new`)",
+            f"run `{command_hint('consistency')}` to see what the history lacks, "
+            f"then add a migration (`{command_hint('migrate.new')}`)",
         )
-    return SeedFailed(f"the seed ({where}) failed: {detail}", "fix the seed (rerun with --debug for the traceback)")
+    return SeedFailed(
+        f"the seed ({where}) failed: {detail}", f"fix the seed (`{command_hint('--debug ...')}` shows the traceback)"
+    )
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,9 @@ def database_at(settings: Settings, tgt: Target, revision: str | None = None) ->
     """The project's database, or with ``revision`` one the history built that far (for reading only)."""
     if revision is None:
         if not database.exists(tgt.server, tgt.name):
-            raise DatabaseUnreachable(f"database {tgt.name!r} does not exist", "run `invoke reset-db` first")
+            raise DatabaseUnreachable(
+                f"database {tgt.name!r} does not exist", f"run `{command_hint('reset-db')}` first"
+            )
         yield tgt.url
         return
     tpl = templates.ensure_template(settings, tgt.server, revision)

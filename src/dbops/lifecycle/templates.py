@@ -20,10 +20,11 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dbops import migrations
 from dbops.core import database
-from dbops.core.config import Settings, import_object
+from dbops.core.config import Settings
 from dbops.core.discover import history_files
 from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
+from dbops.core.models import load_metadata
 from dbops.core.procs import spawn_spare_builder
 from dbops.core.urls import parse_url, plain_url, with_database
 from dbops.migrations.scripts import imported_project_files
@@ -45,7 +46,7 @@ def fingerprint(settings: Settings, extra: str = "") -> str:
     # env.py, script templates and files a revision reads (.sql, .json) shape the result too.
     folders = [Path(script.dir), *migrations.version_folders(script)]
     files = history_files(folders)
-    metadata = import_object(settings.metadata, "metadata")
+    metadata = load_metadata(settings)
     # The project's modules the scripts import (a helper, a custom type) count too; site-packages do not,
     # nor the models' module env.py imports for its metadata: its DDL is what counts (below).
     models = getattr(sys.modules.get(settings.metadata.partition(":")[0]), "__file__", None)
@@ -216,8 +217,8 @@ class Copies:
             if ahead is not None:
                 try:
                     name = ahead.result()
-                except Exception:  # noqa: BLE001 - made again below, where its error reaches the test
-                    name = None
+                except (DbopsError, psycopg.Error):
+                    name = None  # made again below, where its error reaches the test
             name = name or self._make()
             self._ahead = self._worker.submit(self._make)
             return name
@@ -248,8 +249,8 @@ class Copies:
             if ahead is not None:
                 try:
                     self.drop(ahead.result())
-                except Exception:  # noqa: BLE001 - a copy that failed to be made needs no drop
-                    pass
+                except (DbopsError, psycopg.Error):
+                    pass  # a copy that failed to be made needs no drop (the failure reached whoever took one)
             self._worker.shutdown(wait=True)
 
 

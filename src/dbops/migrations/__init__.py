@@ -6,14 +6,15 @@ import contextlib
 import io
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext, RevisionStep
+from alembic.runtime.migration import RevisionStep
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
@@ -21,10 +22,18 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dbops.core import database
 from dbops.core.config import Settings, import_object
-from dbops.core.errors import ConfigError, DbopsError, HistoryBroken, MigrationError
-from dbops.core.urls import mask_text, plain_url
+from dbops.core.errors import (
+    ConfigError,
+    DbopsError,
+    HistoryBroken,
+    MigrationError,
+    NotChecked,
+    ProjectCodeError,
+    command_hint,
+    project_code,
+)
+from dbops.core.urls import mask_text, mask_url, plain_url, same_database
 from dbops.migrations import envguard
-from dbops.migrations.envopts import env_version_options, remember_env_options
 
 
 def alembic_config(settings: Settings, connection: Connection | None = None, url: URL | None = None) -> Config:
@@ -62,49 +71,93 @@ def _where(exc: BaseException, root: Path) -> str:
 
 @contextlib.contextmanager
 def alembic_errors(
-    settings: Settings, what: str, conn: Connection | None = None, url: URL | None = None
+    settings: Settings,
+    what: str,
+    conn: Connection | None = None,
+    url: URL | None = None,
+    heads_now: Callable[[], str | None] | None = None,
 ) -> Iterator[None]:
     """Turn whatever Alembic, the driver or the project's env.py/models raise into one DbopsError line.
 
-    ``url`` is the database being migrated: a connection failure names it (never a password).
+    ``url`` is the database being migrated: a connection failure names the URL that failed and who
+    opened it (never a password). ``heads_now`` tells where the database is after a failed statement.
     """
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), project_code(what, settings.root):
             # Alembic only warns about a duplicate revision id; check_revision_ids() makes it an error.
             warnings.filterwarnings("ignore", message="Revision .* is present more than once")
             yield
-    except DbopsError:
-        raise
-    except CommandError as exc:
-        raise MigrationError(f"{what} failed: {mask_text(str(exc))}", "see `invoke migrate.history`") from None
-    except SyntaxError as exc:
-        name = Path(exc.filename or "?").name
-        raise MigrationError(f"{name}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file") from None
-    except OperationalError as exc:
-        if database.is_connection_error(exc.orig or exc):
-            raise database.describe_error(exc.orig or exc, url or settings.url or "the database") from None
-        raise _statement_error(exc, what, conn) from None
-    except SQLAlchemyError as exc:
-        raise _statement_error(exc, what, conn) from None
-    except Exception as exc:
-        where = _where(exc, settings.root)
-        cls = ConfigError if isinstance(exc, ImportError) or _during_import(exc) else MigrationError
-        raise cls(
-            f"{what} failed: {type(exc).__name__}: {mask_text(str(exc))}" + (f" (at {where})" if where else ""),
-            "fix the code named above (rerun with --debug for the traceback)",
-        ) from exc
+    except ProjectCodeError as wrapped:
+        raise _describe(wrapped, settings, what, conn, url, heads_now) from wrapped.original
 
 
-def _statement_error(exc: SQLAlchemyError, what: str, conn: Connection | None) -> MigrationError:
+def _describe(
+    wrapped: ProjectCodeError,
+    settings: Settings,
+    what: str,
+    conn: Connection | None,
+    url: URL | None,
+    heads_now: Callable[[], str | None] | None,
+) -> DbopsError:
+    """The one line for what Alembic, the driver or the project's code raised while ``what`` ran."""
+    exc = wrapped.original
+    if isinstance(exc, CommandError):
+        return MigrationError(f"{what} failed: {mask_text(str(exc))}", f"see `{command_hint('migrate.history')}`")
+    if isinstance(exc, SyntaxError):
+        return MigrationError(
+            f"{Path(exc.filename or '?').name}:{exc.lineno} has a syntax error: {exc.msg}", "fix the file"
+        )
+    if isinstance(exc, OperationalError) and database.is_connection_error(exc.orig or exc):
+        return _connection_error(exc, settings, url)
+    if isinstance(exc, SQLAlchemyError):
+        return _statement_error(exc, what, conn, heads_now)
+    # env.py and the revisions may raise anything; each becomes one line naming the file and line.
+    where = _where(exc, settings.root)
+    cls = ConfigError if isinstance(exc, ImportError) or _during_import(exc) else MigrationError
+    return cls(
+        f"{what} failed: {type(exc).__name__}: {mask_text(str(exc))}" + (f" (at {where})" if where else ""),
+        f"fix the code named above (`{command_hint('--debug ...')}` shows the traceback)",
+    )
+
+
+def _engine_url(exc: BaseException) -> URL | None:
+    """The URL of the engine whose connection failed: the innermost Engine on the traceback's frames."""
+    found = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        for value in frame.f_locals.values():
+            if isinstance(value, Engine):
+                found = value.url
+    return found
+
+
+def _connection_error(exc: OperationalError, settings: Settings, url: URL | None) -> DbopsError:
+    """A failed connection: the URL that failed, who opened it (dbops, env.py, a revision), the password masked."""
+    failed = _engine_url(exc)
+    where = _where(exc, settings.root)
+    error = database.describe_error(exc.orig or exc, failed or url or settings.url or "the database")
+    if where and failed is not None and url is not None and not same_database(failed, url):
+        return ConfigError(
+            f"{error.message} (opened by {where}; dbops handed it {mask_url(url)})",
+            envguard.FIX,
+        )
+    if where:
+        error.message += f" (opened by {where})"
+    return error
+
+
+def _statement_error(
+    exc: SQLAlchemyError, what: str, conn: Connection | None, heads_now: Callable[[], str | None] | None
+) -> MigrationError:
     """A failing statement inside a migration: the revision reached and the server's message (--debug: the SQL)."""
     detail = database.server_message(exc)
-    at = None
     if conn is not None and not conn.closed:
-        with contextlib.suppress(SQLAlchemyError):
-            conn.rollback()
-            at = current_revision_of(conn)
+        conn.rollback()
+    try:
+        at = f"after revision {(heads_now() if heads_now else None) or 'base'}"
+    except DbopsError as again:
+        at = f"(where it stopped could not be read: {again.message})"
     return MigrationError(
-        f"{what} failed after revision {at or 'base'}: {mask_text(detail)}",
+        f"{what} failed {at}: {mask_text(detail)}",
         "fix the migration; the database stays at the last revision that succeeded",
     )
 
@@ -120,12 +173,30 @@ def version_folders(script: ScriptDirectory) -> list[Path]:
     return [Path(folder) for folder in script._version_locations]
 
 
+def revision_files(script: ScriptDirectory) -> list[Path]:
+    """The .py files Alembic reads as revisions: in the version folders, below them only if it recurses."""
+    pattern = "**/*.py" if getattr(script, "recursive_version_locations", False) else "*.py"
+    return sorted(p for folder in version_folders(script) for p in folder.glob(pattern) if p.name != "__init__.py")
+
+
+@dataclass(frozen=True)
+class EnvView:
+    """What env.py showed in a run that changed nothing: the heads its version table holds, its options."""
+
+    heads: tuple[str, ...]
+    opts: dict[str, Any]
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """env.py's include_object/include_name: the project's own choice of what autogenerate compares."""
+        return {key: self.opts[key] for key in ("include_object", "include_name") if callable(self.opts.get(key))}
+
+
 def check_history(settings: Settings, script: ScriptDirectory) -> None:
     """Raise HistoryBroken with one finding per problem before Alembic reads the files and raises its own sentence."""
     from dbops.migrations.history_scan import scan_history
 
-    files = sorted(p for folder in version_folders(script) for p in folder.glob("*.py") if p.name != "__init__.py")
-    found = scan_history(files, settings.root)
+    found = scan_history(revision_files(script), settings.root)
     if found:
         raise HistoryBroken(found)
 
@@ -162,11 +233,12 @@ class Migrator:
     every channel and hands out steps only if the connection env.py configured reaches it (envguard).
     """
 
-    def __init__(self, settings: Settings, conn: Connection, url: URL) -> None:
+    def __init__(self, settings: Settings, conn: Connection, url: URL, script: ScriptDirectory | None = None) -> None:
         self.settings = settings
         self.conn = conn
         self.url = url
-        self.script = script_directory(settings)  # duplicate ids and broken files fail before any change
+        # Duplicate ids and broken files fail before any change; a caller that only looks may pass its own.
+        self.script = script or script_directory(settings)
         self.cfg = alembic_config(settings, connection=conn, url=url)
         self.guard = envguard.Guard(conn, url, Path(self.script.dir) / "env.py")
         self._engine: Engine | None = None
@@ -188,36 +260,43 @@ class Migrator:
         ):
             self.script.run_env()
 
-    def _check(self) -> None:
-        """Run env.py once with no steps (and no version table created): it must reach our database."""
-        seen: list[bool] = []
+    def _run_guarded(self, fn: Any, **opts: Any) -> None:
+        """Run env.py with ``fn``; an env.py written for an Engine (pytest-alembic's) gets one."""
+        try:
+            self._run_env(fn, **opts)
+        except AttributeError as exc:
+            if "connect" not in str(exc) or self._engine is not None:
+                raise
+            # env.py called .connect() on the handed-over object: that convention expects an Engine.
+            self._engine = database.engine(self.url)
+            self.cfg.attributes["connection"] = self._engine
+            self._run_env(fn, **opts)
 
-        def probe(rev: Any, context: Any) -> list[Any]:
-            seen.append(self.guard.reaches(context.connection))
-            remember_env_options(self.settings, context.opts)
+    def view(self) -> EnvView:
+        """Run env.py once, changing nothing: the revisions its version table holds and the options it set.
+
+        Raises when env.py does not run, or runs on another database: nothing it says could be trusted.
+        """
+        seen: list[EnvView] = []
+        reached: list[bool] = []
+
+        def probe(heads: Any, context: Any) -> list[Any]:
+            reached.append(self.guard.reaches(context.connection))
+            seen.append(EnvView(tuple(heads), dict(context.opts)))
             return []
 
         with alembic_errors(self.settings, "running env.py", self.conn, self.url):
-            try:
-                self._run_env(probe, dont_mutate=True)
-            except AttributeError as exc:
-                if "connect" not in str(exc) or self._engine is not None:
-                    raise
-                # env.py written for an Engine (pytest-alembic's convention) calls .connect() on it.
-                self._engine = database.engine(self.url)
-                self.cfg.attributes["connection"] = self._engine
-                self._run_env(probe, dont_mutate=True)
+            self._run_guarded(probe, dont_mutate=True)
         if not seen:
             raise self.guard.not_run()
-        if not all(seen):
+        if not all(reached):
             raise self.guard.wrong_database()
         self._checked = True
+        return seen[-1]
 
     def heads(self) -> tuple[str, ...]:
-        """The revisions recorded in our database now."""
-        heads = current_heads(self.conn, self.settings)
-        self.conn.commit()
-        return heads
+        """The revisions recorded in the version table env.py uses (its schema, table and search_path)."""
+        return self.view().heads
 
     def prepare(self) -> None:
         """Run the before_migrate hook once, if there is one and the database is at base."""
@@ -231,27 +310,26 @@ class Migrator:
 
     def _migrate(self, what: str, plan: Any, target: str | None = None) -> None:
         if not self._checked:
-            self._check()
-        before = self.heads()
-        ran: list[Any] = []
+            # A run that changes nothing first: the version table is created only on a database it reaches.
+            self.view()
         wrong: list[bool] = []
 
-        def steps(rev: Any, context: Any) -> Any:
+        def steps(heads: Any, context: Any) -> Any:
+            # Judged before the first step: another database is never handed a statement.
             if not self.guard.reaches(context.connection):
                 wrong.append(True)
                 return []
-            out = list(plan(rev))
-            ran.extend(out)
-            return out
+            return list(plan(heads))
 
-        with alembic_errors(self.settings, what, self.conn, self.url):
-            self._run_env(steps, **({"destination_rev": target} if target else {}))
+        with alembic_errors(self.settings, what, self.conn, self.url, self._heads_now):
+            self._run_guarded(steps, **({"destination_rev": target} if target else {}))
             self.conn.commit()
         if wrong:
             raise self.guard.wrong_database()
-        if ran and self.heads() == before:
-            # Steps were applied, yet our database did not move: they went somewhere else.
-            raise self.guard.wrong_database()
+
+    def _heads_now(self) -> str | None:
+        """Where the database is after a failure, as env.py sees it (for the error line)."""
+        return ",".join(self.view().heads) or None
 
     def _go(self, target: str, down: bool) -> None:
         script = self.script
@@ -308,39 +386,21 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
         m.downgrade(revision)
 
 
-def version_opts(settings: Settings | None, conn: Connection | None = None) -> dict[str, Any]:
-    """MigrationContext options naming the project's version table: the settings', else env.py's."""
-    if settings is None:
-        return {}
-    opts: dict[str, Any] = {"version_table": settings.version_table}
-    if settings.version_table_schema:
-        opts["version_table_schema"] = settings.version_table_schema
-    elif settings.version_table == "alembic_version" and conn is not None:
-        opts.update(env_version_options(settings, conn))
-    return opts
-
-
-def current_heads(conn: Connection, settings: Settings | None = None) -> tuple[str, ...]:
-    """The revisions recorded in the project's version table (empty at base)."""
-    return tuple(MigrationContext.configure(conn, opts=version_opts(settings, conn)).get_current_heads())
-
-
-def current_revision_of(conn: Connection, settings: Settings | None = None) -> str | None:
-    """The revision recorded in the version table, or None at base."""
-    return ",".join(current_heads(conn, settings)) or None
-
-
 def current(settings: Settings, url: URL) -> str | None:
-    """The database's current revision, or None when it is at base."""
-    with _connected(url) as conn:
-        return current_revision_of(conn, settings)
+    """The database's current revision as env.py's version table holds it, or None when it is at base."""
+    with migrator(settings, url) as m:
+        return m.current()
 
 
 def history(settings: Settings) -> list[tuple[str, str | None, str]]:
-    """(revision, down_revision, message) from base to head."""
+    """(revision, down_revision, message) from base to head; NotChecked when the folders hold no revision."""
     script = script_directory(settings)
     with alembic_errors(settings, "reading the history"):
         revs = list(script.walk_revisions("base", "heads"))
+    if not revs:
+        from dbops.migrations.scripts import no_revisions
+
+        raise NotChecked(no_revisions(settings))
     out = []
     for rev in reversed(revs):
         down = rev.down_revision
@@ -358,7 +418,8 @@ def new_revision(settings: Settings, url: URL, message: str, autogenerate: bool 
             script = command.revision(cfg, message=message, autogenerate=autogenerate)
         except CommandError as exc:
             raise MigrationError(
-                f"cannot create the revision: {exc}", "run `invoke migrate` first so the database is at head"
+                f"cannot create the revision: {exc}",
+                f"run `{command_hint('migrate')}` first so the database is at head",
             ) from None
     scripts = script if isinstance(script, list) else [script]
     return ", ".join(s.path for s in scripts if s is not None)

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from dbops.core.errors import DbopsError, ProjectCodeError, command_hint, run_project_code
 from dbops.core.findings import ERROR, Finding
 from dbops.migrations.scripts import module_literals, parse_source
 
@@ -58,10 +59,12 @@ def _imports(path: Path) -> str | None:
     if spec is None or spec.loader is None:
         return "cannot be loaded"
     module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any error a revision raises on import is the finding
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+        run_project_code(lambda: loader.exec_module(module), path.name)
+    except ProjectCodeError as exc:  # any error a revision raises on import is the finding
+        error = exc.original
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
     finally:
         sys.modules.pop(spec.name, None)
     return None
@@ -113,7 +116,8 @@ def _graph(
                     _finding(
                         rev,
                         f"{where}: down_revision {parent!r} names no revision file",
-                        f"in {where}, set down_revision to the revision it follows (see `invoke migrate.history`)",
+                        f"in {where}, set down_revision to the revision it follows "
+                        f"(see `{command_hint('migrate.history')}`)",
                     )
                 )
     cycle = _cycle(downs)
@@ -167,3 +171,8 @@ def _cycle(downs: dict[str, tuple[str, ...]]) -> list[str]:
         for done in path:
             state[done] = 2
     return []
+
+
+def history_failure(obj: str, exc: DbopsError) -> Finding:
+    """The one wording, in every task, of a history that does not apply: what failed, where, the server's word."""
+    return _finding(obj, f"the history does not apply: {exc.message}", exc.hint or "fix the migration")

@@ -5,7 +5,7 @@ one revision, ... heads; then downgrade one revision at a time in the reverse or
 result with the snapshot taken before that revision's upgrade; finally upgrade to the heads again and
 compare with the first heads. Revisions at or below the downgrade floor (``downgrade_floor`` or a
 ``# dbops: downgrade-floor`` comment) are irreversible by design: they are upgraded, never downgraded.
-An empty history is clean.
+A history with no revision is not clean: there was nothing to walk, and the walk says so.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from sqlalchemy.engine import URL, Engine
 from dbops import migrations
 from dbops.core import database
 from dbops.core.config import Settings
-from dbops.core.errors import ConfigError, MigrationError
+from dbops.core.errors import ConfigError, MigrationError, NotChecked, command_hint
 from dbops.core.findings import ERROR, Finding
 from dbops.core.urls import mask_url, parse_url
-from dbops.migrations.scripts import floor_revisions, version_files
+from dbops.migrations.history_scan import history_failure
+from dbops.migrations.scripts import floor_revisions, no_revisions, version_files
 from dbops.migrations.snapshot import diff_snapshots, snapshot
 
 RULE = "R1-roundtrip"
@@ -75,7 +76,7 @@ def plan(settings: Settings) -> tuple[list[str], set[str]]:
     if settings.downgrade_floor and settings.downgrade_floor not in order:
         raise ConfigError(
             f"downgrade_floor {settings.downgrade_floor!r} is not a revision of this history",
-            "set it to a revision id from `invoke migrate.history`",
+            f"set it to a revision id from `{command_hint('migrate.history')}`",
         )
     return order, floor
 
@@ -85,7 +86,7 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     url = parse_url(url) if isinstance(url, str) else url
     order, floor = plan(settings)
     if not order:
-        return []  # an empty history: nothing to walk
+        raise NotChecked(no_revisions(settings))
     engine = database.engine(url)
     try:
         start = _snap(engine)
@@ -94,7 +95,8 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
             raise ConfigError(
                 f"the round trip needs an empty database; {mask_url(url)} is at {at or 'base'} "
                 f"with {len(start['tables'])} tables",
-                "run it on a new database (the pytest fixture empty_database, or `invoke reset-db --revision base`)",
+                "run it on a new database (the pytest fixture empty_database, "
+                f"or `{command_hint('reset-db --revision base')}`)",
             )
         with migrations.migrator(settings, url) as m:
             m.prepare()  # a pre-Alembic baseline belongs to every snapshot, not to the first revision
@@ -112,7 +114,10 @@ def _walk_with(m: migrations.Migrator, engine: Engine, order: list[str], floor: 
         except MigrationError as exc:
             if findings and what.startswith("downgrade"):
                 return False  # it ran on a schema an earlier downgrade left wrong: a consequence, not news
-            findings.append(Finding(RULE, ERROR, obj, f"{what} failed: {exc.message}", exc.hint or "fix the migration"))
+            if what.startswith("downgrade"):
+                findings.append(Finding(RULE, ERROR, obj, exc.message, exc.hint or "fix the migration"))
+            else:  # an upgrade that fails is the history not applying, worded as every task words it
+                findings.append(history_failure(obj, exc))
             return False
         return True
 

@@ -14,7 +14,7 @@ from alembic.util import CommandError
 from dbops.core.config import Settings
 from dbops.core.discover import installed_code
 from dbops.core.errors import ConfigError
-from dbops.migrations import alembic_config, version_folders
+from dbops.migrations import alembic_config, revision_files
 
 FLOOR_MARKER = re.compile(r"#\s*dbops:\s*downgrade-floor\b")
 
@@ -29,10 +29,7 @@ def open_scripts(settings: Settings) -> ScriptDirectory:
 
 def version_files(script: ScriptDirectory) -> list[Path]:
     """The .py files in a script directory's version locations (read, never imported)."""
-    files: list[Path] = []
-    for folder in version_folders(script):
-        files += sorted(p for p in folder.rglob("*.py") if p.name != "__init__.py")
-    return files
+    return revision_files(script)
 
 
 def module_literals(tree: ast.Module) -> dict[str, object]:
@@ -173,3 +170,20 @@ def imported_project_files(files: Iterable[Path], skip: Iterable[Path] = ()) -> 
                     found.add(module)
                     queue.append(module)
     return sorted(found)
+
+
+def no_revisions(settings: Settings) -> str:
+    """Why a task that walks the history saw nothing: the folders it looked in, which hold no revision."""
+    script = open_scripts(settings)
+    folders = ", ".join(_shown(Path(folder), settings.root) for folder in script._version_locations) or "?"
+    return (
+        f"no revision found in {folders} (the version folders {settings.alembic_ini.name} names): nothing was walked; "
+        "if env.py picks the folders at run time, name them in version_locations"
+    )
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

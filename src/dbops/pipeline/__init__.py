@@ -121,7 +121,7 @@ def _call(step: Step, lock: threading.Lock) -> Outcome:
         return Outcome(exc.exit_code or 1, mask_text(exc.one_line()))
     except Exception as exc:  # noqa: BLE001 - one failing step must not stop the others
         # The summary cell gets the first line: a driver's message goes on with the statement and its values.
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        first = (str(exc).strip().splitlines() or [""])[0]
         return Outcome(1, mask_text(f"{type(exc).__name__}: {first}"))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL
 from dbops import lifecycle, migrations
 from dbops.core import database
 from dbops.core.config import Settings, import_object
+from dbops.core.errors import NotChecked, run_project_code
 from dbops.core.findings import Finding
 from dbops.core.locks import file_lock
 from dbops.core.procs import run_child
@@ -209,7 +210,11 @@ def step_round_trip(ctx: RunContext) -> Outcome:
     """Upgrade, downgrade and upgrade again, naming anything a downgrade leaves behind."""
     from dbops.migrations.roundtrip import round_trip
 
-    return _findings_outcome(round_trip(ctx.settings, ctx.fresh_db("roundtrip")), "every downgrade leaves no trace")
+    try:
+        found = round_trip(ctx.settings, ctx.fresh_db("roundtrip"))
+    except NotChecked as exc:
+        return Outcome(1, f"not checked: {exc.message}")
+    return _findings_outcome(found, "every downgrade leaves no trace")
 
 
 def step_blockers(ctx: RunContext) -> Outcome:
@@ -226,7 +231,8 @@ def step_smoke(ctx: RunContext) -> Outcome:
     if not database.exists(ctx.target.server, ctx.db_name("main")):
         return Outcome(1, "no database to verify: reset-db did not make one (see reset-db)")
     smoke = import_object(ctx.settings.pipeline.smoke, "smoke")
-    lines: list[tuple[str, bool, str]] = smoke(plain_url(with_database(ctx.target.server, ctx.db_name("main"))))
+    url = plain_url(with_database(ctx.target.server, ctx.db_name("main")))
+    lines: list[tuple[str, bool, str]] = run_project_code(lambda: smoke(url), f"smoke {ctx.settings.pipeline.smoke}")
     failed = [f"{name}: {detail}" for name, ok, detail in lines if not ok]
     output = "\n".join(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}" for name, ok, detail in lines)
     if failed:

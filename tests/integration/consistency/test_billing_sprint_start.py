@@ -37,7 +37,7 @@ def test_the_nine_sprint_tables_and_the_later_throttle_are_missing(dbops_setting
     result = run_checks(dbops_settings, sprint_start)
     assert sorted(f.object for f in result.by_rule("C1")) == MISSING
     # Each one is created by a pending revision, so the fix is to migrate, not to write a migration.
-    assert {f.hint for f in result.by_rule("C1")} == {"invoke migrate"}
+    assert {f.hint for f in result.by_rule("C1")} == {"dbops migrate"}
     # The 20 tables that exist lack only what 0009 (after the sprint) adds to payments; C6 says the database is behind.
     assert [(f.rule, f.object) for f in result.findings if f.rule != "C1-model-table"] == [
         ("C3-columns", "payments.idempotency_key"),

@@ -53,7 +53,7 @@ def test_behind_head_lists_pending(mini_project: Settings, mini_empty: URL) -> N
     found = run_checks(mini_project, mini_empty, rules=["C6"]).findings
     assert [f.object for f in found] == ["0001_authors"]
     assert found[0].message.endswith("pending revisions 0002_books, 0003_tags")
-    assert found[0].hint == "invoke migrate"
+    assert found[0].hint == "dbops migrate"
 
 
 def test_at_base(mini_project: Settings, mini_empty: URL) -> None:

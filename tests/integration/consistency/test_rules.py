@@ -40,7 +40,7 @@ def test_c1_missing_tables_created_by_pending_revision(mini_project: Settings, m
     migrations.upgrade(mini_project, mini_empty, "0002_books")
     result = run_checks(mini_project, mini_empty, rules=["C1"])
     assert objects(result, "C1") == ["book_tags", "tags"]
-    assert {f.hint for f in result.findings} == {"invoke migrate"}
+    assert {f.hint for f in result.findings} == {"dbops migrate"}
     assert "pending revision 0003_tags creates it" in message(result, "tags")
     assert result.metrics["missing_tables"] == 2
     assert result.metrics["models_with_tables"] == 2
@@ -52,7 +52,7 @@ def test_c1_missing_table_no_migration_creates(
     run_sql(mini_db, "DROP TABLE book_tags")
     result = run_checks(mini_project, mini_db, rules=["C1-model-table"])
     assert objects(result, "C1") == ["book_tags"]
-    assert result.findings[0].hint == 'invoke migrate.new -m "add book_tags"'
+    assert result.findings[0].hint == 'dbops migrate.new -m "add book_tags"'
     assert result.findings[0].severity == "error"
 
 

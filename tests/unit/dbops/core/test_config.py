@@ -47,8 +47,12 @@ def test_cache_dir_from_the_environment_is_relative_to_the_root(tmp_path: Path) 
         ('schemas = ["a", "b"]\n', {}, "one schema per run"),
         ("", {"DBOPS_IDLE_STOP": "soon"}, "is not a number of seconds"),
         ("database = \n", {}, "is not valid TOML"),
+        ('url_env = "MY_URL"\n', {}, "url_env = 'MY_URL' in pyproject.toml is not a list of strings"),
+        ("allow_tables = [1]\n", {}, "allow_tables = [1] in pyproject.toml is not a list of strings"),
+        ('idle_stop = "soon"\n', {}, "idle_stop = 'soon' in pyproject.toml is not a number"),
+        ("seed = 3\n", {}, "seed = 3 in pyproject.toml is not a string"),
     ],
-    ids=["unknown key", "two schemas", "bad idle stop", "broken toml"],
+    ids=["unknown key", "two schemas", "bad idle stop", "broken toml", "string list", "int list", "number", "str"],
 )
 def test_bad_settings_are_one_config_error(tmp_path: Path, table: str, env: dict[str, str], message: str) -> None:
     root = _project(tmp_path / "p", table)
@@ -62,3 +66,11 @@ def test_pipeline_keys_are_kept_apart_from_the_core_settings(tmp_path: Path) -> 
     s = load_settings(root, env={})
     assert (s.pipeline.smoke, s.pipeline.unit_tests, s.pipeline.sprint_start) == ("app.smoke:run", "t/u", "0003")
     assert not hasattr(s, "smoke") and not hasattr(s, "unit_tests")
+
+
+def test_a_string_where_a_list_belongs_is_refused_with_the_list_spelling(tmp_path: Path) -> None:
+    """url_env = "MY_URL" once became a list of one-letter names; now it names the fix."""
+    root = _project(tmp_path / "p", 'url_env = "MY_URL"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(root, env={})
+    assert info.value.hint == 'write it as url_env = ["MY_URL"]'
