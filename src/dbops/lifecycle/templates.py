@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dbops import migrations
-from dbops.core import database
+from dbops.core import database, marker
 from dbops.core.config import Settings, import_object
 from dbops.core.discover import history_files
 from dbops.core.errors import DbopsError
@@ -152,6 +152,7 @@ def take_spare(server: URL, template: str, name: str) -> URL | None:
             conn.execute(f'ALTER DATABASE "{spare_name(template)}" RENAME TO "{name}"')
         except psycopg.Error:
             return None  # none ready (or another run took it): the caller clones
+        conn.execute(marker.mark(name))  # a spare an earlier version made is unmarked
     return with_database(server, name)
 
 
