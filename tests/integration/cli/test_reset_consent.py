@@ -39,9 +39,12 @@ def _tables(url: URL) -> dict[str, int]:
     """Each public table and its row count."""
     with database.connect(url) as conn:
         names = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-        return {
-            n: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(n))).fetchone()[0] for n in names
-        }  # type: ignore[index]
+        counts = {}
+        for name in names:
+            (counts[name],) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchall()[
+                0
+            ]
+        return counts
 
 
 def _clean(run: Run, url: URL) -> None:
