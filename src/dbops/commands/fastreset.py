@@ -227,16 +227,15 @@ def try_reset(settings: Settings, revision: str = "head", seed: bool = True) -> 
             conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(target))
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(target))
         try:
+            if spare in found and not found[spare][1]:
+                conn.execute(marker.mark(spare))  # an earlier version's spare: the mark moves with the rename
             conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(spare), target))
-            marked = found.get(spare, (False, False))[1]
         except psycopg.Error:
             try:  # no spare ready (or another run took it): clone the template
                 conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(target, sql.Identifier(template)))
             except psycopg.Error:
                 return None  # the full path retries and explains
-            marked = False  # a copy does not inherit the template's comment
-        if not marked:
-            conn.execute(marker.mark(name))
+            conn.execute(marker.mark(name))  # a copy does not inherit the template's comment
     touch_last_use(Path(server["home"]))
     user, where = server["user"], f"{server['host']}:{server['port']}"
     spare_server = f"postgresql+psycopg://{quote(user, safe='')}:{quote(password, safe='')}@{where}/postgres"

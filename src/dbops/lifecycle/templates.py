@@ -149,10 +149,11 @@ def take_spare(server: URL, template: str, name: str) -> URL | None:
     """Rename the template's spare copy to ``name`` (milliseconds); None if there is no spare."""
     with database.admin(server) as conn:
         try:
+            # Marked before the rename (an earlier version's spare has no mark): the mark moves with it.
+            conn.execute(marker.mark(spare_name(template)))
             conn.execute(f'ALTER DATABASE "{spare_name(template)}" RENAME TO "{name}"')
         except psycopg.Error:
             return None  # none ready (or another run took it): the caller clones
-        conn.execute(marker.mark(name))  # a spare an earlier version made is unmarked
     return with_database(server, name)
 
 
