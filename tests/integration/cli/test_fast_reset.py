@@ -166,7 +166,7 @@ def _unmarked_with_rows(server: URL, name: str) -> None:
 
 
 def test_an_unmarked_database_is_left_to_the_full_path(tiny: Settings, pg_server: URL) -> None:
-    db.reset(tiny, seed=False)
+    first = db.reset(tiny, seed=False)
     database.drop(pg_server, tiny.database)
     _unmarked_with_rows(pg_server, tiny.database)
     assert fastreset.try_reset(tiny, "head", seed=False) is None
@@ -176,6 +176,7 @@ def test_an_unmarked_database_is_left_to_the_full_path(tiny: Settings, pg_server
     assert _tables(pg_server, tiny.database) == {"alembic_version", "things"}
     assert database.created_by_dbops(pg_server, tiny.database) is True
     assert fastreset.try_reset(tiny, "head", seed=False) is not None
+    _ready_spare(pg_server, str(first.template))  # made before the fixture drops what is left
 
 
 def _ready_spare(server: URL, template: str) -> str:
@@ -199,3 +200,4 @@ def test_the_warm_path_marks_what_it_renames_or_clones(tiny: Settings, pg_server
     database.drop(pg_server, _ready_spare(pg_server, first.template))  # no spare: the warm path clones
     assert fastreset.try_reset(tiny, "head", seed=False) is not None
     assert database.created_by_dbops(pg_server, tiny.database) is True
+    _ready_spare(pg_server, first.template)  # made before the fixture drops what is left
