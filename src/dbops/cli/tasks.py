@@ -26,6 +26,7 @@ from dbops.core.errors import EXIT_USAGE
         "revision": "migrate to this revision instead of head",
         "no_seed": "skip the seed data",
         "naive": "drop, create and migrate without the template cache",
+        "yes": "drop the database even if dbops did not create it (otherwise asked on a terminal, else refused)",
     }
 )
 @handled
@@ -36,8 +37,9 @@ def reset_db(
     revision: str = "head",
     no_seed: bool = False,
     naive: bool = False,
+    yes: bool = False,
 ) -> None:
-    """Drop and recreate the database, migrate it to head and seed it (refuses non-local hosts)."""
+    """Drop and recreate the database, migrate and seed it (asks first if dbops did not create it)."""
     from dbops.commands import fastreset
 
     settings = settings_for(backend, url)
@@ -48,7 +50,7 @@ def reset_db(
     from dbops.commands import db
     from dbops.core.urls import mask_url
 
-    result = db.reset(settings, revision=revision, seed=not no_seed, naive=naive)
+    result = db.reset(settings, revision=revision, seed=not no_seed, naive=naive, yes=yes)
     print(_reset_line(mask_url(result.url), revision, result.strategy, result.seconds, result.seeded))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from sqlalchemy.engine import URL
 
 from dbops import lifecycle, migrations
@@ -12,15 +14,27 @@ from dbops.core.config import Settings
 from dbops.core.errors import ConfigError
 
 
-def reset(settings: Settings, revision: str = "head", seed: bool = True, naive: bool = False) -> lifecycle.ResetResult:
-    """Drop and recreate the project's database at ``revision``, seeded unless told not to (local hosts only)."""
+def reset(
+    settings: Settings, revision: str = "head", seed: bool = True, naive: bool = False, yes: bool = False
+) -> lifecycle.ResetResult:
+    """Drop and recreate the project's database at ``revision``, seeded unless told not to (local hosts only).
+
+    A database dbops did not create is dropped with ``yes``, or after a yes on the terminal; else refused.
+    """
     tgt = lifecycle.target(settings, will_drop=True)
-    result = lifecycle.reset(settings, tgt, revision=revision, with_seed=seed, use_template=not naive)
+    ask = _ask_terminal if sys.stdin is not None and sys.stdin.isatty() else None
+    result = lifecycle.reset(settings, tgt, revision=revision, with_seed=seed, use_template=not naive, yes=yes, ask=ask)
     if result.template:
         info = get_backend(settings).warm_info()
         if info is not None:  # the next unchanged reset can skip SQLAlchemy and Alembic
             fastreset.record(settings, revision, result.seeded, result.template, info)
     return result
+
+
+def _ask_terminal(question: str) -> bool:
+    """Ask on the terminal (stderr: stdout carries the result); only an explicit yes counts."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def seed(settings: Settings) -> URL:

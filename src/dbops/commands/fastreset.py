@@ -7,7 +7,8 @@ server. The next reset hashes those inputs again; only if every one is unchanged
 same running process and the template still exists does it rename the spare copy (or clone the
 template) itself. Anything else (a changed file, a new revision, another server) takes the full path,
 which renames the template when its content would differ. Only the embedded backend has this path:
-its server is local by construction, so the reset guard the full path ran still holds.
+its server is local by construction, so the reset guard the full path ran still holds. A database
+without dbops's mark (dbops.core.marker) is left to the full path, which asks before dropping it.
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ def try_reset(settings: Settings, revision: str = "head", seed: bool = True) -> 
     from psycopg import sql
 
     from dbops.backends.watchdog import touch_last_use
+    from dbops.core import marker
 
     name, template, spare = body["database"], body["template"], body["spare"]
     params = {"host": server["host"], "port": server["port"], "user": server["user"], "dbname": "postgres"}
@@ -209,20 +211,31 @@ def try_reset(settings: Settings, revision: str = "head", seed: bool = True) -> 
     except psycopg.Error:
         return None
     with conn:
-        row = conn.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (template,)).fetchone()
-        if not row or not row[0]:
+        # One query: is the template there, and do the target and the spare carry dbops's mark?
+        rows = conn.execute(
+            "SELECT datname, datistemplate, shobj_description(oid, 'pg_database') FROM pg_database"
+            " WHERE datname = ANY(%s)",
+            ([template, name, spare],),
+        ).fetchall()
+        found = {row[0]: (row[1], marker.is_marked(row[2])) for row in rows}
+        if not found.get(template, (False, False))[0]:
             return None  # dropped or replaced meanwhile: the full path rebuilds it
+        if name in found and not found[name][1]:
+            return None  # not made by dbops (or by an earlier version): the full path decides, asking first
         target = sql.Identifier(name)
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        if name in found:
             conn.execute(sql.SQL("ALTER DATABASE {} IS_TEMPLATE false").format(target))
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(target))
         try:
+            if spare in found and not found[spare][1]:
+                conn.execute(marker.mark(spare))  # an earlier version's spare: the mark moves with the rename
             conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(spare), target))
         except psycopg.Error:
             try:  # no spare ready (or another run took it): clone the template
                 conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(target, sql.Identifier(template)))
             except psycopg.Error:
                 return None  # the full path retries and explains
+            conn.execute(marker.mark(name))  # a copy does not inherit the template's comment
     touch_last_use(Path(server["home"]))
     user, where = server["user"], f"{server['host']}:{server['port']}"
     spare_server = f"postgresql+psycopg://{quote(user, safe='')}:{quote(password, safe='')}@{where}/postgres"

@@ -14,10 +14,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
+from dbops.core import marker
 from dbops.core.errors import DatabaseUnreachable, UnsafeOperation, command_hint
 from dbops.core.urls import is_local, libpq_url, mask_text, mask_url, plain_url, with_database
 
 PROTECTED = frozenset({"postgres", "template0", "template1"})
+# Tables up to this size are counted row by row when a database's contents are described; larger ones
+# are taken from the planner's statistics (reltuples), which a fresh, never-analyzed table lacks.
+COUNT_LIMIT_BYTES = 8 * 1024 * 1024
 _AUTH_CODES = {"28P01", "28000"}
 
 
@@ -110,7 +114,7 @@ def exists(server: URL, name: str) -> bool:
 
 
 def create(server: URL, name: str, template: str | None = None, strategy: str | None = None) -> URL:
-    """Create database ``name`` (optionally cloned from ``template``); return its URL."""
+    """Create database ``name`` (optionally cloned from ``template``), marked as dbops's; return its URL."""
     query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
         query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
@@ -119,11 +123,46 @@ def create(server: URL, name: str, template: str | None = None, strategy: str | 
     try:
         with admin(server) as conn:
             conn.execute(query)
+            conn.execute(marker.mark(name))
     except psycopg.Error as exc:
         raise DatabaseUnreachable(
             f"cannot create database {name!r}: {mask_text(str(exc).strip())}", "see the server log"
         ) from None
     return with_database(server, name)
+
+
+def created_by_dbops(server: URL, name: str) -> bool | None:
+    """Whether dbops created database ``name`` (it carries the mark); None if there is no such database."""
+    with admin(server) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return None if row is None else marker.is_marked(row[0])
+
+
+def contents(url: URL) -> str:
+    """What a database holds, in words: "3 rows in 2 tables (counted)", or "about ..." from statistics."""
+    with connect(url) as conn:
+        tables = conn.execute(
+            "SELECT n.nspname, c.relname, c.reltuples, pg_table_size(c.oid), has_table_privilege(c.oid, 'SELECT')"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'"
+        ).fetchall()
+        rows, estimated = 0, False
+        for schema, table, reltuples, size, readable in tables:
+            # A never-analyzed table has no estimate (-1): it is counted whatever its size.
+            if readable and (size <= COUNT_LIMIT_BYTES or reltuples < 0):
+                query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))
+                counted = conn.execute(query).fetchone()
+                rows += int(counted[0]) if counted else 0
+            else:
+                rows, estimated = rows + max(int(reltuples), 0), True
+    how = "estimated from statistics for large tables" if estimated else "counted"
+    return f"{'about ' if estimated else ''}{_plural(rows, 'row')} in {_plural(len(tables), 'table')} ({how})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def guard_drop(server: URL, name: str, disposable: tuple[str, ...] = ()) -> None:

@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import psycopg
@@ -18,8 +18,15 @@ from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, import_object
 from dbops.core.database import server_message
-from dbops.core.errors import DatabaseUnreachable, ProjectCodeError, SeedFailed, command_hint, run_project_code
-from dbops.core.urls import parse_url, plain_url, with_database
+from dbops.core.errors import (
+    DatabaseUnreachable,
+    ProjectCodeError,
+    SeedFailed,
+    UnsafeOperation,
+    command_hint,
+    run_project_code,
+)
+from dbops.core.urls import mask_url, parse_url, plain_url, with_database
 from dbops.lifecycle import templates
 
 
@@ -98,6 +105,29 @@ class ResetResult:
     template: str | None = None  # the template it came from (None: the naive path)
 
 
+def confirm_drop(
+    settings: Settings, tgt: Target, *, yes: bool = False, ask: Callable[[str], bool] | None = None
+) -> None:
+    """Let a reset drop ``tgt`` only if it does not exist, dbops created it, or the user agreed.
+
+    Agreement is ``yes`` (--yes) or a yes to ``ask`` (a question on a terminal); without either the
+    reset is refused. Nothing is changed before the answer.
+    """
+    if yes or (tgt.name == settings.database and settings.resolved_backend != "url"):
+        # The checkout's own database on the server dbops runs for it: dbops's, even unmarked (an earlier version's).
+        return
+    if database.created_by_dbops(tgt.server, tgt.name) is not False:
+        return
+    where, held = mask_url(tgt.url), database.contents(tgt.url)
+    if ask is None:
+        raise UnsafeOperation(
+            f"refusing to drop {where}: dbops did not create it, and it holds {held}",
+            "rerun with --yes if it is meant to be thrown away, or point DATABASE_URL at another database",
+        )
+    if not ask(f"{where} was not created by dbops and holds {held}. Drop it and recreate it?"):
+        raise UnsafeOperation(f"{where} was left as it was", "answer yes, or rerun with --yes, to drop it")
+
+
 def reset(
     settings: Settings,
     tgt: Target,
@@ -105,21 +135,25 @@ def reset(
     revision: str = "head",
     with_seed: bool = True,
     use_template: bool = True,
+    yes: bool = False,
+    ask: Callable[[str], bool] | None = None,
 ) -> ResetResult:
     """Drop and recreate the project's database at ``revision``, then seed it.
 
     With ``use_template`` the migrated schema comes from a cached template (rebuilt only when
-    the migrations or models change); otherwise it is the naive drop, create, upgrade.
+    the migrations or models change); otherwise it is the naive drop, create, upgrade. A database
+    dbops did not create is dropped only with ``yes`` or a yes to ``ask`` (:func:`confirm_drop`).
     """
     started = time.perf_counter()
     database.guard_drop(tgt.server, tgt.name, settings.disposable)
+    confirm_drop(settings, tgt, yes=yes, ask=ask)
     if use_template:
         build = (lambda u: seed(settings, u)) if with_seed and settings.seed else None
         try:
             tpl = templates.ensure_template(settings, tgt.server, revision, build)
         except SeedFailed:
             # The migrated database stays, with what of the seed could load, so the user can look at what it lacks.
-            reset(settings, tgt, revision=revision, with_seed=False)
+            reset(settings, tgt, revision=revision, with_seed=False, yes=True)  # agreed to above
             with contextlib.suppress(SeedFailed):
                 seed(settings, tgt.url)
             raise

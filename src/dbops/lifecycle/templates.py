@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dbops import migrations
-from dbops.core import database
+from dbops.core import database, marker
 from dbops.core.config import Settings
 from dbops.core.discover import history_files
 from dbops.core.errors import DbopsError
@@ -150,6 +150,8 @@ def take_spare(server: URL, template: str, name: str) -> URL | None:
     """Rename the template's spare copy to ``name`` (milliseconds); None if there is no spare."""
     with database.admin(server) as conn:
         try:
+            # Marked before the rename (an earlier version's spare has no mark): the mark moves with it.
+            conn.execute(marker.mark(spare_name(template)))
             conn.execute(f'ALTER DATABASE "{spare_name(template)}" RENAME TO "{name}"')
         except psycopg.Error:
             return None  # none ready (or another run took it): the caller clones

@@ -181,7 +181,7 @@ def step_reset(ctx: RunContext) -> Outcome:
     with contextlib.redirect_stdout(io.StringIO()):
         # The run's own database may be dropped even on a shared, non-local server.
         own = ctx.settings.replace(disposable=(*ctx.settings.disposable, tgt.name))
-        result = lifecycle.reset(own, tgt)
+        result = lifecycle.reset(own, tgt, yes=True)  # named after this run: nobody else's to keep
     return Outcome(0, f"{result.strategy} reset in {result.seconds:.2f}s" + (", seeded" if result.seeded else ""))
 
 

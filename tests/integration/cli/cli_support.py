@@ -29,11 +29,21 @@ class Run:
         return self.out + self.err
 
 
-def invoke(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
-    """Run ``invoke ARGS`` in ``cwd`` with extra environment ``env``."""
+def invoke(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 300, stdin: int | None = None
+) -> Run:
+    """Run ``invoke ARGS`` in ``cwd`` with extra environment ``env``; stdin is no terminal unless one is given."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
     full.update(env or {})
-    proc = subprocess.run([*INVOKE, *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [*INVOKE, *args],
+        cwd=cwd,
+        env=full,
+        stdin=subprocess.DEVNULL if stdin is None else stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,12 +12,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from cli_support import REVISION, make_project
+from psycopg import sql
 from sqlalchemy.engine import URL
 
 from dbops.commands import db, fastreset
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
 from dbops.core.urls import libpq_url, with_database
+from dbops.lifecycle import templates
 
 
 @pytest.fixture()
@@ -153,3 +156,48 @@ def test_a_dropped_template_is_rebuilt_by_the_full_path(tiny: Settings, pg_serve
 def test_other_backends_never_take_the_warm_path(tiny: Settings) -> None:
     db.reset(tiny, seed=False)
     assert fastreset.try_reset(tiny.replace(backend="url", url="postgresql://127.0.0.1/x"), "head", seed=False) is None
+
+
+def _unmarked_with_rows(server: URL, name: str) -> None:
+    with database.connect(server) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with database.connect(with_database(server, name)) as conn:
+        conn.execute("CREATE TABLE keep (id int); INSERT INTO keep VALUES (1), (2)")
+
+
+def test_an_unmarked_database_is_left_to_the_full_path(tiny: Settings, pg_server: URL) -> None:
+    first = db.reset(tiny, seed=False)
+    database.drop(pg_server, tiny.database)
+    _unmarked_with_rows(pg_server, tiny.database)
+    assert fastreset.try_reset(tiny, "head", seed=False) is None
+    assert _tables(pg_server, tiny.database) == {"keep"}
+    # The configured database on the checkout's own server (an earlier version made it, unmarked): reset, marked.
+    db.reset(tiny, seed=False)
+    assert _tables(pg_server, tiny.database) == {"alembic_version", "things"}
+    assert database.created_by_dbops(pg_server, tiny.database) is True
+    assert fastreset.try_reset(tiny, "head", seed=False) is not None
+    _ready_spare(pg_server, str(first.template))  # made before the fixture drops what is left
+
+
+def _ready_spare(server: URL, template: str) -> str:
+    """The template's spare once the background builder has made and marked it."""
+    spare = templates.spare_name(template)
+    deadline = time.monotonic() + 60
+    while database.created_by_dbops(server, spare) is not True:
+        assert time.monotonic() < deadline, "no spare was made"
+        time.sleep(0.1)
+    return spare
+
+
+def test_the_warm_path_marks_what_it_renames_or_clones(tiny: Settings, pg_server: URL) -> None:
+    first = db.reset(tiny, seed=False)
+    assert first.template
+    spare = _ready_spare(pg_server, first.template)
+    with database.admin(pg_server) as conn:  # a spare an earlier version made: unmarked
+        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS NULL").format(sql.Identifier(spare)))
+    assert fastreset.try_reset(tiny, "head", seed=False) is not None
+    assert database.created_by_dbops(pg_server, tiny.database) is True
+    database.drop(pg_server, _ready_spare(pg_server, first.template))  # no spare: the warm path clones
+    assert fastreset.try_reset(tiny, "head", seed=False) is not None
+    assert database.created_by_dbops(pg_server, tiny.database) is True
+    _ready_spare(pg_server, first.template)  # made before the fixture drops what is left
