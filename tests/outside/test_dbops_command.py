@@ -55,6 +55,8 @@ def test_guessed_metadata_catches_drift(tmp_path: Path, new_database: Callable[[
     run = dbops(["consistency"], root, db)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "nickname" in run.stdout
+    # Hints name the program the user ran.
+    assert "dbops migrate.new" in run.stdout and "invoke" not in run.stdout
 
 
 def test_ini_section_and_bad_flags(tmp_path: Path, new_database: Callable[[str], URL]) -> None:

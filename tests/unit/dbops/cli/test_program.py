@@ -70,3 +70,24 @@ def test_listing_tasks_imports_nothing_heavy(argv: list[str]) -> None:
     imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if "|" in line}
     assert "dbops" in imported and "invoke" in imported  # the measurement saw the task modules load
     assert imported.isdisjoint(HEAVY), sorted(imported.intersection(HEAVY))
+
+
+def test_help_lists_the_readmes_exit_codes() -> None:
+    """`dbops --help` ends with the exit codes, the same ones the README's table documents."""
+    import re
+
+    from dbops.core import errors
+
+    run = subprocess.run(
+        [sys.executable, "-c", "from dbops.cli.program import main; main(['--help'])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    shown = set(re.findall(r"^  (\d+) ", run.stdout, re.M))
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit codes", 1)[1].split("\n\n", 2)[1]
+    documented = set(re.findall(r"^\| (\d+) \|", table, re.M))
+    constants = {str(getattr(errors, name)) for name in dir(errors) if name.startswith("EXIT_")}
+    assert shown == documented == constants
