@@ -13,7 +13,6 @@ the common case to a few milliseconds.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -28,7 +27,8 @@ from pathlib import Path
 
 from dbops.backends import servers
 from dbops.backends.pgbin import read_postmaster_pid
-from dbops.core.errors import BackendUnavailable
+from dbops.core.errors import ConfigError
+from dbops.core.locks import locked_if_free
 from dbops.core.private import write_private
 
 OWNER_FILE = "owner.json"
@@ -55,7 +55,7 @@ class Home:
     @property
     def orphaned(self) -> bool:
         """True when the recorded owner folder no longer exists."""
-        return bool(self.owner) and not Path(self.owner).exists()
+        return bool(self.owner) and not os.path.exists(self.owner)
 
     def postmasters(self) -> list[int]:
         """The postmasters running in the home."""
@@ -78,52 +78,54 @@ def claim(folder: Path, owner: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)  # default mode: the service user passes through to pg/
     st = folder.lstat()
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
-        raise BackendUnavailable(
-            f"{folder} belongs to another user", "remove it, or set DBOPS_CACHE_DIR to a folder PostgreSQL can reach"
+        raise ConfigError(
+            f"the cluster's home {folder} is not a folder of this user's",
+            "remove it, or set DBOPS_CACHE_DIR to a folder PostgreSQL's service user can reach",
         )
     if _read_owner(folder) != str(owner):
         write_private(folder / OWNER_FILE, json.dumps({"owner": str(owner)}))
 
 
-def _read_owner(folder: Path) -> str | None:
+def _read_owner(folder: str | Path) -> str | None:
     """The owner recorded in ``folder``: "" without a record, None for one that is not ours or not readable."""
+    # os calls rather than pathlib: this runs for every home at the start of every command.
     try:
-        fd = os.open(folder / OWNER_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(os.path.join(folder, OWNER_FILE), os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return ""
     except OSError:
         return None
-    with os.fdopen(fd, encoding="utf-8") as fh:
-        if os.fstat(fh.fileno()).st_uid != os.getuid():
+    try:
+        if os.fstat(fd).st_uid != os.getuid():
             return None
-        try:
-            record = json.loads(fh.read())
-        except (OSError, ValueError):
-            return None
+        record = json.loads(os.read(fd, 65536))
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
     owner = record.get("owner") if isinstance(record, dict) else None
     return owner if isinstance(owner, str) and owner.startswith("/") else None
 
 
 def homes() -> list[Home]:
     """This user's cluster homes in the temp folder (real folders named like ours with a trusted record, or none)."""
-    found = []
     try:
-        listing = os.scandir(tempfile.gettempdir())
+        with os.scandir(tempfile.gettempdir()) as listing:
+            named = sorted((e.name, e) for e in listing if servers.TMP_HOME.fullmatch(e.name))
     except OSError:
         return []
-    with listing:
-        for entry in listing:
-            if not servers.TMP_HOME.fullmatch(entry.name):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
-                owner = _read_owner(Path(entry.path))
-                if owner is not None:
-                    found.append(Home(Path(entry.path), owner))
-    return sorted(found, key=lambda h: h.path)
+    found = []
+    uid = os.getuid()
+    for _, entry in named:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == uid:
+            owner = _read_owner(entry.path)
+            if owner is not None:
+                found.append(Home(Path(entry.path), owner))
+    return found
 
 
 def _dbops_layout(folder: Path) -> bool:
@@ -178,15 +180,8 @@ def _unless_starting(folder: Path) -> Iterator[bool]:
     except OSError:
         yield False
         return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    with locked_if_free(fd) as free:
+        yield free
 
 
 def remove(home: Home, owner_may_exist: bool = False) -> bool:

@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dbops.core.locks import locked_if_free
+
 if TYPE_CHECKING:
     from dbops.core.config import Settings
 
@@ -212,16 +214,8 @@ def _reaper_lock() -> Iterator[bool]:
     if folder is None:
         yield False
         return
-    fd = os.open(folder / ".reaper.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    with locked_if_free(os.open(folder / ".reaper.lock", os.O_RDWR | os.O_CREAT, 0o600)) as ours:
+        yield ours
 
 
 def reap(include_stale: bool = True) -> list[Server]:

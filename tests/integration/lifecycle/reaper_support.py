@@ -18,6 +18,7 @@ from dbops.core.config import load_settings
 REPO = Path(__file__).resolve().parents[3]
 MINIPROJ = REPO / "tests" / "fixtures" / "miniproj"
 PYPROJECT = '[project]\nname = "mini"\nversion = "0"\n[tool.dbops]\nmetadata = "models:metadata"\ndatabase = "mini"\n'
+Run = subprocess.CompletedProcess[str]
 DEADLINE = 180.0  # generous: the machine is shared, and nothing here measures speed
 
 
@@ -37,19 +38,19 @@ def start_in(root: Path, **changes: object) -> tuple[EmbeddedBackend, servers.Se
     return backend, entry
 
 
-def dbops_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one dbops command as a user would, in ``cwd``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
-    env["DBOPS_RUNTIME_DIR"] = os.environ["DBOPS_RUNTIME_DIR"]
+def dbops_command(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
+    """Run one dbops command as a user would, in ``cwd``, seeing this test's registry (and ``env``)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
+    clean["DBOPS_RUNTIME_DIR"] = os.environ["DBOPS_RUNTIME_DIR"]
     if os.environ.get("DBOPS_PG_VERSION"):  # the same binaries as the servers the test started
-        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
+        clean["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
     return subprocess.run(
         [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
         cwd=cwd,
-        env=env,
+        env={**clean, **(env or {})},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 

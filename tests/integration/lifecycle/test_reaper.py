@@ -7,17 +7,14 @@ servers it started, never those of other checkouts on this machine.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from reaper_support import PYPROJECT, REPO, checkout, dbops_command, start_in, wait_until
+from reaper_support import PYPROJECT, checkout, dbops_command, start_in, wait_until
 
 from dbops.backends import servers
 from dbops.core.urls import libpq_url
@@ -103,19 +100,8 @@ def test_full_check_in_ci_stops_the_server_it_started_unless_told_to_keep_it(
     (root / "pyproject.toml").write_text(PYPROJECT + FULL_CHECK)
     (root / "tests").mkdir()
     (root / "tests" / "test_nothing.py").write_text("def test_true() -> None:\n    assert 1 + 1 == 2\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "CI"))}
-    env.update(CI="true", DBOPS_RUNTIME_DIR=str(registry), PYTHONPATH=str(root))
-    if os.environ.get("DBOPS_PG_VERSION"):
-        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
     args = ["full-check", "--json", str(root / "summary.json"), *(["--keep-server"] if keep else [])]
-    run = subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = dbops_command(root, *args, env={"CI": "true", "PYTHONPATH": str(root)}, timeout=600)
     assert "Traceback" not in run.stdout + run.stderr
     steps = {s["name"]: s["status"] for s in json.loads((root / "summary.json").read_text())["steps"]}
     assert steps["reset-db"] == "passed", run.stdout  # the run did start and use the server
