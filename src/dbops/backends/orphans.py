@@ -195,15 +195,14 @@ def remove(home: Home, owner_may_exist: bool = False) -> bool:
         for pid in home.postmasters():
             servers.stop_process(pid)
         # The record goes last: a home that could not be emptied still says whose it was.
-        for child in home.path.iterdir():
-            if child.name == OWNER_FILE:
-                continue
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
-        if [p.name for p in home.path.iterdir()] in ([], [OWNER_FILE]):
-            shutil.rmtree(home.path, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):  # another reaper emptied it first
+            for child in home.path.iterdir():
+                if child.name != OWNER_FILE and child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                elif child.name != OWNER_FILE:
+                    child.unlink(missing_ok=True)
+            if {p.name for p in home.path.iterdir()} <= {OWNER_FILE}:
+                shutil.rmtree(home.path, ignore_errors=True)
     return not home.path.exists()
 
 
