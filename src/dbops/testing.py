@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Connection
 
 from dbops import lifecycle
-from dbops.backends import servers
+from dbops.backends import orphans, servers
 from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
@@ -37,13 +37,19 @@ def _unique(prefix: str) -> str:
 def _servers_of_temporary_checkouts_end_with_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Servers that tests start for projects in their temporary folders are stopped when the session ends.
 
-    pytest keeps those folders for a few more runs, so the reaper would not see them as orphans yet.
+    pytest keeps those folders for a few more runs, so the reaper would not see them as orphans yet:
+    their servers are stopped and their temp-folder homes deleted here, also those of servers that
+    already stopped or that another registry recorded. A session that is killed leaves them to the
+    short idle stop of projects in the temp folder, and to the reaper once pytest deletes the folders.
     """
     yield
     base = tmp_path_factory.getbasetemp().resolve()
     for server in servers.entries():
         if Path(server.owner).is_relative_to(base):
             servers.stop_server(server, delete_data=True)
+    for home in orphans.homes():
+        if home.owner and Path(home.owner).is_relative_to(base):
+            orphans.remove(home, owner_may_exist=True)
 
 
 @pytest.fixture(scope="session")

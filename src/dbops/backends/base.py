@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from sqlalchemy.engine import URL
 
-from dbops.backends import servers
+from dbops.backends import orphans
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError
 
@@ -70,7 +70,7 @@ def available() -> dict[str, str]:
 
 def get_backend(settings: Settings, name: str | None = None) -> Backend:
     """The backend chosen by ``name``, the settings or the default rules (orphaned servers are reaped first)."""
-    servers.reap_once()
+    orphans.reap_once()
     chosen = name or settings.resolved_backend
     table = available()
     if chosen not in table:

@@ -7,7 +7,6 @@ It listens on 127.0.0.1 only, on a free port, and runs with fsync off: its data 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import pwd
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from dbops.backends import servers
+from dbops.backends import orphans, servers
 from dbops.backends.base import Backend
 from dbops.backends.pgbin import PgBin, find_pgbin, read_postmaster_pid
 from dbops.backends.watchdog import spawn as spawn_watchdog
@@ -96,16 +95,19 @@ class EmbeddedBackend(Backend):
     def __init__(self, settings):  # type: ignore[no-untyped-def]
         super().__init__(settings)
         self.user = _service_user()
-        self.home = self._home()
-
-    def _home(self) -> Path:
+        self.tmp_home: Path | None = None  # the temp-folder home, when the cluster lives there
         home = self.settings.cache_dir / "pg"
         existing = next((p for p in (home, *home.parents) if p.exists()), home)
         if self.user is not None and existing.is_dir() and not _traversable(home, self.user.pw_uid):
             # The service user cannot reach a cache inside e.g. /root: keep the cluster in /tmp instead.
-            tag = hashlib.sha256(str(self.settings.cache_dir.resolve()).encode()).hexdigest()[:10]
-            home = Path(tempfile.gettempdir()) / f"dbops-{tag}" / "pg"
-        return home
+            self.tmp_home = orphans.home_for(self.settings.cache_dir)
+            home = self.tmp_home / "pg"
+        self.home = home
+
+    def _claim_tmp_home(self) -> None:
+        """Record the owner in the temp-folder home before anything is written there, so it is never lost."""
+        if self.tmp_home is not None:
+            orphans.claim(self.tmp_home, self._owner())
 
     # -- files -----------------------------------------------------------------------------------
     def _data(self, pg: PgBin) -> Path:
@@ -214,6 +216,7 @@ class EmbeddedBackend(Backend):
         base = self.home.parent / f"pgbin{pg.major}"
         copy = base / install.parent.name / install.name
         if not (copy / "bin" / "postgres").is_file():
+            self._claim_tmp_home()
             # Several processes (xdist workers) get here at once: one copies, the others wait and reuse.
             with file_lock(base.with_name(base.name + ".lock"), "waiting for another process copying PostgreSQL..."):
                 if not (copy / "bin" / "postgres").is_file():
@@ -222,6 +225,7 @@ class EmbeddedBackend(Backend):
 
     def start(self) -> URL:
         """Start the cluster if it is not running (creating it on first use); return its URL."""
+        self._claim_tmp_home()
         pg = self._reachable_pgbin()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
@@ -283,20 +287,24 @@ class EmbeddedBackend(Backend):
         touch_last_use(self.home)
         entry = servers.lookup("embedded", str(data))
         watchdog = entry.watchdog if entry is not None and entry.pid == pid else 0
-        if self.settings.idle_stop > 0 and not servers.process_alive(watchdog):
-            watchdog = spawn_watchdog(pid, data, port, self.home, self.settings.idle_stop)
-        owner = str(self._owner())
-        if entry is None or (entry.pid, entry.port, entry.watchdog, entry.owner) != (pid, port, watchdog, owner):
+        owner = self._owner()
+        idle = orphans.idle_stop_for(owner, self.settings.idle_stop)
+        if entry is not None and servers.process_alive(watchdog):
+            idle = entry.idle  # the running watchdog keeps the idle stop it was started with
+        elif idle > 0:
+            watchdog = spawn_watchdog(pid, data, port, self.home, idle)
+        if entry is None or (entry.pid, entry.port, entry.watchdog, entry.owner) != (pid, port, watchdog, str(owner)):
             servers.record(
                 servers.Server(
                     "embedded",
-                    owner,
+                    str(owner),
                     port,
                     pid=pid,
                     data=str(data),
                     home=str(self.home),
                     watchdog=watchdog,
                     started=time.time(),
+                    idle=idle,
                 )
             )
 
@@ -342,9 +350,9 @@ class EmbeddedBackend(Backend):
         return stopped
 
     def destroy(self) -> None:
-        """Stop the cluster and delete its data directory."""
+        """Stop the cluster and delete its data directory (a temp-folder home as a whole, record included)."""
         self.stop()
-        shutil.rmtree(self.home, ignore_errors=True)
+        shutil.rmtree(self.tmp_home or self.home, ignore_errors=True)
 
     def status(self) -> str:
         """Whether the cluster runs, where, and from which binaries."""

@@ -4,6 +4,7 @@ Every embedded cluster and Docker container dbops starts is recorded as one smal
 per-user folder (``$DBOPS_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/dbops-servers``, else
 ``/tmp/dbops-servers-<uid>``) with its owner: the cache directory of the checkout that started it.
 A server whose owner folder is gone is an orphan: :func:`reap` stops it and deletes its data.
+The registry forgets stopped servers; the files they leave in the temp folder are backends/orphans.py's.
 This module imports nothing heavy, because :func:`reap` runs at the start of every command.
 """
 
@@ -20,16 +21,17 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from dbops.core.locks import locked_if_free
 
 if TYPE_CHECKING:
     from dbops.core.config import Settings
 
-# The /tmp fallback home of an embedded cluster (backends/embedded.py): deleted with its orphan.
-_TMP_HOME = re.compile(r"dbops-[0-9a-f]{10}")
-_reaped_in_process = False
+# The name of an embedded cluster's home in the temp folder (backends/orphans.py): deleted with its orphan.
+TMP_HOME = re.compile(r"dbops-[0-9a-f]{10}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Server:
     watchdog: int = 0  # the idle-stop watchdog's pid (embedded)
     tag: str = ""  # DBOPS_RUN_TAG of the run that started it, so CI can find what it left running
     started: float = 0.0
+    idle: float = 0.0  # the watchdog's idle stop in seconds (embedded; 0: none)
 
     @property
     def key(self) -> str:
@@ -61,6 +64,9 @@ class Server:
     def alive(self) -> bool:
         """True while the recorded postmaster runs (containers: assumed while recorded)."""
         return postmaster_alive(self.pid, self.data) if self.kind == "embedded" else True
+
+
+_FIELDS = {f.name for f in fields(Server)}
 
 
 def registry_dir() -> Path | None:
@@ -107,8 +113,10 @@ def entries() -> list[Server]:
     found = []
     for path in sorted(folder.glob("*.json")):
         try:
-            found.append(Server(**json.loads(path.read_text())))
-        except (OSError, ValueError, TypeError):
+            stored = json.loads(path.read_text())
+            # Fields a newer dbops added are left out, so both versions read each other's entries.
+            found.append(Server(**{k: v for k, v in stored.items() if k in _FIELDS}))
+        except (OSError, ValueError, TypeError, AttributeError):
             continue
     return found
 
@@ -168,11 +176,7 @@ def _deletable_home(server: Server) -> Path | None:
     home = Path(server.home)
     if str(home).startswith(server.owner.rstrip("/") + "/"):
         return home
-    if (
-        home.name == "pg"
-        and _TMP_HOME.fullmatch(home.parent.name)
-        and home.parent.parent == Path(tempfile.gettempdir())
-    ):
+    if home.name == "pg" and TMP_HOME.fullmatch(home.parent.name) and home.parent.parent == Path(tempfile.gettempdir()):
         return home.parent
     return None
 
@@ -196,9 +200,11 @@ def remove_container(name: str) -> bool:
     """Remove a container and its anonymous volumes; False when Docker is not reachable or it is gone."""
     try:
         import docker  # type: ignore[import-untyped]  # only when there is a container to remove
-
+    except ImportError:
+        return False  # no SDK: no container of ours can exist
+    try:
         docker.from_env().containers.get(name).remove(force=True, v=True)
-    except Exception:  # noqa: BLE001 - a reaper never fails the command it runs in
+    except docker.errors.DockerException:  # no engine, or the container is gone: nothing to remove
         return False
     return True
 
@@ -210,16 +216,8 @@ def _reaper_lock() -> Iterator[bool]:
     if folder is None:
         yield False
         return
-    fd = os.open(folder / ".reaper.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    with locked_if_free(os.open(folder / ".reaper.lock", os.O_RDWR | os.O_CREAT, 0o600)) as ours:
+        yield ours
 
 
 def reap(include_stale: bool = True) -> list[Server]:
@@ -240,24 +238,15 @@ def reap(include_stale: bool = True) -> list[Server]:
     return reaped
 
 
-def reap_once() -> None:
-    """Reap at most once per process: the cheap check every command runs first."""
-    global _reaped_in_process
-    if _reaped_in_process or os.environ.get("DBOPS_NO_REAP"):
-        return
-    _reaped_in_process = True
-    with contextlib.suppress(OSError):
-        reap()
-
-
 def docker_orphans() -> list[Server]:
     """Containers labelled by dbops whose owner folder is gone (also those missing from the registry)."""
     try:
         import docker
-
-        client = docker.from_env()
-        containers = client.containers.list(all=True, filters={"label": "dbops.owner"})
-    except Exception:  # noqa: BLE001 - no SDK or no engine: nothing to find
+    except ImportError:
+        return []  # no SDK: no container of ours can exist
+    try:
+        containers = docker.from_env().containers.list(all=True, filters={"label": "dbops.owner"})
+    except docker.errors.DockerException:  # no engine reachable: nothing to find
         return []
     found = []
     for container in containers:
@@ -271,6 +260,7 @@ def describe(server: Server) -> str:
     """One line for ``db.status --all``."""
     if server.kind == "embedded":
         what = f"embedded pid {server.pid} 127.0.0.1:{server.port} data {server.data}"
+        what += f", idle stop after {server.idle:.0f} s" if server.idle else ""
         state = "running" if server.alive else "not running"
     else:
         what = f"docker {server.container} 127.0.0.1:{server.port}"

@@ -134,7 +134,8 @@ def db_up(c: Context, backend: str | None = None, url: str | None = None) -> Non
     help={
         "backend": BACKEND_HELP,
         "destroy": "also delete the embedded cluster's data",
-        "all_orphans": "stop every dbops server on this machine whose checkout is gone, and delete its data",
+        "all_orphans": "stop every dbops server on this machine whose checkout is gone, and delete its data"
+        " (stopped servers' cluster homes too)",
     }
 )
 @handled
@@ -144,10 +145,13 @@ def db_stop(c: Context, backend: str | None = None, destroy: bool = False, all_o
     from dbops.commands import db
 
     if all_orphans:
-        gone = db.stop_orphans()
+        gone, homes = db.stop_orphans()
         for server in gone:
             print(f"stopped orphan: {servers.describe(server)}")
+        for home in homes:
+            print(f"deleted orphaned home: {home.path} (owner {home.owner or 'not recorded'})")
         print(f"{len(gone)} orphaned server(s) stopped")
+        print(f"{len(homes)} orphaned cluster home(s) deleted")
         return
     name, stopped = db.stop(settings_for(backend), destroy)
     print(f"{name}: {'stopped' if stopped else 'was not running'}{', data deleted' if destroy else ''}")
@@ -168,14 +172,10 @@ def db_url(c: Context, backend: str | None = None, url: str | None = None, show_
 @handled
 def db_status(c: Context, backend: str | None = None, url: str | None = None, all: bool = False) -> None:
     """Say which backend is in use and whether its server runs (--all: every dbops server on the machine)."""
-    from dbops.backends import servers
     from dbops.commands import db
 
     if all:
-        listed = servers.entries()
-        for server in listed:
-            print(servers.describe(server))
-        print(f"{len(listed)} dbops server(s) recorded in {servers.registry_dir()}")
+        print("\n".join(db.machine_status()))
         return
     print(db.status(settings_for(backend, url)))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 from sqlalchemy.engine import URL
 
 from dbops import lifecycle, migrations
-from dbops.backends import servers
+from dbops.backends import orphans, servers
 from dbops.backends.base import get_backend
 from dbops.commands import fastreset
 from dbops.core.config import Settings
@@ -95,13 +97,26 @@ def stop(settings: Settings, destroy: bool = False) -> tuple[str, bool]:
     return be.name, stopped
 
 
-def stop_orphans() -> list[servers.Server]:
-    """Stop every dbops server on this machine whose checkout is gone, labelled containers included."""
+def stop_orphans() -> tuple[list[servers.Server], list[orphans.Home]]:
+    """Stop the machine's orphaned servers (labelled containers too) and delete orphaned cluster homes; both lists."""
     gone = servers.reap(include_stale=True)
     for container in servers.docker_orphans():  # labelled containers the registry does not know
         if servers.remove_container(container.container):
             gone.append(container)
-    return gone
+    return gone, orphans.reap_homes()
+
+
+def machine_status() -> list[str]:
+    """One line per dbops server recorded on this machine, then per temp-folder home no running server records."""
+    listed = servers.entries()
+    recorded = {str(Path(s.home).parent) for s in listed if s.home}
+    unrecorded = [h for h in orphans.homes() if str(h.path) not in recorded]
+    return [
+        *map(servers.describe, listed),
+        *map(orphans.describe, unrecorded),
+        f"{len(listed)} dbops server(s) recorded in {servers.registry_dir()}",
+        f"{len(unrecorded)} other cluster home(s) in {tempfile.gettempdir()}",
+    ]
 
 
 def status(settings: Settings) -> str:

@@ -26,3 +26,17 @@ def file_lock(path: Path, message: str | None = None) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def locked_if_free(fd: int) -> Iterator[bool]:
+    """True (and the lock held until the end) if nobody holds an exclusive lock on the open file ``fd``; closes it."""
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)

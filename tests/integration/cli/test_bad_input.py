@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 from cli_support import REPO, Run, invoke, make_project
 from sqlalchemy.engine import URL
 
+from dbops.backends import orphans
 from dbops.core.urls import plain_url, with_database
 
 SENTINEL = "S3ntinel-pw-93x"
@@ -102,6 +105,11 @@ CASES: dict[str, tuple[Callable[..., tuple[list[str], dict[str, str], Path | Non
         2,
         "not writable",
     ),
+    "cluster home of another user": (
+        lambda tmp_path, **k: _home_of_another_user(tmp_path),
+        2,
+        "is not a folder of this user's",
+    ),
     "two heads": (
         lambda tmp_path, **k: (
             ["migrate"],
@@ -167,6 +175,21 @@ CASES: dict[str, tuple[Callable[..., tuple[list[str], dict[str, str], Path | Non
 def _broken_revision(root: Path) -> Path:
     (root / "migrations" / "versions" / "r2.py").write_text('revision = "r2"\ndown_revision = "r1"\ndef upgrade(:\n')
     return root
+
+
+def _home_of_another_user(tmp_path: Path) -> tuple[list[str], dict[str, str], Path]:
+    """As root, a project the service user cannot reach, whose temp-folder home somebody else made first."""
+    if os.geteuid() != 0:
+        pytest.skip("only a run as root keeps clusters in the temp folder")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    root = make_project(private / "p")
+    temp = tmp_path / "temp"
+    home = temp / orphans.home_for(root / ".dbops").name
+    home.mkdir(parents=True)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    return ["db.up"], {"TMPDIR": str(temp)}, root
 
 
 def _bad_toml(root: Path) -> Path:

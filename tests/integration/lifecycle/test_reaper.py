@@ -7,88 +7,19 @@ servers it started, never those of other checkouts on this machine.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from reaper_support import PYPROJECT, checkout, dbops_command, start_in, wait_until
 
 from dbops.backends import servers
-from dbops.backends.embedded import EmbeddedBackend
-from dbops.backends.pgbin import find_pgbin
-from dbops.core.config import load_settings
-from dbops.core.errors import BackendUnavailable
 from dbops.core.urls import libpq_url
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[3]
-MINIPROJ = REPO / "tests" / "fixtures" / "miniproj"
-PYPROJECT = '[project]\nname = "mini"\nversion = "0"\n[tool.dbops]\nmetadata = "models:metadata"\ndatabase = "mini"\n'
-DEADLINE = 180.0  # generous: the machine is shared, and nothing here measures speed
-
-
-@pytest.fixture()
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A registry folder of this test's own; whatever is left in it is stopped afterwards."""
-    try:
-        find_pgbin()
-    except BackendUnavailable as exc:
-        pytest.skip(exc.message)
-    folder = tmp_path / "registry"
-    monkeypatch.setenv("DBOPS_RUNTIME_DIR", str(folder))
-    for name in ("DBOPS_BACKEND", "DBOPS_CACHE_DIR", "DBOPS_IDLE_STOP"):  # each checkout its own .dbops
-        monkeypatch.delenv(name, raising=False)
-    yield folder
-    for server in servers.entries():
-        servers.stop_server(server, delete_data=True)
-
-
-def checkout(where: Path) -> Path:
-    """A temporary copy of the small project, with its own cache directory."""
-    shutil.copytree(MINIPROJ, where, ignore=shutil.ignore_patterns("__pycache__"))
-    (where / "pyproject.toml").write_text(PYPROJECT)
-    return where
-
-
-def start_in(root: Path, **changes: object) -> tuple[EmbeddedBackend, servers.Server]:
-    """Start the checkout's embedded cluster; return it and its registry entry."""
-    backend = EmbeddedBackend(load_settings(root).replace(backend="embedded", **changes))
-    url = backend.start()
-    entry = next(s for s in servers.entries() if s.owner == str(backend.settings.cache_dir.resolve()))
-    assert entry.port == url.port and servers.postmaster_alive(entry.pid, entry.data)
-    return backend, entry
-
-
-def dbops_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one dbops command as a user would, in ``cwd``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_"))}
-    env["DBOPS_RUNTIME_DIR"] = os.environ["DBOPS_RUNTIME_DIR"]
-    if os.environ.get("DBOPS_PG_VERSION"):  # the same binaries as the servers the test started
-        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def wait_until(condition: object, what: str) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after a generous deadline."""
-    deadline = time.monotonic() + DEADLINE
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {DEADLINE:.0f} s")
-        time.sleep(0.2)
 
 
 def test_servers_of_deleted_checkouts_are_stopped_and_their_data_removed(registry: Path, tmp_path: Path) -> None:
@@ -169,19 +100,8 @@ def test_full_check_in_ci_stops_the_server_it_started_unless_told_to_keep_it(
     (root / "pyproject.toml").write_text(PYPROJECT + FULL_CHECK)
     (root / "tests").mkdir()
     (root / "tests" / "test_nothing.py").write_text("def test_true() -> None:\n    assert 1 + 1 == 2\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "CI"))}
-    env.update(CI="true", DBOPS_RUNTIME_DIR=str(registry), PYTHONPATH=str(root))
-    if os.environ.get("DBOPS_PG_VERSION"):
-        env["DBOPS_PG_VERSION"] = os.environ["DBOPS_PG_VERSION"]
     args = ["full-check", "--json", str(root / "summary.json"), *(["--keep-server"] if keep else [])]
-    run = subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = dbops_command(root, *args, env={"CI": "true", "PYTHONPATH": str(root)}, timeout=600)
     assert "Traceback" not in run.stdout + run.stderr
     steps = {s["name"]: s["status"] for s in json.loads((root / "summary.json").read_text())["steps"]}
     assert steps["reset-db"] == "passed", run.stdout  # the run did start and use the server
