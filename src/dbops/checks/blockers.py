@@ -21,7 +21,8 @@ from pathlib import Path
 from dbops.checks.context import CheckContext
 from dbops.core.config import Settings
 from dbops.core.findings import ERROR, WARNING, Finding
-from dbops.migrations.scripts import declared, floor_revisions, open_scripts, parse_source, version_files
+from dbops.migrations.scriptdir import open_scripts
+from dbops.migrations.scripts import declared, floor_revisions, parse_source, version_files
 
 SYNTAX, COMMENTED, DOWNGRADE, TODO = "B0-syntax", "B1-commented-code", "B2-downgrade", "B3-todo"
 RULES = (SYNTAX, COMMENTED, DOWNGRADE, TODO)

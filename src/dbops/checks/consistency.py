@@ -22,7 +22,7 @@ from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
 from dbops.core.models import load_metadata
 from dbops.migrations.history_scan import RULE as HISTORY_RULE
 from dbops.migrations.history_scan import history_failure
-from dbops.migrations.scripts import open_scripts
+from dbops.migrations.scriptdir import open_scripts
 
 DB_FREE_CODES = ("B",)
 

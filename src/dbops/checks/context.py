@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from dbops.core.config import Settings
 from dbops.core.errors import DbopsError, NotChecked, command_hint
 from dbops.migrations import EnvView, Migrator
-from dbops.migrations.snapshot import VERSION_TABLE, snapshot
+from dbops.migrations.snapshot import snapshot
 
 # dbops always compares types and server defaults, whatever a project's env.py asks of autogenerate:
 # a checker is stricter than a generator. Only env.py's object filters and version table are taken over.
@@ -38,28 +38,40 @@ class CheckContext:
     schema: str = "public"
 
     @cached_property
-    def env(self) -> EnvView:
-        """env.py's view of the checked database: its version table and filters (NotChecked if it will not run)."""
-        # The scripts as opened, unloaded: a run that changes nothing needs no revision, and C6 names a broken one.
-        migrator = Migrator(self.settings, self.connection, self.connection.engine.url, self.script)
+    def _env(self) -> tuple[EnvView, dict[str, bool]]:
+        """env.py's view of the checked database, and which model-less tables its filters keep (one agent run)."""
         try:
-            return migrator.view()
+            migrator = Migrator(self.settings, self.connection.engine.url)
+        except DbopsError as exc:
+            raise NotChecked(f"the project's Alembic could not be started: {exc.one_line()}") from exc
+        try:
+            view = migrator.view()
+            candidates = sorted(set(self.catalog["tables"]) - set(self.model_tables) - set(self.settings.allow_tables))
+            kept = dict.fromkeys(candidates, True)
+            if view.filters and candidates:
+                schema = None if self.schema == "public" else self.schema
+                kept = migrator.project.request("included", "env.py's filters", names=candidates, schema=schema)
+            return view, kept
         except DbopsError as exc:
             raise NotChecked(f"env.py could not be run on the checked database: {exc.one_line()}") from exc
         finally:
             migrator.close()
 
+    @property
+    def env(self) -> EnvView:
+        """env.py's view of the checked database: its version table and filters (NotChecked if it will not run)."""
+        return self._env[0]
+
     @cached_property
     def version_table(self) -> tuple[str, str]:
         """(schema, name) of the version table env.py uses."""
-        opts = self.env.opts
-        return (opts.get("version_table_schema") or "public", opts.get("version_table") or VERSION_TABLE)
+        return self.env.version_table
 
     @cached_property
     def diffs(self) -> list[tuple[Any, ...]]:
         """Alembic's ``compare_metadata`` diff tuples, with the per-column modify groups flattened."""
         schema, name = self.version_table
-        opts = {**COMPARE_OPTIONS, **self.env.filters, "version_table": name}
+        opts = {**COMPARE_OPTIONS, "version_table": name}
         if schema != "public":
             opts["version_table_schema"] = schema
         ctx = MigrationContext.configure(self.connection, opts=opts)
@@ -94,20 +106,7 @@ class CheckContext:
     def extra_tables(self) -> list[str]:
         """Database tables no model declares, minus ``allow_tables``."""
         extra = self.db_tables - set(self.model_tables) - set(self.settings.allow_tables)
-        return sorted(name for name in extra if self.included_table(name))
-
-    def included_table(self, name: str) -> bool:
-        """False if env.py's include_name/include_object leave the database table ``name`` out of autogenerate."""
-        filters = self.env.filters
-        schema = None if self.schema == "public" else self.schema
-        try:
-            if "include_name" in filters and not filters["include_name"](name, "table", {"schema_name": schema}):
-                return False
-            table = Table(name, MetaData(), schema=schema)
-            return "include_object" not in filters or bool(filters["include_object"](table, name, "table", True, None))
-        except (AttributeError, KeyError, TypeError) as exc:
-            # A filter written for fuller objects than a bare reflected table: it cannot judge this one.
-            raise NotChecked(f"env.py's object filter failed on table {name}: {type(exc).__name__}: {exc}") from exc
+        return sorted(name for name in extra if self._env[1].get(name, True))
 
     @cached_property
     def current_heads(self) -> tuple[str, ...]:

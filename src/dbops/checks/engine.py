@@ -20,7 +20,8 @@ from dbops.core.errors import ConfigError, DbopsError, NotChecked, command_hint
 from dbops.core.findings import CheckResult, Finding, sort_key, status_block
 from dbops.core.models import load_metadata
 from dbops.core.urls import parse_url
-from dbops.migrations.scripts import open_scripts, version_files
+from dbops.migrations.scriptdir import open_scripts
+from dbops.migrations.scripts import version_files
 
 # Built-in rules: code -> module exposing RULES (the finding rule ids) and check(ctx).
 BUILTIN: dict[str, str] = {

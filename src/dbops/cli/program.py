@@ -22,6 +22,10 @@ FLAGS = {
     "--name": ("alembic_name", "the alembic.ini section to use, as alembic --name (default: alembic)"),
     "--metadata": ("metadata", "module:attr.path of the models' MetaData, e.g. app.models:Base.metadata"),
     "--schemas": ("schemas", "the schema to compare (default: public; one per run)"),
+    "--python": (
+        "python",
+        "the interpreter that runs the project's code (default: the active venv, .venv, or dbops's)",
+    ),
 }
 
 
@@ -74,9 +78,13 @@ def take_project_flags(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def _example(flag: str) -> str:
-    return {"--alembic-ini": "alembic.ini", "--name": "alembic", "--metadata": "app.models:Base.metadata"}.get(
-        flag, "public"
-    )
+    examples = {
+        "--alembic-ini": "alembic.ini",
+        "--name": "alembic",
+        "--metadata": "app.models:Base.metadata",
+        "--python": ".venv/bin/python",
+    }
+    return examples.get(flag, "public")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

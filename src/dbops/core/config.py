@@ -67,6 +67,13 @@ class Settings:
     schemas: tuple[str, ...] = ("public",)
     # module:callable run with the database URL before the first migration of an empty database.
     before_migrate: str | None = None
+    # The interpreter that runs the project's code (its own venv); default: the active venv, .venv, or dbops's.
+    python: str | None = None
+    # The driver the project's URL names (psycopg2, psycopg, asyncpg); default: its own URL's, else one installed.
+    driver: str | None = None
+    # Modules to import, and a callable to call, before the metadata is complete (model registries).
+    models: tuple[str, ...] = ()
+    import_all: str | None = None
     # What full-check runs besides the database work (the library's core never reads these).
     pipeline: PipelineSettings = field(default_factory=lambda: PipelineSettings())
 
@@ -146,7 +153,16 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
 
 
 # [tool.dbops] keys that take a list of strings, and those that take a number; every other key takes a string.
-LIST_KEYS = ("allow_tables", "disposable", "lint_paths", "typecheck_paths", "url_env", "schemas", "extra_tests")
+LIST_KEYS = (
+    "allow_tables",
+    "disposable",
+    "lint_paths",
+    "typecheck_paths",
+    "url_env",
+    "schemas",
+    "extra_tests",
+    "models",
+)
 NUMBER_KEYS = ("idle_stop",)
 
 

@@ -24,6 +24,7 @@ OVERRIDES = {
     "alembic_name": "DBOPS_ALEMBIC_NAME",
     "metadata": "DBOPS_METADATA",
     "schemas": "DBOPS_SCHEMAS",
+    "python": "DBOPS_PYTHON",
 }
 
 

@@ -9,22 +9,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 
 from dbops.core.config import Settings
 from dbops.core.discover import installed_code
-from dbops.core.errors import ConfigError
-from dbops.migrations import alembic_config, revision_files
+from dbops.migrations.scriptdir import open_scripts, revision_files
 
 FLOOR_MARKER = re.compile(r"#\s*dbops:\s*downgrade-floor\b")
-
-
-def open_scripts(settings: Settings) -> ScriptDirectory:
-    """The project's ScriptDirectory without loading any script (a file that does not parse is a finding here)."""
-    try:
-        return ScriptDirectory.from_config(alembic_config(settings))
-    except CommandError as exc:
-        raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
 
 
 def version_files(script: ScriptDirectory) -> list[Path]:

@@ -22,7 +22,6 @@ from dbops.core.findings import Finding
 from dbops.core.locks import file_lock
 from dbops.core.procs import run_child
 from dbops.core.urls import is_local, mask_text, plain_url, with_database
-from dbops.migrations import envguard
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.pipeline.stepcache import StepCache, input_key
 
@@ -75,7 +74,7 @@ class RunContext:
 
     def child_env(self) -> dict[str, str]:
         """Environment for subprocess steps: same server, no stray settings."""
-        env = envguard.original_environ()  # not a URL a migration in another thread set for its env.py
+        env = dict(os.environ)
         if self.settings.url:
             env["DATABASE_URL"] = self.settings.url
         if self.settings.backend:

@@ -1,0 +1,174 @@
+"""Upgrades, downgrades and env.py's view of a database, run by the project's own Alembic in its own interpreter.
+
+One agent process per database (:mod:`dbops.project`): settings read once at import, the project's
+driver and SQLAlchemy version, an async env.py — all behave as under the project's own `alembic`.
+Every run is guarded (:mod:`dbops.migrations.envguard`): judged from a run of env.py that changes
+nothing, before the first statement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import URL
+
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked
+from dbops.core.urls import plain_url
+from dbops.migrations import envguard
+from dbops.migrations.scriptdir import check_history, open_scripts, script_directory
+from dbops.project.errors import StatementFailed
+from dbops.project.runner import Project
+
+
+@dataclass(frozen=True)
+class EnvView:
+    """What env.py showed in a run that changed nothing: the heads its version table holds, what it configured."""
+
+    heads: tuple[str, ...]
+    opts: dict[str, Any]
+
+    @property
+    def version_table(self) -> tuple[str, str]:
+        """(schema, name) of env.py's version table; its schema is the search_path's first when it names none."""
+        schema = self.opts.get("version_table_schema") or _first_schema(self.opts.get("search_path")) or "public"
+        return schema, self.opts.get("version_table") or "alembic_version"
+
+    @property
+    def filters(self) -> list[str]:
+        """Which of include_name / include_object env.py configures."""
+        return list(self.opts.get("filters") or [])
+
+
+def _first_schema(search_path: str | None) -> str | None:
+    """The schema new tables land in under ``search_path`` ("$user" is not one dbops creates)."""
+    for part in (search_path or "").split(","):
+        name = part.strip().strip('"')
+        if name and name != "$user":
+            return name
+    return None
+
+
+class Migrator:
+    """The project's Alembic on one database: many upgrades and downgrades, one process, every step guarded."""
+
+    def __init__(self, settings: Settings, url: URL) -> None:
+        self.settings = settings
+        self.url = url
+        self.guard = envguard.Guard(url)
+        try:
+            self.project = Project(settings, url, self.guard.key)
+        except BaseException:
+            self.guard.release()
+            raise
+        self._prepared = False
+
+    def close(self) -> None:
+        """End the agent and release the marker."""
+        try:
+            self.project.close()
+        finally:
+            self.guard.release()
+
+    def view(self) -> EnvView:
+        """Run env.py once, changing nothing: the heads its version table holds and what it configured."""
+        data = self.project.request("view", "running env.py")
+        return EnvView(tuple(data["heads"]), data)
+
+    def heads(self) -> tuple[str, ...]:
+        """The revisions env.py's version table holds (its schema, table and search_path)."""
+        return self.view().heads
+
+    def current(self) -> str | None:
+        """The revision the database is at now, as env.py sees it."""
+        return ",".join(self.heads()) or None
+
+    def prepare(self) -> None:
+        """Run the before_migrate hook once, if there is one and the database is at base."""
+        if self._prepared or not self.settings.before_migrate:
+            return
+        self._prepared = True
+        if not self.heads():
+            hook = self.settings.before_migrate
+            self.project.request("call", f"before_migrate {hook}", target=hook, args=[plain_url(self.project.url)])
+
+    def _migrate(self, what: str, **args: Any) -> None:
+        try:
+            self.project.request("migrate", what, **args)
+        except StatementFailed as exc:
+            try:
+                at = f"after revision {self.current() or 'base'}"
+            except DbopsError as again:
+                at = f"(where it stopped could not be read: {again.message})"
+            raise MigrationError(exc.message.replace(" failed: ", f" failed {at}: ", 1), exc.hint) from None
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Upgrade to ``revision``."""
+        self.prepare()
+        self._migrate(f"upgrade to {revision}", target=revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Downgrade to ``revision``."""
+        self._migrate(f"downgrade to {revision}", target=revision, down=True)
+
+    def step(self, revision: str, up: bool) -> None:
+        """Apply exactly one revision's upgrade or downgrade (branches and merges included)."""
+        if up:
+            self.prepare()
+        self._migrate(f"{'upgrade' if up else 'downgrade'} of {revision}", revision=revision, up=up)
+
+
+@contextlib.contextmanager
+def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
+    """A Migrator on ``url``; the history is checked first, so a broken one changes nothing."""
+    check_history(settings, open_scripts(settings))
+    m = Migrator(settings, url)
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+def upgrade(settings: Settings, url: URL, revision: str = "head") -> None:
+    """Upgrade the database at ``url`` to ``revision``; each migration runs as env.py says."""
+    with migrator(settings, url) as m:
+        m.upgrade(revision)
+
+
+def downgrade(settings: Settings, url: URL, revision: str) -> None:
+    """Downgrade the database at ``url`` to ``revision`` (``base`` for an empty schema)."""
+    with migrator(settings, url) as m:
+        m.downgrade(revision)
+
+
+def current(settings: Settings, url: URL) -> str | None:
+    """The database's current revision as env.py's version table holds it, or None when it is at base."""
+    with migrator(settings, url) as m:
+        return m.current()
+
+
+def history(settings: Settings) -> list[tuple[str, str | None, str]]:
+    """(revision, down_revision, message) from base to head; NotChecked when the folders hold no revision."""
+    script = script_directory(settings)
+    revs = list(script.walk_revisions("base", "heads"))
+    if not revs:
+        from dbops.migrations.scripts import no_revisions
+
+        raise NotChecked(no_revisions(settings))
+    out = []
+    for rev in reversed(revs):
+        down = rev.down_revision
+        out.append((rev.revision, down if isinstance(down, str) or down is None else ",".join(down), rev.doc or ""))
+    return out
+
+
+def new_revision(settings: Settings, url: URL, message: str, autogenerate: bool = True) -> str:
+    """Autogenerate a revision from the models against the database at ``url``; return its path."""
+    if not message.strip():
+        raise ConfigError("a new revision needs a message", 'pass -m "what it does"')
+    with migrator(settings, url) as m:
+        made = m.project.request("revision", "creating the revision", message=message, autogenerate=autogenerate)
+    return ", ".join(made)

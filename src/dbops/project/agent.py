@@ -1,0 +1,414 @@
+"""dbops's agent: the project's own Alembic, env.py and models, run in the project's own interpreter.
+
+dbops starts ``PYTHON agent.py FD`` in the project's root, one process per database, with the
+database's URL already in the environment variables the project reads. Requests arrive as JSON
+lines on stdin; each reply is one JSON line on file descriptor FD (the project may print what it
+likes on stdout). This file imports nothing from dbops and runs on every Python, SQLAlchemy (1.3 to
+2.x) and Alembic a project may use: it is the only place where the project's code runs.
+
+Every migration run is guarded: dbops holds an advisory lock with a random key on the intended
+database, and a step is handed to env.py only if the connection env.py configured sees that lock in
+its own database's ``pg_locks``. The judgement comes from a run that changes nothing
+(``dont_mutate``), so another database never receives a statement or a version table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+import warnings
+from typing import Any
+
+# Two-key advisory locks appear in pg_locks with objsubid = 2; the keys are integers dbops chose.
+_SEEN = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+    "AND classid = {a} AND objid = {b} "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
+_ASYNC_DRIVERS = ("asyncpg", "psycopg_async", "aiopg")
+
+
+class Refused(Exception):
+    """A request the agent answers with a described failure (kind, message) instead of a result."""
+
+    def __init__(self, kind: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.extra = extra
+
+
+class Agent:
+    """The project's Alembic environment on one database."""
+
+    def __init__(self, root: str, ini: str, section: str, url: str, key: dict[str, int]) -> None:
+        from alembic.config import Config
+
+        self.root = root
+        self.url = url
+        self.key = key
+        sys.path.insert(0, root)  # the project's packages import from its root, as under `alembic`
+        self.cfg = Config(ini, ini_section=section)
+        self.cfg.attributes["configure_logger"] = False
+        self.cfg.set_section_option(section, "sqlalchemy.url", url.replace("%", "%%"))
+        self.cfg.attributes["url"] = url
+        self.engine: Any = None
+        self.connection: Any = None
+        if not _is_async(url):
+            # Handed over as config.attributes["connection"]; an async URL cannot make a sync connection,
+            # and an async env.py opens its own engine from sqlalchemy.url (the guard still judges it).
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import NullPool
+
+            self.engine = create_engine(url, poolclass=NullPool)
+            self.connection = self.engine.connect()
+            self.cfg.attributes["connection"] = self.connection
+        self._script: Any = None
+        self._judged = False
+
+    @property
+    def script(self) -> Any:
+        """The ScriptDirectory, made once: env.py may change its version locations when it runs."""
+        if self._script is None:
+            from alembic.script import ScriptDirectory
+
+            self._script = ScriptDirectory.from_config(self.cfg)
+        return self._script
+
+    def reaches(self, connection: Any) -> bool:
+        """True if ``connection`` (the one env.py configured) is on the database dbops holds its lock in."""
+        if connection is None:
+            return False  # offline mode: nothing to judge, nothing is run
+        if connection is self.connection:
+            return True
+        from sqlalchemy import text
+
+        return bool(connection.execute(text(_SEEN.format(**self.key))).scalar())
+
+    def run_env(self, fn: Any, **opts: Any) -> None:
+        """Run env.py once with ``fn``; an env.py written for an Engine (pytest-alembic's) gets one."""
+        from alembic.runtime.environment import EnvironmentContext
+
+        _settle(self.connection)
+        try:
+            with EnvironmentContext(self.cfg, self.script, fn=fn, **opts):
+                self.script.run_env()
+        except AttributeError as exc:
+            if "connect" not in str(exc) or self.cfg.attributes.get("connection") is self.engine:
+                raise
+            self.cfg.attributes["connection"] = self.engine  # env.py called .connect() on what it was handed
+            with EnvironmentContext(self.cfg, self.script, fn=fn, **opts):
+                self.script.run_env()
+        finally:
+            _settle(self.connection)
+
+    # -- requests --------------------------------------------------------------------------------
+    def view(self) -> dict[str, Any]:
+        """Run env.py, changing nothing: the heads its version table holds and what it configured."""
+        seen: list[dict[str, Any]] = []
+
+        def probe(heads: Any, context: Any) -> list[Any]:
+            reached = self.reaches(context.connection)
+            seen.append(_describe_context(context, heads, reached))
+            return []
+
+        self.run_env(probe, dont_mutate=True)
+        if not seen:
+            raise Refused("not_run", "env.py did not run the migrations on a database connection")
+        if not seen[-1]["reached"]:
+            raise Refused("wrong_database", "env.py opened a database of its own instead of the one dbops means")
+        view = seen[-1]
+        view["version_locations"] = [str(p) for p in self.script._version_locations]
+        return view
+
+    def migrate(
+        self, target: str | None = None, down: bool = False, revision: str | None = None, up: bool = True
+    ) -> None:
+        """Upgrade or downgrade to ``target``, or (with ``revision``) apply exactly that one step."""
+        if not self._judged:
+            self.view()  # the version table is made only on a database the guard accepts
+            self._judged = True
+        script = self.script
+        wrong: list[bool] = []
+
+        def steps(heads: Any, context: Any) -> Any:
+            if not self.reaches(context.connection):
+                wrong.append(True)
+                return []
+            if revision is not None:
+                from alembic.runtime.migration import RevisionStep
+
+                return [RevisionStep(script.revision_map, script.get_revision(revision), up)]
+            return script._downgrade_revs(target, heads) if down else script._upgrade_revs(target, heads)
+
+        opts = {} if revision is not None and not up else {"destination_rev": target or revision}
+        self.run_env(steps, **opts)
+        if wrong:
+            raise Refused("wrong_database", "env.py opened a database of its own instead of the one dbops means")
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every revision as Alembic reads it (after env.py chose its folders): base first."""
+        out = []
+        for rev in reversed(list(self.script.walk_revisions("base", "heads"))):
+            downs = rev.down_revision
+            downs = [] if downs is None else ([downs] if isinstance(downs, str) else list(downs))
+            out.append({"revision": rev.revision, "down": downs, "doc": rev.doc or "", "path": rev.path})
+        return out
+
+    def call(self, target: str, args: list[Any]) -> Any:
+        """Call the project's ``module:function`` with ``args`` (the URL, say); its JSON-ready result."""
+        result = load_object(target)(*args)
+        try:
+            json.dumps(result)
+        except TypeError:
+            return None
+        return result
+
+    def stamp(self, revision: str) -> dict[str, Any]:
+        """Write ``revision`` into the version table without running anything (a baseline's end)."""
+        from alembic import command
+
+        self.view()
+        command.stamp(self.cfg, revision)
+        return {"heads": list(self.view()["heads"])}
+
+    def revision(self, message: str, autogenerate: bool) -> list[str]:
+        """A new revision file (autogenerated against this database); its paths."""
+        from alembic import command
+
+        self.view()
+        made = command.revision(self.cfg, message=message, autogenerate=autogenerate)
+        made = made if isinstance(made, list) else [made]
+        return [m.path for m in made if m is not None]
+
+    def create_all(
+        self, metadata: str | None, modules: list[str], import_all: str | None, schema: str | None
+    ) -> dict[str, Any]:
+        """Build the models in this (scratch) database; per tenant when ``schema`` names one for schema=None."""
+        for name in modules:
+            importlib.import_module(name)
+        if import_all:
+            load_object(import_all)()
+        meta = _metadata(metadata, self)
+        from sqlalchemy import text
+
+        engine = self.engine
+        if engine is None:
+            raise Refused("config", "create_all needs a synchronous driver; name one with driver = ...")
+        schemas = sorted({t.schema for t in meta.tables.values() if t.schema} | ({schema} if schema else set()))
+        with engine.begin() as conn:
+            for name in schemas:
+                conn.execute(text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(name.replace('"', '""'))))
+        target = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
+        meta.create_all(target)
+        return {"tables": sorted(t.fullname for t in meta.tables.values()), "schemas": schemas}
+
+    def included(self, names: list[str], schema: str | None) -> dict[str, bool]:
+        """Which database tables env.py's include_name/include_object keep (True when it has no filter)."""
+        filters: dict[str, Any] = {}
+
+        def probe(heads: Any, context: Any) -> list[Any]:
+            filters.update({k: context.opts.get(k) for k in ("include_name", "include_object")})
+            return []
+
+        self.run_env(probe, dont_mutate=True)
+        from sqlalchemy import MetaData, Table
+
+        out: dict[str, bool] = {}
+        for name in names:
+            keep = True
+            if callable(filters.get("include_name")):
+                keep = bool(filters["include_name"](name, "table", {"schema_name": schema}))
+            if keep and callable(filters.get("include_object")):
+                table = Table(name, MetaData(), schema=schema)
+                keep = bool(filters["include_object"](table, name, "table", True, None))
+            out[name] = keep
+        return out
+
+    def loaded(self) -> list[str]:
+        """The project's files this process has imported (for what a result depends on)."""
+        root = os.path.realpath(self.root)
+        files = set()
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if path and os.path.realpath(path).startswith(root + os.sep):
+                files.add(os.path.realpath(path))
+        return sorted(files)
+
+    def close(self) -> None:
+        """Close the handed-over connection."""
+        if self.connection is not None:
+            self.connection.close()
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def _settle(connection: Any) -> None:
+    """End the handed-over connection's transaction between runs, so it holds no locks meanwhile."""
+    if connection is not None and connection.in_transaction() and hasattr(connection, "commit"):
+        connection.commit()  # SQLAlchemy 2 begins one implicitly; 1.x connections commit as they go
+
+
+def _is_async(url: str) -> bool:
+    scheme = url.split("://", 1)[0]
+    return any(scheme.endswith("+" + driver) for driver in _ASYNC_DRIVERS)
+
+
+def _describe_context(context: Any, heads: Any, reached: bool) -> dict[str, Any]:
+    """What env.py told Alembic, as plain data."""
+    opts = context.opts
+    search_path = None
+    if reached and context.connection is not None:
+        from sqlalchemy import text
+
+        search_path = context.connection.execute(text("SHOW search_path")).scalar()
+    translate = None
+    if context.connection is not None:
+        translate = context.connection.get_execution_options().get("schema_translate_map")
+    return {
+        "reached": reached,
+        "heads": list(heads),
+        "version_table": opts.get("version_table") or "alembic_version",
+        "version_table_schema": opts.get("version_table_schema"),
+        "include_schemas": bool(opts.get("include_schemas")),
+        "filters": [k for k in ("include_name", "include_object") if callable(opts.get(k))],
+        "target_metadata": opts.get("target_metadata") is not None,
+        "search_path": search_path,
+        "schema_translate_map": {str(k): v for k, v in (translate or {}).items()},
+    }
+
+
+def _metadata(path: str | None, agent: Agent) -> Any:
+    """The MetaData ``path`` names, or the one env.py gives Alembic as target_metadata."""
+    if path:
+        return load_object(path)
+    found: list[Any] = []
+
+    def probe(heads: Any, context: Any) -> list[Any]:
+        found.append(context.opts.get("target_metadata"))
+        return []
+
+    agent.run_env(probe, dont_mutate=True)
+    if not found or found[-1] is None:
+        raise Refused("config", "env.py sets no target_metadata; name the models' MetaData with metadata = ...")
+    meta = found[-1]
+    return meta[0] if isinstance(meta, (list, tuple)) else meta
+
+
+def load_object(path: str) -> Any:
+    """``module:attr.path`` imported."""
+    module_name, _, attr = path.partition(":")
+    value = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else []:
+        value = getattr(value, part)
+    return value
+
+
+def versions() -> dict[str, Any]:
+    """The interpreter's, SQLAlchemy's and Alembic's versions, and which PostgreSQL drivers import."""
+    import importlib.util
+
+    import alembic
+    import sqlalchemy
+
+    drivers = [d for d in ("psycopg2", "psycopg", "asyncpg", "pg8000") if importlib.util.find_spec(d)]
+    return {
+        "python": ".".join(str(n) for n in sys.version_info[:3]),
+        "sqlalchemy": sqlalchemy.__version__,
+        "alembic": alembic.__version__,
+        "drivers": drivers,
+    }
+
+
+def describe_error(exc: BaseException, root: str) -> dict[str, Any]:
+    """A failure as plain data: its kind, the message, and where in the project it happened."""
+    where = ""
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        path = os.path.realpath(frame.f_code.co_filename)
+        if path.startswith(os.path.realpath(root) + os.sep) and "site-packages" not in path:
+            where = f"{os.path.relpath(path, root)}:{lineno}"
+    error: dict[str, Any] = {"type": type(exc).__name__, "message": _first_line(exc), "where": where}
+    if isinstance(exc, Refused):
+        error.update(kind=exc.kind, **exc.extra)
+        return error
+    error["kind"] = _kind(exc)
+    if isinstance(exc, SyntaxError):
+        error.update(file=os.path.basename(exc.filename or "?"), line=exc.lineno, message=exc.msg)
+    if error["kind"] in ("connection", "statement"):
+        orig = getattr(exc, "orig", None) or exc
+        diag = getattr(orig, "diag", None)
+        primary = getattr(diag, "message_primary", None) if diag is not None else None
+        error["message"] = primary or _first_line(orig)
+        error["url"] = _failed_url(exc)
+    return error
+
+
+def _kind(exc: BaseException) -> str:
+    name = type(exc).__module__ + "." + type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        return "syntax"
+    if name.startswith("alembic.") and type(exc).__name__ in ("CommandError", "RevisionError", "ResolutionError"):
+        return "command"
+    if isinstance(exc, ImportError):
+        return "import"
+    if name.startswith("sqlalchemy."):
+        orig = getattr(exc, "orig", None)
+        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if type(exc).__name__ == "OperationalError" and (state is None or state[:2] in ("08", "28", "3D")):
+            return "connection"
+        return "statement"
+    return "project"
+
+
+def _failed_url(exc: BaseException) -> str | None:
+    """The URL (password hidden) of the innermost engine on the traceback: the one whose connection failed."""
+    found: str | None = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        for value in list(frame.f_locals.values()):
+            url = getattr(value, "url", None)
+            if url is not None and hasattr(value, "dialect") and hasattr(url, "drivername"):
+                render = getattr(url, "render_as_string", None)  # SQLAlchemy 1.4+; 1.3's repr hides it
+                found = render(hide_password=True) if render else repr(url)
+    return found
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main() -> None:
+    """Answer requests until stdin closes."""
+    out = os.fdopen(int(sys.argv[1]), "w", buffering=1)
+    agent: Agent | None = None
+    root = os.getcwd()
+    warnings.simplefilter("ignore")  # the project's own warnings are not dbops's to show
+    for line in sys.stdin:
+        request = json.loads(line)
+        op, args = request["op"], request.get("args", {})
+        try:
+            if op == "hello":
+                result = versions()
+            elif op == "open":
+                root = args["root"]
+                agent = Agent(root, args["ini"], args["section"], args["url"], args["key"])
+                result = None
+            else:
+                result = getattr(agent, op)(**args)
+            reply: dict[str, Any] = {"ok": True, "result": result}
+        except BaseException as exc:  # every failure goes back to dbops as data; the process lives on
+            reply = {"ok": False, "error": describe_error(exc, root)}
+            if os.environ.get("DBOPS_DEBUG"):
+                reply["error"]["traceback"] = traceback.format_exc()
+            if isinstance(exc, KeyboardInterrupt):
+                out.write(json.dumps(reply) + "\n")
+                raise
+        out.write(json.dumps(reply, default=str) + "\n")
+    if agent is not None:
+        agent.close()
+
+
+if __name__ == "__main__":
+    main()

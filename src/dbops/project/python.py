@@ -1,0 +1,89 @@
+"""Which interpreter runs the project's code, what it has installed, and the URL it is handed (its own driver)."""
+
+from __future__ import annotations
+
+import configparser
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from dbops.core.config import Settings
+from dbops.core.errors import ConfigError
+
+_AGENT = Path(__file__).with_name("agent.py")
+# The drivers SQLAlchemy's postgresql dialect knows, in the order dbops picks one the project has.
+DRIVERS = ("psycopg2", "psycopg", "asyncpg", "pg8000")
+_HELLO = "import json, runpy, sys; agent = runpy.run_path(sys.argv[1]); print(json.dumps(agent['versions']()))"
+
+
+def interpreter(settings: Settings) -> Path:
+    """The project's interpreter: ``python`` setting, else the active venv, else the project's .venv, else ours."""
+    if settings.python:
+        path = Path(settings.python)
+        path = path if path.is_absolute() else settings.root / path
+        if not path.exists():
+            raise ConfigError(f"python = {settings.python!r}: {path} does not exist", "name the project's interpreter")
+        return path
+    active = os.environ.get("VIRTUAL_ENV")
+    candidates = [Path(active) / "bin" / "python"] if active else []
+    candidates += [settings.root / ".venv" / "bin" / "python", settings.root / "venv" / "bin" / "python"]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return Path(sys.executable)
+
+
+@functools.lru_cache(maxsize=8)
+def installed(python: Path) -> dict[str, Any]:
+    """The interpreter's Python, SQLAlchemy and Alembic versions and PostgreSQL drivers (asked once a process)."""
+    run = subprocess.run(
+        [str(python), "-c", _HELLO, str(_AGENT)], capture_output=True, text=True, timeout=120, check=False
+    )
+    if run.returncode != 0:
+        last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ConfigError(
+            f"the project's interpreter {python} cannot run Alembic: {last}",
+            "install the project's dependencies there, or name the interpreter that has them (python = ...)",
+        )
+    versions: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return versions
+
+
+def _named_driver(raw: str | None) -> str | None:
+    """The driver a URL's scheme names (postgresql+psycopg2 -> psycopg2), None without one or for a placeholder."""
+    if not raw or "://" not in raw:
+        return None
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        return None
+    name = url.drivername
+    return name.split("+", 1)[1] if "+" in name and name.startswith("postgres") else None
+
+
+def _ini_url(settings: Settings) -> str | None:
+    """sqlalchemy.url of the project's alembic.ini section, as written."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(settings.alembic_ini, encoding="utf-8")
+    return parser.get(settings.alembic_name, "sqlalchemy.url", fallback=None)
+
+
+def project_url(settings: Settings, url: URL, python: Path) -> URL:
+    """``url`` with the driver the project uses: ``driver`` setting, its own URL's, else one it has installed."""
+    driver = settings.driver or _named_driver(settings.url) or _named_driver(_ini_url(settings))
+    if driver is None:
+        have = installed(python)["drivers"]
+        driver = next((d for d in DRIVERS if d in have), None)
+        if driver is None:
+            raise ConfigError(
+                f"the project's interpreter {python} has no PostgreSQL driver ({', '.join(DRIVERS)})",
+                "install the one the project uses, e.g. pip install psycopg2-binary",
+            )
+    return url.set(drivername=f"postgresql+{driver}")
