@@ -19,7 +19,9 @@ from dbops.core.config import Settings
 from dbops.core.errors import NotChecked
 from dbops.core.findings import ERROR
 from dbops.core.urls import plain_url
+from dbops.migrations.graph import History
 from dbops.migrations.roundtrip import round_trip
+from dbops.migrations.scripts import version_files
 from dbops.report import finding_line
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -47,7 +49,7 @@ def test_verdicts(
 
     db = new_database(f"o_{case.name[:12]}")
     migrations.upgrade(settings, db, "heads")
-    heads = set(migrations.script_directory(settings).get_heads())
+    heads = set(History.read(version_files(migrations.open_scripts(settings))).heads)
     got["migrate"] = CLEAN if set(migrations.current(settings, db).split(",") if heads else []) == heads else FINDINGS
 
     blockers = [f for f in scan_blockers(settings) if f.severity == ERROR]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from dbops import lifecycle, migrations
 from dbops.checks.blockers import scan_blockers
-from dbops.checks.engine import run_checks, select_rules
+from dbops.checks.engine import Rule, run_checks, select_rules
 from dbops.core.config import Settings
 from dbops.core.errors import HistoryBroken, MigrationError
 from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
@@ -59,6 +59,17 @@ def _unbuilt(settings: Settings, rules: list[str], findings: list[Finding], reas
     )
 
 
+def _broken(
+    settings: Settings, selected: list[Rule], rule_ids: list[str], codes: set[str], broken: HistoryBroken
+) -> CheckResult:
+    """A history no database can be built from: its findings, the blocker scan, and every other rule unchecked."""
+    static = _static(settings, codes, broken)
+    reason = "the history is broken (see C6-history): no database can be built from it"
+    history = [f for f in static if f.rule == HISTORY_RULE] if "C6" in {r.code for r in selected} else []
+    rest = [f for f in static if f.rule != HISTORY_RULE]
+    return _unbuilt(settings, rule_ids, history + rest or list(broken.findings), reason)
+
+
 def check_project(
     settings: Settings,
     tgt: lifecycle.Target,
@@ -73,15 +84,13 @@ def check_project(
     codes = {rule.code for rule in selected}
     broken = _history(settings)
     if broken is not None:
-        static = _static(settings, codes, broken)
-        reason = "the history is broken (see C6-history): no database can be built from it"
-        history = [f for f in static if f.rule == HISTORY_RULE] if "C6" in {r.code for r in selected} else []
-        rest = [f for f in static if f.rule != HISTORY_RULE]
-        return _unbuilt(settings, rule_ids, history + rest or list(broken.findings), reason)
+        return _broken(settings, selected, rule_ids, codes, broken)
     at = None if live else (revision or "head")
     try:
         with lifecycle.database_at(settings, tgt, at) as db:
             return run_checks(settings, db, rules=rules)
+    except HistoryBroken as exc:  # a revision that does not import in the project's interpreter, say
+        return _broken(settings, selected, rule_ids, codes, exc)
     except MigrationError as exc:
         failed = history_failure("history", exc)
         reason = "a migration failed (see C6-history): the database could not be built"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import graphlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -11,15 +12,15 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
 from dbops.core.config import Settings
 from dbops.core.errors import DbopsError, NotChecked, command_hint
 from dbops.migrations import EnvView, Migrator
+from dbops.migrations.graph import History, Revision
+from dbops.migrations.scripts import version_files
 from dbops.migrations.snapshot import snapshot
 
 # dbops always compares types and server defaults, whatever a project's env.py asks of autogenerate:
@@ -114,27 +115,27 @@ class CheckContext:
         return self.env.heads
 
     @cached_property
-    def pending(self) -> list[Script]:
+    def history(self) -> History:
+        """The revision files' history, read without importing them."""
+        return History.read(version_files(self.script))
+
+    @cached_property
+    def pending(self) -> list[Revision]:
         """Revisions between the database's revision and head, oldest first; [] if unknown or at head."""
+        if any(rev not in self.history.revisions for rev in self.current_heads):
+            return []  # the database names a revision no file defines: C6 says so
         try:
-            if any(self.script.get_revision(rev) is None for rev in self.current_heads):
-                return []
-            lower = self.current_heads or ("base",)
-            revs = []
-            for low in lower:
-                revs += list(self.script.iterate_revisions("heads", low))
-        except (CommandError, RevisionError, KeyError):
+            return [self.history.revisions[rev] for rev in self.history.pending(self.current_heads)]
+        except graphlib.CycleError:
             return []  # a broken history is C6's to report, not every rule's
-        seen: dict[str, Script] = {r.revision: r for r in revs if r.revision not in self.current_heads}
-        return list(reversed(seen.values()))
 
     @cached_property
     def pending_creates(self) -> dict[str, str]:
         """Table name -> the pending revision whose upgrade() calls ``op.create_table`` for it."""
         out: dict[str, str] = {}
         for rev in self.pending:
-            for table in created_tables(Path(rev.path)):
-                out.setdefault(table, rev.revision)
+            for table in created_tables(rev.path):
+                out.setdefault(table, rev.id)
         return out
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dbops.core.config import Settings
-from dbops.core.discover import SITE_FOLDERS, history_files
+from dbops.core.discover import history_files
 from dbops.core.private import write_private
 from dbops.core.procs import spawn_spare_builder
 
@@ -81,31 +80,12 @@ def folder_files(folders: list[str]) -> list[Path]:
     return history_files([Path(f) for f in folders])
 
 
-def project_modules(settings: Settings) -> list[Path]:
-    """Files of the loaded modules that belong to the project: under its root, or in its models' or seed's package."""
-    packages = {spec.partition(":")[0].split(".")[0] for spec in (settings.metadata, settings.seed or "") if spec}
-    root = settings.root.resolve()
-    found = set()
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not file:
-            continue
-        path = Path(file).resolve()
-        # Under the root, but not in a virtualenv or another hidden folder there (.venv, .nox, .dbops).
-        inside = (
-            path.is_relative_to(root)
-            and not any(part in SITE_FOLDERS or part.startswith(".") for part in path.relative_to(root).parts)
-            if path.is_relative_to(root)
-            else False
-        )
-        if inside or name.split(".")[0] in packages:
-            found.add(path)
-    # Read, not imported, when the template already existed: the seed, and the hook run before the first revision.
-    for hook in (settings.seed, settings.before_migrate):
-        spec = importlib.util.find_spec(hook.partition(":")[0]) if hook else None
-        if spec is not None and spec.origin:
-            found.add(Path(spec.origin).resolve())
-    return sorted(found)
+def project_modules(settings: Settings, template: str) -> list[Path] | None:
+    """The project files ``template`` was built from (its identity record), or None when it has none."""
+    from dbops.lifecycle import identity
+
+    files = identity.recorded_files(settings, template.rsplit("_", 1)[0])
+    return None if files is None else sorted(Path(f) for f in files)
 
 
 def _inputs(settings: Settings, folders: list[str], modules: list[str]) -> dict[str, str]:
@@ -119,7 +99,8 @@ def migration_folders(settings: Settings) -> list[str]:
     """The script folder and every version folder of the history (this imports Alembic)."""
     from dbops import migrations
 
-    script = migrations.script_directory(settings)
+    script = migrations.open_scripts(settings)
+    migrations.check_history(settings, script)
     return sorted({str(Path(script.dir)), *(str(p) for p in migrations.version_folders(script))})
 
 
@@ -128,7 +109,11 @@ def record(settings: Settings, revision: str, seeded: bool, template: str, serve
     from dbops.lifecycle.templates import spare_name
 
     folders = migration_folders(settings)
-    modules = [str(p) for p in project_modules(settings)]
+    found = project_modules(settings, template)
+    if found is None:
+        forget(settings)  # what the template was built from is unknown: the next reset takes the full path
+        return
+    modules = [str(p) for p in found]
     body = {
         "version": RECORD_VERSION,
         "key": context_key(settings, revision, seeded),

@@ -74,6 +74,8 @@ class Settings:
     # Modules to import, and a callable to call, before the metadata is complete (model registries).
     models: tuple[str, ...] = ()
     import_all: str | None = None
+    # Models placed per tenant (schema=None, schema_translate_map): the tenant schema they are checked in.
+    tenant_schema: str | None = None
     # What full-check runs besides the database work (the library's core never reads these).
     pipeline: PipelineSettings = field(default_factory=lambda: PipelineSettings())
 

@@ -9,25 +9,23 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import psycopg
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
 
 from dbops import migrations
 from dbops.backends.base import get_backend
 from dbops.core import database
-from dbops.core.config import Settings, import_object
-from dbops.core.database import server_message
+from dbops.core.config import Settings
 from dbops.core.errors import (
     DatabaseUnreachable,
+    MigrationError,
     ProjectCodeError,
     SeedFailed,
     UnsafeOperation,
     command_hint,
-    run_project_code,
 )
-from dbops.core.urls import mask_url, parse_url, plain_url, with_database
+from dbops.core.urls import mask_url, parse_url, with_database
 from dbops.lifecycle import templates
+from dbops.project.runner import call_project
 
 
 @dataclass(frozen=True)
@@ -63,22 +61,19 @@ def seed(settings: Settings, url: URL) -> bool:
     """Run the project's seed callable on ``url``; False when none is configured; SeedFailed names what it needed."""
     if not settings.seed:
         return False
-    fn = import_object(settings.seed, "seed")
+    what = f"the seed ({settings.seed})"
     try:
-        run_project_code(lambda: fn(plain_url(url)), f"the seed ({settings.seed})", settings.root)
-    except ProjectCodeError as exc:
-        if isinstance(exc.original, (SQLAlchemyError, psycopg.Error)):
-            raise seed_failure(settings.seed, exc.original) from exc
-        raise SeedFailed(exc.message, exc.hint) from exc
+        call_project(settings, url, settings.seed, what)
+    except (MigrationError, ProjectCodeError) as exc:  # a statement that failed, or the seed's own error
+        raise seed_failure(settings.seed, exc.message) from exc
     return True
 
 
 _MISSING = re.compile(r'(relation|column) "([^"]+)"(?: of relation "([^"]+)")? does not exist')
 
 
-def seed_failure(where: str, exc: BaseException) -> SeedFailed:
+def seed_failure(where: str, detail: str) -> SeedFailed:
     """One line for a seed that failed: the table or column it needed, never the SQL or its parameters."""
-    detail = server_message(exc)
     missing = _MISSING.search(detail)
     if missing:
         kind, name, table = missing.groups()
@@ -89,9 +84,8 @@ def seed_failure(where: str, exc: BaseException) -> SeedFailed:
             f"run `{command_hint('consistency')}` to see what the history lacks, "
             f"then add a migration (`{command_hint('migrate.new')}`)",
         )
-    return SeedFailed(
-        f"the seed ({where}) failed: {detail}", f"fix the seed (`{command_hint('--debug ...')}` shows the traceback)"
-    )
+    message = detail if detail.startswith("the seed") else f"the seed ({where}) failed: {detail}"
+    return SeedFailed(message, f"fix the seed (`{command_hint('--debug ...')}` shows the traceback)")
 
 
 @dataclass(frozen=True)

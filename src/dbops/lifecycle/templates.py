@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
 import os
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import psycopg
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
-from sqlalchemy.schema import CreateIndex, CreateTable
 
 from dbops import migrations
 from dbops.core import database, marker
 from dbops.core.config import Settings
-from dbops.core.discover import history_files
 from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
-from dbops.core.models import load_metadata
 from dbops.core.procs import spawn_spare_builder
 from dbops.core.urls import parse_url, plain_url, with_database
-from dbops.migrations.scripts import imported_project_files
+from dbops.lifecycle import identity
+from dbops.project.runner import collecting
 
 TEMPLATE_PREFIX = "dbops_tpl_"
 SPARE_PREFIX = "dbops_spr_"
@@ -39,33 +32,6 @@ READER_PREFIX = "dbops_chk_"
 DEFAULT_STRATEGY: str | None = None
 
 
-def fingerprint(settings: Settings, extra: str = "") -> str:
-    """A short hash of the migration files and the models' DDL: the template's identity."""
-    digest = hashlib.sha256(extra.encode())
-    script = migrations.script_directory(settings)
-    # env.py, script templates and files a revision reads (.sql, .json) shape the result too.
-    folders = [Path(script.dir), *migrations.version_folders(script)]
-    files = history_files(folders)
-    metadata = load_metadata(settings)
-    # The project's modules the scripts import (a helper, a custom type) count too; site-packages do not,
-    # nor the models' module env.py imports for its metadata: its DDL is what counts (below).
-    models = getattr(sys.modules.get(settings.metadata.partition(":")[0]), "__file__", None)
-    for path in [*files, *imported_project_files(files, skip=[models] if models else [])]:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    if settings.before_migrate:  # it runs on the empty database before the first revision
-        digest.update(_module_source(settings.before_migrate).encode())
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    for table in metadata.sorted_tables:
-        digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
-        # CREATE TABLE names an enum type but not its labels, and leaves the indexes out.
-        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
-            digest.update(str(CreateIndex(index).compile(dialect=dialect)).encode())
-        for column in table.columns:
-            digest.update(repr(getattr(column.type, "enums", "")).encode())
-    return digest.hexdigest()[:12]
-
-
 def server_version(server: URL) -> int:
     """The server's version number, e.g. 150004."""
     with database.admin(server) as conn:
@@ -73,23 +39,11 @@ def server_version(server: URL) -> int:
     return int(row[0]) if row else 0
 
 
-def template_name(settings: Settings, revision: str = "head", seeded: bool = False) -> str:
-    """The template's name: project, revision and a hash of everything that shapes its content."""
+def template_family(settings: Settings, revision: str = "head", seeded: bool = False) -> str:
+    """The prefix every template of this project, revision and seeding shares (the identity's hash follows)."""
     tag = re.sub(r"[^a-z0-9]", "", revision.lower())[:14] + ("s" if seeded else "")
-    extra = f"{revision}|{seeded}|{_seed_source(settings) if seeded else ''}"
     # The hash always survives PostgreSQL's 63-character limit: the project part is what gets cut.
-    return f"{TEMPLATE_PREFIX}{settings.database[:20]}_{tag}_{fingerprint(settings, extra)}"
-
-
-def _seed_source(settings: Settings) -> str:
-    """The seed module's source, so that a changed seed rebuilds seeded templates."""
-    return _module_source(settings.seed) if settings.seed else ""
-
-
-def _module_source(target: str) -> str:
-    """The source of the module a ``module:callable`` setting names (the setting itself when not found)."""
-    spec = importlib.util.find_spec(target.partition(":")[0])
-    return Path(spec.origin).read_text(errors="replace") if spec and spec.origin else target
+    return f"{TEMPLATE_PREFIX}{settings.database[:20]}_{tag}"
 
 
 def ensure_template(
@@ -98,32 +52,61 @@ def ensure_template(
     revision: str = "head",
     build: Callable[[URL], object] | None = None,
 ) -> str:
-    """The name of an up-to-date template at ``revision`` (then ``build``, e.g. the seed), built only if missing."""
-    name = template_name(settings, revision, seeded=build is not None)
-    family = name.rsplit("_", 1)[0] + "_"
-    with file_lock(settings.cache_dir / "locks" / f"{name}.lock", "waiting for another run to build the template..."):
-        if database.exists(server, name):
-            return name
-        # One build name per template: a leftover from an interrupted build is simply dropped.
-        building = f"dbops_bld_{name[len(TEMPLATE_PREFIX) :]}"[:63]
+    """The name of an up-to-date template the history built to ``revision`` (then ``build``, e.g. the seed)."""
+
+    def make(url: URL) -> None:
+        migrations.upgrade(settings, url, revision)
+        if build is not None:
+            build(url)
+
+    family = template_family(settings, revision, seeded=build is not None)
+    return _ensure(settings, server, family, ("history", f"{revision}|{build is not None}"), make)
+
+
+def ensure_models_template(settings: Settings, server: URL) -> str:
+    """The name of an up-to-date template the models built (``create_all`` in the project's interpreter)."""
+    from dbops.project.runner import create_all
+
+    family = f"{TEMPLATE_PREFIX}{settings.database[:20]}_models"
+    return _ensure(settings, server, family, ("models", settings.schemas[0]), lambda url: create_all(settings, url))
+
+
+def _ensure(settings: Settings, server: URL, family: str, kind: tuple[str, str], make: Callable[[URL], object]) -> str:
+    """The family's template, built with ``make`` only when what it would be built from changed.
+
+    Its identity is everything it was built from (:mod:`dbops.lifecycle.identity`), the project files the
+    build loaded included: an unchanged project reuses it, any change builds it again.
+    """
+    lock = settings.cache_dir / "locks" / f"{family}.lock"
+    with file_lock(lock, "waiting for another run to build the template..."):
+        static = identity.static_key(settings, *kind)
+        known = identity.lookup(settings, family, static)
+        if known is not None and database.exists(server, known):
+            return known
+        # One build name per family: a leftover from an interrupted build is simply dropped.
+        building = f"dbops_bld_{family[len(TEMPLATE_PREFIX) :]}"[:63]
         database.drop(server, building)
         url = database.create(server, building)
         try:
-            migrations.upgrade(settings, url, revision)
-            if build is not None:
-                build(url)
+            with collecting() as loaded:
+                make(url)
+            name = identity.name_for(family, static, loaded.files)
             with database.admin(server) as conn:
-                # Renamed only when complete, so an interrupted build never looks like a template.
-                conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-                conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+                if database.exists(server, name):  # the same inputs built it before (its record was lost)
+                    database.drop(server, building)
+                else:
+                    # Renamed only when complete, so an interrupted build never looks like a template.
+                    conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+                    conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
         except BaseException:
             database.drop(server, building)
             raise
-        for old in database.list_databases(server, family):
+        identity.remember(settings, family, static, loaded.files, name)
+        for old in database.list_databases(server, family + "_"):
             if old != name:  # stale: built from older migrations, models or seed
                 database.drop(server, old)
         for prefix in (SPARE_PREFIX, READER_PREFIX):
-            for old in database.list_databases(server, prefix + family[len(TEMPLATE_PREFIX) :]):
+            for old in database.list_databases(server, prefix + family[len(TEMPLATE_PREFIX) :] + "_"):
                 database.drop(server, old)
     return name
 

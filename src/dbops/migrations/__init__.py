@@ -15,7 +15,6 @@ from dbops.migrations.scriptdir import (
     check_history,
     open_scripts,
     revision_files,
-    script_directory,
     version_folders,
 )
 
@@ -31,7 +30,6 @@ __all__ = [
     "new_revision",
     "open_scripts",
     "revision_files",
-    "script_directory",
     "upgrade",
     "version_folders",
 ]

@@ -9,12 +9,10 @@ never Alembic's own sentence. Cheap: the files are parsed once per process and c
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dbops.core.errors import DbopsError, ProjectCodeError, command_hint, run_project_code
+from dbops.core.errors import DbopsError, command_hint
 from dbops.core.findings import ERROR, Finding
 from dbops.migrations.scripts import module_literals, parse_source
 
@@ -53,25 +51,11 @@ def _downs(value: object) -> tuple[str, ...]:
     return ()
 
 
-def _imports(path: Path) -> str | None:
-    """None if the revision file imports cleanly, else the error in one line."""
-    spec = importlib.util.spec_from_file_location(f"_dbops_revision_{abs(hash(path))}", path)
-    if spec is None or spec.loader is None:
-        return "cannot be loaded"
-    module = importlib.util.module_from_spec(spec)
-    loader = spec.loader
-    try:
-        run_project_code(lambda: loader.exec_module(module), path.name)
-    except ProjectCodeError as exc:  # any error a revision raises on import is the finding
-        error = exc.original
-        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
-    finally:
-        sys.modules.pop(spec.name, None)
-    return None
+def scan_history(files: Iterable[Path], root: Path, import_errors: Mapping[str, str] | None = None) -> list[Finding]:
+    """C6-history findings for the revision files: broken files and a graph with other than one base and head.
 
-
-def scan_history(files: Iterable[Path], root: Path, check_imports: bool = True) -> list[Finding]:
-    """C6-history findings for the revision files: broken files and a graph with other than one base and head."""
+    ``import_errors`` (path -> error) come from importing each file in the project's interpreter.
+    """
     findings: list[Finding] = []
     owner: dict[str, Path] = {}
     downs: dict[str, tuple[str, ...]] = {}
@@ -94,7 +78,7 @@ def scan_history(files: Iterable[Path], root: Path, check_imports: bool = True) 
                 )
             )
             continue
-        error = _imports(path) if check_imports else None
+        error = (import_errors or {}).get(str(path))
         if error:
             findings.append(_finding(where, f"{where} does not import: {error}", f"fix {where}"))
         owner[revision] = path

@@ -19,7 +19,9 @@ from dbops.core.config import Settings
 from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard
-from dbops.migrations.scriptdir import check_history, open_scripts, script_directory
+from dbops.migrations.graph import History
+from dbops.migrations.scriptdir import check_history, open_scripts
+from dbops.migrations.scripts import no_revisions, version_files
 from dbops.project.errors import StatementFailed
 from dbops.project.runner import Project
 
@@ -123,10 +125,15 @@ class Migrator:
 
 @contextlib.contextmanager
 def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
-    """A Migrator on ``url``; the history is checked first, so a broken one changes nothing."""
-    check_history(settings, open_scripts(settings))
+    """A Migrator on ``url``; the history is checked first (files read, then imported by the project), so a
+    broken one changes nothing."""
+    script = open_scripts(settings)
+    check_history(settings, script)
     m = Migrator(settings, url)
     try:
+        files = [str(path) for path in version_files(script)]
+        errors = m.project.request("imports", "importing the revision files", paths=files)
+        check_history(settings, script, {path: error for path, error in errors.items() if error})
         yield m
     finally:
         m.close()
@@ -152,17 +159,13 @@ def current(settings: Settings, url: URL) -> str | None:
 
 def history(settings: Settings) -> list[tuple[str, str | None, str]]:
     """(revision, down_revision, message) from base to head; NotChecked when the folders hold no revision."""
-    script = script_directory(settings)
-    revs = list(script.walk_revisions("base", "heads"))
-    if not revs:
-        from dbops.migrations.scripts import no_revisions
-
+    script = open_scripts(settings)
+    check_history(settings, script)
+    history = History.read(version_files(script))
+    if not history:
         raise NotChecked(no_revisions(settings))
-    out = []
-    for rev in reversed(revs):
-        down = rev.down_revision
-        out.append((rev.revision, down if isinstance(down, str) or down is None else ",".join(down), rev.doc or ""))
-    return out
+    revs = [history.revisions[rev] for rev in history.order()]
+    return [(rev.id, ",".join(rev.downs) or None, rev.doc) for rev in revs]
 
 
 def new_revision(settings: Settings, url: URL, message: str, autogenerate: bool = True) -> str:

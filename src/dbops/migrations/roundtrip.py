@@ -21,6 +21,7 @@ from dbops.core.config import Settings
 from dbops.core.errors import ConfigError, MigrationError, NotChecked, command_hint
 from dbops.core.findings import ERROR, Finding
 from dbops.core.urls import mask_url, parse_url
+from dbops.migrations.graph import History
 from dbops.migrations.history_scan import history_failure
 from dbops.migrations.scripts import floor_revisions, no_revisions, version_files
 from dbops.migrations.snapshot import diff_snapshots, snapshot
@@ -70,9 +71,11 @@ def _snap(engine: Engine) -> dict[str, Any]:
 
 def plan(settings: Settings) -> tuple[list[str], set[str]]:
     """Every revision, base first in topological order, and those at or below the downgrade floor."""
-    script = migrations.script_directory(settings)
-    order = [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
-    floor = floor_revisions(version_files(script), settings.downgrade_floor)
+    script = migrations.open_scripts(settings)
+    migrations.check_history(settings, script)  # a broken history is named before anything runs
+    files = version_files(script)
+    order = History.read(files).order()
+    floor = floor_revisions(files, settings.downgrade_floor)
     if settings.downgrade_floor and settings.downgrade_floor not in order:
         raise ConfigError(
             f"downgrade_floor {settings.downgrade_floor!r} is not a revision of this history",

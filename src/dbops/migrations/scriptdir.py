@@ -5,11 +5,7 @@ Reading only: no env.py runs here (that happens in the project's interpreter, :m
 
 from __future__ import annotations
 
-import contextlib
 import io
-import traceback
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 from alembic.config import Config
@@ -20,12 +16,7 @@ from dbops.core.config import Settings
 from dbops.core.errors import (
     ConfigError,
     HistoryBroken,
-    MigrationError,
-    ProjectCodeError,
-    command_hint,
-    project_code,
 )
-from dbops.core.urls import mask_text
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -43,39 +34,6 @@ def alembic_config(settings: Settings) -> Config:
     return cfg
 
 
-def _where(exc: BaseException, root: Path) -> str:
-    """file:line of the deepest traceback frame inside the project, for error messages."""
-    where = ""
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        path = Path(frame.f_code.co_filename)
-        if path.is_relative_to(root):
-            where = f"{path.relative_to(root)}:{lineno}"
-    return where
-
-
-@contextlib.contextmanager
-def reading_errors(settings: Settings, what: str) -> Iterator[None]:
-    """What Alembic or a revision file raises while the scripts are read, as one DbopsError line."""
-    try:
-        with warnings.catch_warnings(), project_code(what, settings.root):
-            # Alembic only warns about a duplicate revision id; the history scan makes it a finding.
-            warnings.filterwarnings("ignore", message="Revision .* is present more than once")
-            yield
-    except ProjectCodeError as wrapped:
-        exc = wrapped.original
-        if isinstance(exc, CommandError):
-            hint = f"see `{command_hint('migrate.history')}`"
-            raise MigrationError(f"{what} failed: {mask_text(str(exc))}", hint) from None
-        if isinstance(exc, SyntaxError):
-            where = f"{Path(exc.filename or '?').name}:{exc.lineno}"
-            raise MigrationError(f"{where} has a syntax error: {exc.msg}", "fix the file") from None
-        where = _where(exc, settings.root)
-        raise ConfigError(
-            f"{what} failed: {type(exc).__name__}: {mask_text(str(exc))}" + (f" (at {where})" if where else ""),
-            f"fix the code named above (`{command_hint('--debug ...')}` shows the traceback)",
-        ) from exc
-
-
 def version_folders(script: ScriptDirectory) -> list[Path]:
     """The folders holding the revision files (Alembic keeps the list private)."""
     return [Path(folder) for folder in script._version_locations]
@@ -87,26 +45,17 @@ def revision_files(script: ScriptDirectory) -> list[Path]:
     return sorted(p for folder in version_folders(script) for p in folder.glob(pattern) if p.name != "__init__.py")
 
 
-def check_history(settings: Settings, script: ScriptDirectory) -> None:
-    """Raise HistoryBroken with one finding per problem before Alembic reads the files and raises its own sentence."""
+def check_history(settings: Settings, script: ScriptDirectory, import_errors: dict[str, str] | None = None) -> None:
+    """Raise HistoryBroken with one finding per problem, before anything runs (the files are read, not imported)."""
     from dbops.migrations.history_scan import scan_history
 
-    found = scan_history(revision_files(script), settings.root)
+    found = scan_history(revision_files(script), settings.root, import_errors)
     if found:
         raise HistoryBroken(found)
 
 
-def script_directory(settings: Settings) -> ScriptDirectory:
-    """The project's revision scripts, checked for a broken history first; errors are findings, one line each."""
-    with reading_errors(settings, "reading the migration scripts"):
-        script = ScriptDirectory.from_config(alembic_config(settings))
-        check_history(settings, script)
-        script.revision_map.heads  # noqa: B018 - forces every version file to load, so errors surface here
-        return script
-
-
 def open_scripts(settings: Settings) -> ScriptDirectory:
-    """The project's ScriptDirectory without loading any script (a file that does not parse is a finding here)."""
+    """The project's ScriptDirectory without loading any script: its folders, read by dbops, never imported here."""
     try:
         return ScriptDirectory.from_config(alembic_config(settings))
     except CommandError as exc:

@@ -38,11 +38,16 @@ def _tree_digest(path: Path) -> str:
     return _TREES[raw]
 
 
-def loaded_project_files(root: Path) -> list[str]:
-    """The project's own Python files among the loaded modules (relative to ``root``, sorted)."""
+def loaded_project_files(root: Path) -> list[str] | None:
+    """The project's own Python files loaded here or by the project's interpreter (relative, sorted); None: unknown."""
+    from dbops.project.runner import loaded_by_project
+
+    by_project = loaded_by_project()
+    if by_project is None:
+        return None
+    paths = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
     found = set()
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
+    for path in [*paths, *by_project]:
         if isinstance(path, str) and path.endswith(".py"):
             rel = testselect.is_tracked(root, path)
             if rel:
@@ -90,10 +95,14 @@ class LoadedFilesKey:
 
         def call() -> object:
             result = run()
+            loaded = loaded_project_files(self.root)
+            if loaded is None:  # an agent could not say what it loaded: the next key is the coarse one
+                self.sidecar.unlink(missing_ok=True)
+                return result
             # The union with last time's list: what a run loads depends on which steps ran beside it
             # (they share sys.modules), and a list that flips between runs would never hit. A superset
             # only makes the key more sensitive; the list grows only when new files load, then holds.
-            self._write(sorted(set(self._recorded() or ()) | set(loaded_project_files(self.root))))
+            self._write(sorted(set(self._recorded() or ()) | set(loaded)))
             return result
 
         return call

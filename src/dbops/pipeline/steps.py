@@ -16,14 +16,15 @@ from sqlalchemy.engine import URL
 
 from dbops import lifecycle, migrations
 from dbops.core import database
-from dbops.core.config import Settings, import_object
-from dbops.core.errors import NotChecked, run_project_code
+from dbops.core.config import Settings
+from dbops.core.errors import NotChecked
 from dbops.core.findings import Finding
 from dbops.core.locks import file_lock
 from dbops.core.procs import run_child
-from dbops.core.urls import is_local, mask_text, plain_url, with_database
+from dbops.core.urls import is_local, mask_text, with_database
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.pipeline.stepcache import StepCache, input_key
+from dbops.project.runner import call_project
 
 RUN_PREFIX = "_run"
 # full-check's steps come in the sprint's four phases (`invoke phase N` runs one).
@@ -229,9 +230,9 @@ def step_smoke(ctx: RunContext) -> Outcome:
         return Outcome(0, "no smoke configured")
     if not database.exists(ctx.target.server, ctx.db_name("main")):
         return Outcome(1, "no database to verify: reset-db did not make one (see reset-db)")
-    smoke = import_object(ctx.settings.pipeline.smoke, "smoke")
-    url = plain_url(with_database(ctx.target.server, ctx.db_name("main")))
-    lines: list[tuple[str, bool, str]] = run_project_code(lambda: smoke(url), f"smoke {ctx.settings.pipeline.smoke}")
+    smoke = ctx.settings.pipeline.smoke
+    url = with_database(ctx.target.server, ctx.db_name("main"))
+    lines: list[tuple[str, bool, str]] = call_project(ctx.settings, url, smoke, f"the smoke ({smoke})") or []
     failed = [f"{name}: {detail}" for name, ok, detail in lines if not ok]
     output = "\n".join(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}" for name, ok, detail in lines)
     if failed:

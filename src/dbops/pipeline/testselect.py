@@ -204,9 +204,10 @@ def always_full_paths(root: Path, settings: Any) -> list[str]:
     """Files whose code runs outside the tests (a template's migrations and seed): any change runs everything."""
     paths: list[str] = []
     try:
-        from dbops.migrations import script_directory, version_folders
+        from dbops.migrations import check_history, open_scripts, version_folders
 
-        script = script_directory(settings)
+        script = open_scripts(settings)
+        check_history(settings, script)
         paths += [str(Path(script.dir).resolve()), *(str(p.resolve()) for p in version_folders(script))]
     except DbopsError:
         return ["."]  # no readable history: the migrate step says why; every test runs meanwhile

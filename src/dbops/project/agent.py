@@ -227,6 +227,26 @@ class Agent:
             out[name] = keep
         return out
 
+    def imports(self, paths: list[str]) -> dict[str, str]:
+        """Each revision file imported on its own: path -> the error it raised ('' when it imports)."""
+        import importlib.util
+
+        self.script  # noqa: B018 - applies alembic.ini's prepend_sys_path, as Alembic does before loading
+        out = {}
+        for number, path in enumerate(paths):
+            spec = importlib.util.spec_from_file_location(f"_dbops_revision_{number}", path)
+            if spec is None or spec.loader is None:
+                out[path] = "cannot be loaded"
+                continue
+            try:
+                spec.loader.exec_module(importlib.util.module_from_spec(spec))
+                out[path] = ""
+            except Exception as exc:  # noqa: BLE001 - any error a revision raises on import is the finding
+                out[path] = f"{type(exc).__name__}: {_first_line(exc)}" if str(exc) else type(exc).__name__
+            finally:
+                sys.modules.pop(spec.name, None)
+        return out
+
     def loaded(self) -> list[str]:
         """The project's files this process has imported (for what a result depends on)."""
         root = os.path.realpath(self.root)

@@ -8,11 +8,14 @@ JSON lines. A failure comes back as data and becomes one DbopsError line here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +28,41 @@ from dbops.project.errors import agent_error
 from dbops.project.python import interpreter, project_url
 
 AGENT = Path(__file__).with_name("agent.py")
+# The project's files every agent of this process imported (env.py, models, revisions, seed), for what a
+# step's result depends on; None once an agent ended without saying (then nothing may be assumed).
+_LOADED: dict[str, set[str] | None] = {"files": set()}
+# Per thread: the collections open in it (a template build, say), each told what its agents loaded.
+_COLLECTING = threading.local()
+
+
+class Loaded:
+    """What the agents started inside a ``collecting()`` block loaded; ``files`` is None if one could not say."""
+
+    def __init__(self) -> None:
+        self.files: set[str] | None = set()
+
+    def add(self, found: list[str] | None) -> None:
+        """Add one agent's list (None: unknown, from then on)."""
+        if self.files is not None:
+            self.files = None if found is None else self.files | set(found)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[Loaded]:
+    """Collect what the agents started in this thread load until the block ends."""
+    loaded = Loaded()
+    stack: list[Loaded] = _COLLECTING.__dict__.setdefault("stack", [])
+    stack.append(loaded)
+    try:
+        yield loaded
+    finally:
+        stack.remove(loaded)
+
+
+def loaded_by_project() -> set[str] | None:
+    """The project files the agents of this process loaded so far; None when one could not say."""
+    files = _LOADED["files"]
+    return None if files is None else set(files)
 
 
 def url_variables(settings: Settings, url: URL) -> dict[str, str]:
@@ -120,8 +158,26 @@ class Project:
             f"run it by hand, or `{command_hint('--debug ...')}`",
         )
 
+    def _record_loaded(self) -> None:
+        """Add what this agent imported to the process's list (or mark the list unknown)."""
+        files = _LOADED["files"]
+        try:
+            found = (
+                self.request("loaded", "listing the files the project loaded") if self._proc.poll() is None else None
+            )
+        except DbopsError:
+            found = None
+        if files is not None:
+            if found is None:
+                _LOADED["files"] = None
+            else:
+                files.update(found)
+        for loaded in _COLLECTING.__dict__.get("stack", []):
+            loaded.add(found)
+
     def close(self) -> None:
         """End the agent (it closes its connection) and wait for it."""
+        self._record_loaded()
         if self._proc.poll() is None:
             assert self._proc.stdin is not None
             try:
@@ -141,3 +197,25 @@ class Project:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def call_project(settings: Settings, url: URL, target: str, what: str) -> Any:
+    """Call the project's ``module:function`` with the database URL (its driver's), in its own interpreter."""
+    # No env.py runs here, so the guard's marker is never asked for.
+    with Project(settings, url, {"a": 0, "b": 0}) as project:
+        return project.request("call", what, target=target, args=[plain_url(project.url)])
+
+
+def create_all(settings: Settings, url: URL) -> dict[str, Any]:
+    """Build the models into the (empty, scratch) database at ``url`` with the project's own SQLAlchemy."""
+    schema = settings.tenant_schema
+    with Project(settings, url, {"a": 0, "b": 0}) as project:
+        built: dict[str, Any] = project.request(
+            "create_all",
+            "building the models (create_all)",
+            metadata=settings.metadata or None,
+            modules=list(settings.models),
+            import_all=settings.import_all,
+            schema=schema,
+        )
+    return built

@@ -1,4 +1,8 @@
-"""A template's identity: what shapes the database the history builds changes it, and nothing else does."""
+"""A template's identity: what shapes the database the history builds changes it, and nothing else does.
+
+The project's code runs in its own interpreter: what it loaded while building (env.py, the models it
+imports, the helpers a revision calls and theirs, the hook) is learnt from the build and hashed again.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from cli_support import make_project
+from sqlalchemy.engine import URL
 
 from dbops.core.config import Settings, load_settings
-from dbops.lifecycle.templates import fingerprint
+from dbops.lifecycle.templates import ensure_template
 
 MODELS = '''"""Models of the tiny project."""
 
@@ -88,9 +93,8 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
-def test_what_shapes_the_built_database_changes_the_template(tiny: Settings, change: str) -> None:
-    before = fingerprint(tiny)
+def test_what_shapes_the_built_database_changes_the_template(tiny: Settings, pg_server: URL, change: str) -> None:
+    before = ensure_template(tiny, pg_server)
     mutate, shapes = CHANGES[change]
     mutate(tiny.root)
-    sys.modules.pop("models", None)  # the models are read afresh, as the next command would
-    assert (fingerprint(tiny) != before) is shapes
+    assert (ensure_template(tiny, pg_server) != before) is shapes

@@ -84,7 +84,7 @@ def test_duplicate_revision_id(mini_project: Settings, mini_db: URL) -> None:
     found = dict(history(mini_project, mini_db))
     assert list(found) == ["0003_tags"]
     assert (
-        "declared by 2 files: migrations/versions/0003_tags.py, migrations/versions/0003_tags_copy.py"
+        "declared by both migrations/versions/0003_tags.py and migrations/versions/0003_tags_copy.py"
         in found["0003_tags"]
     )
 
