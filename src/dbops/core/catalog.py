@@ -68,7 +68,10 @@ _NS = "(SELECT oid FROM pg_namespace WHERE nspname = %(schema)s)"
 
 def _own(catalog: str, oid: str) -> str:
     """SQL: the object is not a member of an extension."""
-    return f"NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '{catalog}'::regclass AND x.objid = {oid} AND x.deptype = 'e')"
+    return (
+        f"NOT EXISTS (SELECT 1 FROM pg_depend x"
+        f" WHERE x.classid = '{catalog}'::regclass AND x.objid = {oid} AND x.deptype = 'e')"
+    )
 
 
 _TABLES = f"""
@@ -135,7 +138,7 @@ SELECT t.typname, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypi
 FROM pg_type t WHERE t.typnamespace = {_NS} AND t.typtype = 'e' AND {_own("pg_type", "t.oid")} ORDER BY 1
 """
 _DOMAINS = f"""
-SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault,
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, pg_get_expr(t.typdefaultbin, 0),
        ARRAY(SELECT k.conname::text FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY 1),
        ARRAY(SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k
              WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname)
@@ -274,7 +277,12 @@ def read_catalog(
         "indexes": indexes,
         "enums": {name: list(labels) for name, labels in rows(_ENUMS)},
         "domains": {
-            name: {"type": type_, "not_null": bool(nn), "default": default, "checks": dict(zip(names, defs))}
+            name: {
+                "type": type_,
+                "not_null": bool(nn),
+                "default": default,
+                "checks": dict(zip(names, defs, strict=True)),
+            }
             for name, type_, nn, default, names, defs in rows(_DOMAINS)
         },
         "sequences": sequences,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-
 from typing import Any
 
 from sqlalchemy import create_engine
