@@ -105,7 +105,8 @@ def _users(tables: dict[str, Any], enum: str) -> list[str]:
     ]
 
 
-def _labels(name: str, model: list[str], db: list[str]) -> str:
+def enum_difference(name: str, model: list[str], db: list[str]) -> tuple[str, str]:
+    """(message, hint) for an enum type whose labels, or their order, differ between model and database."""
     missing = [v for v in model if v not in db]
     extra = [v for v in db if v not in model]
     parts = []
@@ -115,7 +116,12 @@ def _labels(name: str, model: list[str], db: list[str]) -> str:
         parts.append(f"labels not in the model: {', '.join(extra)}")
     if not parts:
         parts.append("same labels in another order")
-    return f"enum type {name} differs: model ({', '.join(model)}), database ({', '.join(db)}); " + "; ".join(parts)
+    message = f"enum type {name} differs: model ({', '.join(model)}), database ({', '.join(db)}); " + "; ".join(parts)
+    only_added = not extra and [v for v in model if v in db] == db
+    how = (
+        "ALTER TYPE ... ADD VALUE" if only_added else "recreate the type (rename, create, ALTER COLUMN ... USING, drop)"
+    )
+    return message, f"{new_revision_hint(f'alter enum {name}')} and {how}"
 
 
 def _enums(
@@ -138,20 +144,7 @@ def _enums(
                 new_revision_hint(f"add enum {name}"),
             )
         elif in_db[name] != labels:
-            db_labels = in_db[name]
-            only_added = set(db_labels) <= set(labels) and [v for v in labels if v in db_labels] == db_labels
-            how = (
-                "ALTER TYPE ... ADD VALUE"
-                if only_added
-                else "recreate the type (rename, create, ALTER COLUMN ... USING, drop)"
-            )
-            yield Finding(
-                C5,
-                ERROR,
-                name,
-                _labels(name, labels, db_labels),
-                f"{new_revision_hint(f'alter enum {name}')} and {how}",
-            )
+            yield Finding(C5, ERROR, name, *enum_difference(name, labels, in_db[name]))
     # A type a table without a model uses (an allowed or ignored table, or one C2 reports) is no orphan.
     unmodelled = {name: spec for name, spec in history["tables"].items() if name not in model_tables}
     for name in sorted(set(in_db) - set(declared)):
