@@ -48,6 +48,12 @@ def test_importing_billing_or_invoke_from_the_library_breaks_a_contract(tmp_path
     assert "never imports invoke or nox BROKEN" in result.stdout
 
 
+def test_sqlalchemy_in_the_catalog_comparison_breaks_a_contract(tmp_path: Path) -> None:
+    result = _broken_copy(tmp_path, "dbops/core/errors.py", "import sqlalchemy  # noqa")
+    assert result.returncode == 1
+    assert "catalog reading and comparison: no SQLAlchemy, no Alembic BROKEN" in result.stdout
+
+
 def test_a_cycle_between_siblings_is_found(tmp_path: Path) -> None:
     result = _broken_copy(tmp_path, "dbops/core/errors.py", "import dbops.core.urls  # noqa")
     assert result.returncode == 1

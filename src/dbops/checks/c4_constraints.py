@@ -112,7 +112,7 @@ def _alembic_findings(diffs: list[tuple[Any, ...]], missing_tables: set[str]) ->
 
 def _primary_keys(table: Table, db: dict[str, Any]) -> Iterator[Finding]:
     model_cols = [c.name for c in table.primary_key.columns]
-    db_pks = {name: con for name, con in db["constraints"].items() if con["type"] == "p"}
+    db_pks = {name: con for name, con in db["constraints"].items() if con["type"] == "primary key"}
     model_name = _name(table.primary_key)
     obj = model_name or next(iter(db_pks), f"{table.name} primary key")
     if not db_pks:
@@ -149,7 +149,7 @@ def _checks(table: Table, db: dict[str, Any]) -> Iterator[Finding]:
                 model[str(_name(con))] = sql
             else:
                 unnamed.append(sql)
-    db_checks = {name: con["definition"] for name, con in db["constraints"].items() if con["type"] == "c"}
+    db_checks = {name: con["definition"] for name, con in db["constraints"].items() if con["type"] == "check"}
     # Unnamed model checks get a name PostgreSQL chose; match those by expression.
     for sql in unnamed:
         match = next(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ARRAY, Enum
 
+from dbops.checks.compare import enum_difference
 from dbops.checks.context import CheckContext, new_revision_hint
 from dbops.core.findings import ERROR, WARNING, Finding
 
@@ -48,19 +49,6 @@ def model_enums(ctx: CheckContext) -> tuple[dict[str, ModelEnum], list[Finding]]
     return found, conflicts
 
 
-def _compare(name: str, model: list[str], db: list[str]) -> str:
-    missing = [v for v in model if v not in db]
-    extra = [v for v in db if v not in model]
-    parts = []
-    if missing:
-        parts.append(f"labels missing in the database: {', '.join(missing)}")
-    if extra:
-        parts.append(f"labels not in the model: {', '.join(extra)}")
-    if not parts:
-        parts.append("same labels in another order")
-    return f"enum type {name} differs: model ({', '.join(model)}), database ({', '.join(db)}); " + "; ".join(parts)
-
-
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """Missing, different and orphan enum types."""
     declared, conflicts = model_enums(ctx)
@@ -81,21 +69,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 new_revision_hint(f"add enum {name}"),
             )
         elif in_db[name] != enum.labels:
-            only_added = (
-                set(in_db[name]) <= set(enum.labels) and [v for v in enum.labels if v in in_db[name]] == in_db[name]
-            )
-            how = (
-                "ALTER TYPE ... ADD VALUE"
-                if only_added
-                else "recreate the type (rename, create, ALTER COLUMN ... USING, drop)"
-            )
-            yield Finding(
-                RULES[0],
-                ERROR,
-                name,
-                _compare(name, enum.labels, in_db[name]),
-                f"{new_revision_hint(f'alter enum {name}')} and {how}",
-            )
+            yield Finding(RULES[0], ERROR, name, *enum_difference(name, enum.labels, in_db[name]))
     # A type used by a table without a model (an allowed table, or one C2 reports) is not an orphan.
     used_elsewhere = {
         column["type"].removesuffix("[]").strip('"')

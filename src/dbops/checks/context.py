@@ -16,8 +16,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
+# Re-exported for the rules that import them from here.
+from dbops.checks.hints import migrate_hint as migrate_hint
+from dbops.checks.hints import new_revision_hint as new_revision_hint
 from dbops.core.config import Settings
-from dbops.core.errors import DbopsError, NotChecked, command_hint
+from dbops.core.errors import DbopsError, NotChecked
 from dbops.migrations import EnvView, Migrator
 from dbops.migrations.graph import History, Revision
 from dbops.migrations.scripts import version_files
@@ -157,16 +160,6 @@ def created_tables(path: Path) -> Iterator[str]:
                     and isinstance(call.args[0].value, str)
                 ):
                     yield call.args[0].value
-
-
-def new_revision_hint(message: str) -> str:
-    """The command that starts a migration doing ``message``."""
-    return command_hint(f'migrate.new -m "{message}"')
-
-
-def migrate_hint() -> str:
-    """The command that applies the pending revisions."""
-    return command_hint("migrate")
 
 
 # Which rule turns which of Alembic's diff kinds into findings; C3 takes every other kind.

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.engine import URL, Engine
+import psycopg
+from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core import database
+from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError, MigrationError, NotChecked, command_hint
 from dbops.core.findings import ERROR, Finding
@@ -24,7 +26,7 @@ from dbops.core.urls import mask_url, parse_url
 from dbops.migrations.graph import History
 from dbops.migrations.history_scan import history_failure
 from dbops.migrations.scripts import floor_revisions, no_revisions, version_files
-from dbops.migrations.snapshot import diff_snapshots, snapshot
+from dbops.migrations.snapshot import diff_snapshots
 
 RULE = "R1-roundtrip"
 
@@ -64,11 +66,6 @@ def _hint(revision: str, line: str, after: dict[str, Any] | None = None) -> str:
     return f"make downgrade() of {revision} restore the previous definition"
 
 
-def _snap(engine: Engine) -> dict[str, Any]:
-    with engine.connect() as conn:
-        return snapshot(conn)
-
-
 def plan(settings: Settings) -> tuple[list[str], set[str]]:
     """Every revision, base first in topological order, and those at or below the downgrade floor."""
     script = migrations.open_scripts(settings)
@@ -90,9 +87,10 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     order, floor = plan(settings)
     if not order:
         raise NotChecked(no_revisions(settings))
-    engine = database.engine(url)
+    # Autocommit: each snapshot sees what the migrator's own connection has committed, and holds no lock.
+    conn = database.connect(url)
     try:
-        start = _snap(engine)
+        start = read_catalog(conn)
         at = migrations.current(settings, url)
         if at is not None or start["tables"] or start["enums"]:
             raise ConfigError(
@@ -103,12 +101,14 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
             )
         with migrations.migrator(settings, url) as m:
             m.prepare()  # a pre-Alembic baseline belongs to every snapshot, not to the first revision
-            return _walk_with(m, engine, order, floor)
+            return _walk_with(m, conn, order, floor)
     finally:
-        engine.dispose()
+        conn.close()
 
 
-def _walk_with(m: migrations.Migrator, engine: Engine, order: list[str], floor: set[str]) -> list[Finding]:
+def _walk_with(
+    m: migrations.Migrator, conn: psycopg.Connection[Any], order: list[str], floor: set[str]
+) -> list[Finding]:
     findings: list[Finding] = []
 
     def step(action: Callable[[], None], what: str, obj: str) -> bool:
@@ -126,10 +126,10 @@ def _walk_with(m: migrations.Migrator, engine: Engine, order: list[str], floor: 
 
     before: dict[str, dict[str, Any]] = {}
     for revision in order:
-        before[revision] = _snap(engine)
+        before[revision] = read_catalog(conn)
         if not step(lambda r=revision: m.step(r, up=True), f"upgrade to {revision}", revision):  # type: ignore[misc]
             return findings
-    head = _snap(engine)
+    head = read_catalog(conn)
     # A leftover stays in every later snapshot; it is named once, at the revision that left it.
     carried: set[str] = set()
     for revision in reversed(order):
@@ -137,13 +137,13 @@ def _walk_with(m: migrations.Migrator, engine: Engine, order: list[str], floor: 
             continue  # irreversible by design; everything below it is too
         if not step(lambda r=revision: m.step(r, up=False), f"downgrade of {revision}", revision):  # type: ignore[misc]
             return findings
-        after = _snap(engine)
+        after = read_catalog(conn)
         lines = diff_snapshots(before[revision], after)
         new, carried = [line for line in lines if line not in carried], carried | set(lines)
         findings += _findings(revision, new, before[revision], after)
     if not step(lambda: m.upgrade("heads"), "upgrade to the heads after the downgrades", "head"):
         return findings
-    for line in diff_snapshots(head, _snap(engine)):
+    for line in diff_snapshots(head, read_catalog(conn)):
         findings.append(
             Finding(
                 RULE,
