@@ -1,5 +1,6 @@
 """Migrations: the project's scripts read (scriptdir), run by its own Alembic in its own interpreter (migrator)."""
 
+from dbops.migrations.history_scan import check_history
 from dbops.migrations.migrator import (
     EnvView,
     Migrator,
@@ -12,7 +13,6 @@ from dbops.migrations.migrator import (
 )
 from dbops.migrations.scriptdir import (
     alembic_config,
-    check_history,
     open_scripts,
     revision_files,
     version_folders,

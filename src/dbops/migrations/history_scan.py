@@ -12,8 +12,12 @@ import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dbops.core.errors import DbopsError, command_hint
+from alembic.script import ScriptDirectory
+
+from dbops.core.config import Settings
+from dbops.core.errors import DbopsError, HistoryBroken, command_hint
 from dbops.core.findings import ERROR, Finding
+from dbops.migrations.scriptdir import revision_files
 from dbops.migrations.scripts import module_literals, parse_source
 
 RULE = "C6-history"
@@ -160,3 +164,10 @@ def _cycle(downs: dict[str, tuple[str, ...]]) -> list[str]:
 def history_failure(obj: str, exc: DbopsError) -> Finding:
     """The one wording, in every task, of a history that does not apply: what failed, where, the server's word."""
     return _finding(obj, f"the history does not apply: {exc.message}", exc.hint or "fix the migration")
+
+
+def check_history(settings: Settings, script: ScriptDirectory, import_errors: dict[str, str] | None = None) -> None:
+    """Raise HistoryBroken with one finding per problem, before anything runs (the files are read, not imported)."""
+    found = scan_history(revision_files(script), settings.root, import_errors)
+    if found:
+        raise HistoryBroken(found)

@@ -20,7 +20,8 @@ from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecke
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard
 from dbops.migrations.graph import History
-from dbops.migrations.scriptdir import check_history, open_scripts
+from dbops.migrations.history_scan import check_history
+from dbops.migrations.scriptdir import open_scripts
 from dbops.migrations.scripts import no_revisions, version_files
 from dbops.project.errors import StatementFailed
 from dbops.project.runner import Project

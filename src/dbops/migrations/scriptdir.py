@@ -15,7 +15,6 @@ from alembic.util import CommandError
 from dbops.core.config import Settings
 from dbops.core.errors import (
     ConfigError,
-    HistoryBroken,
 )
 
 
@@ -43,15 +42,6 @@ def revision_files(script: ScriptDirectory) -> list[Path]:
     """The .py files Alembic reads as revisions: in the version folders, below them only if it recurses."""
     pattern = "**/*.py" if getattr(script, "recursive_version_locations", False) else "*.py"
     return sorted(p for folder in version_folders(script) for p in folder.glob(pattern) if p.name != "__init__.py")
-
-
-def check_history(settings: Settings, script: ScriptDirectory, import_errors: dict[str, str] | None = None) -> None:
-    """Raise HistoryBroken with one finding per problem, before anything runs (the files are read, not imported)."""
-    from dbops.migrations.history_scan import scan_history
-
-    found = scan_history(revision_files(script), settings.root, import_errors)
-    if found:
-        raise HistoryBroken(found)
 
 
 def open_scripts(settings: Settings) -> ScriptDirectory:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from dbops.core.errors import (
@@ -16,9 +16,6 @@ from dbops.core.errors import (
     command_hint,
 )
 from dbops.core.urls import mask_text, mask_url, same_database
-
-if TYPE_CHECKING:
-    from dbops.project.runner import Project
 
 # Said whenever env.py reaches a database other than the one dbops means.
 FIX = (
@@ -40,17 +37,17 @@ def _at(error: dict[str, Any]) -> str:
     return f" (at {error['where']})" if error.get("where") else ""
 
 
-def agent_error(error: dict[str, Any], what: str, project: Project) -> DbopsError:
+def agent_error(error: dict[str, Any], what: str, url: URL) -> DbopsError:
     """The DbopsError for one reported failure while ``what`` ran (e.g. "upgrade of 0003_tags")."""
     kind, message = error.get("kind", "project"), mask_text(error.get("message", ""))
     if kind == "wrong_database":
         return WrongDatabase(
-            f"env.py opened a database of its own instead of {mask_url(project.url)}; stopped before any change", FIX
+            f"env.py opened a database of its own instead of {mask_url(url)}; stopped before any change", FIX
         )
     if kind == "not_run":
         return WrongDatabase("env.py did not run the migrations on a database connection; nothing was changed", FIX)
     if kind == "connection":
-        return _connection(error, message, project)
+        return _connection(error, message, url)
     if kind == "syntax":
         return MigrationError(f"{error.get('file')}:{error.get('line')} has a syntax error: {message}", "fix the file")
     if kind == "command":
@@ -66,14 +63,14 @@ def agent_error(error: dict[str, Any], what: str, project: Project) -> DbopsErro
     return ProjectCodeError(f"{what} failed: {error.get('type')}: {message}{_at(error)}", hint, RuntimeError(message))
 
 
-def _connection(error: dict[str, Any], message: str, project: Project) -> DbopsError:
+def _connection(error: dict[str, Any], message: str, url: URL) -> DbopsError:
     """A connection that failed: the URL that failed and who opened it; another database than ours is env.py's."""
     failed = error.get("url")
     where = error.get("where") or ""
-    ours = mask_url(project.url)
+    ours = mask_url(url)
     shown = mask_text(failed) if failed else ours
     line = f"cannot connect to {shown}: {message}" + (f" (opened by {where}" if where else "")
-    if failed and where and not _same(failed, project.url):
+    if failed and where and not _same(failed, url):
         return ConfigError(f"{line}; dbops handed it {ours})", FIX)
     if where:
         line += ")"

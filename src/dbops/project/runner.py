@@ -141,7 +141,7 @@ class Project:
             return reply["result"]
         if reply["error"].get("traceback") and os.environ.get("DBOPS_DEBUG"):
             print(reply["error"]["traceback"], file=sys.stderr)
-        raise agent_error(reply["error"], what or op, self)
+        raise agent_error(reply["error"], what or op, self.url)
 
     def output_tail(self, lines: int = 3) -> str:
         """The last lines the project printed (masked), for a failure's message."""
