@@ -28,13 +28,10 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from dbops.core.errors import ConfigError
 from dbops.core.findings import ERROR, METRIC_KEYS, STATUS_LABELS, CheckResult, Finding, status_block
-
-if TYPE_CHECKING:  # only the audit report needs SQLAlchemy: a remembered verdict is printed without it
-    from sqlalchemy import MetaData, Table
 
 _FINDING_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -199,46 +196,45 @@ def render_junit(result: CheckResult, path: Path | str | None = None) -> str:
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _mermaid_type(table: Table, column: str) -> str:
-    from dbops.checks.sqlnorm import compile_type
-
-    match = _WORD.match(compile_type(table.c[column].type).lower().replace(" ", "_"))
+def _mermaid_type(type_: str) -> str:
+    match = _WORD.match(type_.lower().replace(" ", "_"))
     return match.group() if match else "unknown"
 
 
-def _unique_sets(table: Table) -> list[set[str]]:
-    """Column sets that are unique on every row (a partial unique index is not: it covers some rows only)."""
-    from sqlalchemy import UniqueConstraint
-
-    sets = [{c.name for c in u.columns} for u in table.constraints if isinstance(u, UniqueConstraint)]
+def _unique_sets(catalog: dict[str, Any], table: str) -> list[set[str]]:
+    """Column sets unique on every row (a partial unique index is not: it covers some rows only)."""
+    constraints = catalog["tables"][table]["constraints"].values()
+    sets = [set(c["columns"]) for c in constraints if c["type"] in ("unique", "primary key")]
     sets += [
-        {c.name for c in ix.columns}
-        for ix in table.indexes
-        if ix.unique and ix.dialect_options["postgresql"]["where"] is None
+        set(ix["columns"])
+        for ix in catalog["indexes"].values()
+        if ix["table"] == table and ix["unique"] and ix["predicate"] is None
     ]
     return sets
 
 
-def mermaid_er(metadata: MetaData) -> str:
-    """A Mermaid ``erDiagram`` of the metadata: every table, its key columns (PK, FK) and its foreign keys."""
+def mermaid_er(catalog: dict[str, Any]) -> str:
+    """A Mermaid ``erDiagram`` of a catalog (the models'): every table, its key columns (PK, FK), its foreign keys."""
     lines = ["erDiagram"]
-    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
-        pk = {c.name for c in table.primary_key.columns}
-        fk = {e.parent.name for c in table.foreign_key_constraints for e in c.elements}
-        lines.append(f"    {table.name} {{")
-        for column in table.columns:
-            keys = [k for k, keyed in (("PK", column.name in pk), ("FK", column.name in fk)) if keyed]
+    tables = catalog["tables"]
+    for name in sorted(tables):
+        constraints = tables[name]["constraints"].values()
+        pk = {col for c in constraints if c["type"] == "primary key" for col in c["columns"]}
+        fk = {col for c in constraints if c["type"] == "foreign key" for col in c["columns"]}
+        lines.append(f"    {name} {{")
+        for column, spec in tables[name]["columns"].items():
+            keys = [k for k, keyed in (("PK", column in pk), ("FK", column in fk)) if keyed]
             if keys:
-                lines.append(f"        {_mermaid_type(table, column.name)} {column.name} {', '.join(keys)}")
+                lines.append(f"        {_mermaid_type(spec['type'])} {column} {', '.join(keys)}")
         lines.append("    }")
-    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
-        for con in sorted(table.foreign_key_constraints, key=lambda c: ",".join(c.column_keys)):
-            target = con.elements[0].column.table.name
-            optional = any(e.parent.nullable for e in con.elements)
-            unique = set(con.column_keys) in _unique_sets(table)
+    for name in sorted(tables):
+        fks = [c for c in tables[name]["constraints"].values() if c["type"] == "foreign key"]
+        for con in sorted(fks, key=lambda c: ",".join(c["columns"])):
+            optional = any(tables[name]["columns"][col]["nullable"] for col in con["columns"])
+            unique = set(con["columns"]) in _unique_sets(catalog, name)
             left = "|o" if optional else "||"
             right = "o|" if unique else "o{"
-            lines.append(f'    {target} {left}--{right} {table.name} : "{", ".join(con.column_keys)}"')
+            lines.append(f'    {con["ref_table"]} {left}--{right} {name} : "{", ".join(con["columns"])}"')
     return "\n".join(lines)
 
 
@@ -250,7 +246,7 @@ def _findings_md(findings: Iterable[Finding]) -> list[str]:
     return rows
 
 
-def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = "Models Audit Report") -> str:
+def render_audit_markdown(result: CheckResult, models: dict[str, Any], title: str = "Models Audit Report") -> str:
     """A markdown audit report: the status block, every finding, and an ER diagram of the models."""
     out = [f"# {title}", "", f"**Status:** {'✅ consistent' if result.ok else '❌ ' + _summary(result)}", ""]
     out += ["## Database Schema", "", "```", render_status(result.metrics, result.unmeasured), "```", ""]
@@ -258,7 +254,7 @@ def render_audit_markdown(result: CheckResult, metadata: MetaData, title: str = 
     out += _findings_md(result.findings) if result.findings else ["No findings."]
     out += ["", f"Rules run: {', '.join(result.rules) or 'none'}.", ""]
     out += [f"- {line}" for line in _not_checked_lines(result)] + ([""] if result.not_checked else [])
-    out += ["## Entity-relationship diagram", "", "```mermaid", mermaid_er(metadata), "```", ""]
+    out += ["## Entity-relationship diagram", "", "```mermaid", mermaid_er(models), "```", ""]
     return "\n".join(out)
 
 

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dbops import lifecycle, migrations
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import Rule, run_checks, select_rules
+from dbops.core import database
+from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
-from dbops.core.errors import HistoryBroken, MigrationError
+from dbops.core.errors import DbopsError, HistoryBroken, MigrationError
 from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
-from dbops.core.models import load_metadata
 from dbops.migrations.history_scan import RULE as HISTORY_RULE
 from dbops.migrations.history_scan import history_failure
 from dbops.migrations.scriptdir import open_scripts
@@ -44,30 +45,48 @@ def _static(settings: Settings, codes: set[str], broken: HistoryBroken | None) -
     return findings
 
 
-def _unbuilt(settings: Settings, rules: list[str], findings: list[Finding], reason: str) -> CheckResult:
+def _model_count(settings: Settings, tgt: lifecycle.Target) -> int | None:
+    """How many tables the models build (None when they cannot be built: that is said elsewhere)."""
+    try:
+        url = lifecycle.models_database(settings, tgt.server)
+        with database.connect(url) as conn:
+            return len(read_catalog(conn, settings.tenant_schema or settings.schemas[0], exclude=())["tables"])
+    except DbopsError:
+        return None
+
+
+def _unbuilt(
+    settings: Settings, tgt: lifecycle.Target, rules: list[str], findings: list[Finding], reason: str
+) -> CheckResult:
     """A result for a project whose database could not be built: static findings, and what was not checked."""
-    models = len(load_metadata(settings).tables)
+    models = _model_count(settings, tgt)
     skipped = {rule: reason for rule in rules if not rule.startswith(("B", HISTORY_RULE))}
     blockers = len({f.object.split(":", 1)[0] for f in findings if f.code.startswith("B") and f.severity == ERROR})
     return CheckResult(
         findings=sorted(findings, key=sort_key),
-        metrics={"models": models, "migration_blockers": blockers},
+        metrics={"models": models or 0, "migration_blockers": blockers},
         rules=rules,
         not_checked=skipped,
         # No database: how many tables exist, or which models have one, was not seen.
-        unmeasured={"tables", "models_with_tables", "models_without_tables", "missing_tables", "extra_tables"},
+        unmeasured={"tables", "models_with_tables", "models_without_tables", "missing_tables", "extra_tables"}
+        | ({"models"} if models is None else set()),
     )
 
 
 def _broken(
-    settings: Settings, selected: list[Rule], rule_ids: list[str], codes: set[str], broken: HistoryBroken
+    settings: Settings,
+    tgt: lifecycle.Target,
+    selected: list[Rule],
+    rule_ids: list[str],
+    codes: set[str],
+    broken: HistoryBroken,
 ) -> CheckResult:
     """A history no database can be built from: its findings, the blocker scan, and every other rule unchecked."""
     static = _static(settings, codes, broken)
     reason = "the history is broken (see C6-history): no database can be built from it"
     history = [f for f in static if f.rule == HISTORY_RULE] if "C6" in {r.code for r in selected} else []
     rest = [f for f in static if f.rule != HISTORY_RULE]
-    return _unbuilt(settings, rule_ids, history + rest or list(broken.findings), reason)
+    return _unbuilt(settings, tgt, rule_ids, history + rest or list(broken.findings), reason)
 
 
 def check_project(
@@ -84,14 +103,15 @@ def check_project(
     codes = {rule.code for rule in selected}
     broken = _history(settings)
     if broken is not None:
-        return _broken(settings, selected, rule_ids, codes, broken)
+        return _broken(settings, tgt, selected, rule_ids, codes, broken)
     at = None if live else (revision or "head")
     try:
         with lifecycle.database_at(settings, tgt, at) as db:
-            return run_checks(settings, db, rules=rules)
+            models = lifecycle.models_database(settings, tgt.server)
+            return run_checks(settings, db, models, rules=rules)
     except HistoryBroken as exc:  # a revision that does not import in the project's interpreter, say
-        return _broken(settings, selected, rule_ids, codes, exc)
+        return _broken(settings, tgt, selected, rule_ids, codes, exc)
     except MigrationError as exc:
         failed = history_failure("history", exc)
         reason = "a migration failed (see C6-history): the database could not be built"
-        return _unbuilt(settings, rule_ids, [failed, *_static(settings, codes, None)], reason)
+        return _unbuilt(settings, tgt, rule_ids, [failed, *_static(settings, codes, None)], reason)

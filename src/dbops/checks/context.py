@@ -1,4 +1,10 @@
-"""What every rule receives: metadata, connection, scripts, settings, and data computed once for all rules."""
+"""What every rule receives: two catalogs PostgreSQL printed, env.py's view, the history, computed once for all.
+
+``catalog`` is the checked database (one the migration history built, or with ``--live`` the project's
+own); ``models_catalog`` is a scratch database the models built (``create_all`` in the project's own
+interpreter). No SQLAlchemy here: both sides are PostgreSQL's text, compared by dbops
+(:mod:`dbops.checks.compare`), so the project may use any SQLAlchemy its pins allow.
+"""
 
 from __future__ import annotations
 
@@ -10,42 +16,53 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, Table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL
 
-# Re-exported for the rules that import them from here.
-from dbops.checks.hints import migrate_hint as migrate_hint
-from dbops.checks.hints import new_revision_hint as new_revision_hint
+from dbops.checks.compare import compare_catalogs
+from dbops.checks.hints import migrate_hint, new_revision_hint
+from dbops.core import database
+from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
 from dbops.core.errors import DbopsError, NotChecked
+from dbops.core.findings import Finding
 from dbops.migrations import EnvView, Migrator
 from dbops.migrations.graph import History, Revision
 from dbops.migrations.scripts import version_files
-from dbops.migrations.snapshot import snapshot
 
-# dbops always compares types and server defaults, whatever a project's env.py asks of autogenerate:
-# a checker is stricter than a generator. Only env.py's object filters and version table are taken over.
-COMPARE_OPTIONS: dict[str, Any] = {"compare_type": True, "compare_server_default": True}
+__all__ = ["CheckContext", "created_tables", "migrate_hint", "new_revision_hint"]
+
+
+def _read(url: URL, schema: str) -> dict[str, Any]:
+    with database.connect(url) as conn:
+        return read_catalog(conn, schema, exclude=())
 
 
 @dataclass
 class CheckContext:
-    """Inputs of a check run; ``diffs``, ``catalog`` and the history views are computed once, on first use."""
+    """Inputs of a check run; the catalogs, env.py's view and the history are computed once, on first use."""
 
     settings: Settings
-    metadata: MetaData
-    connection: Connection
+    url: URL
+    models_url: URL
     script: ScriptDirectory
     schema: str = "public"
+
+    @cached_property
+    def catalog(self) -> dict[str, Any]:
+        """The checked database's schema as PostgreSQL prints it (the version table included)."""
+        return _read(self.url, self.schema)
+
+    @cached_property
+    def models_catalog(self) -> dict[str, Any]:
+        """The models' schema, as create_all built it and PostgreSQL prints it."""
+        return _read(self.models_url, self.schema)
 
     @cached_property
     def _env(self) -> tuple[EnvView, dict[str, bool]]:
         """env.py's view of the checked database, and which model-less tables its filters keep (one agent run)."""
         try:
-            migrator = Migrator(self.settings, self.connection.engine.url)
+            migrator = Migrator(self.settings, self.url)
         except DbopsError as exc:
             raise NotChecked(f"the project's Alembic could not be started: {exc.one_line()}") from exc
         try:
@@ -67,39 +84,40 @@ class CheckContext:
         return self._env[0]
 
     @cached_property
-    def version_table(self) -> tuple[str, str]:
-        """(schema, name) of the version table env.py uses."""
-        return self.env.version_table
+    def version_table(self) -> str:
+        """The name of env.py's version table when it lives in the checked schema, else ''."""
+        schema, name = self.env.version_table
+        return name if schema == self.schema else ""
 
     @cached_property
-    def diffs(self) -> list[tuple[Any, ...]]:
-        """Alembic's ``compare_metadata`` diff tuples, with the per-column modify groups flattened."""
-        schema, name = self.version_table
-        opts = {**COMPARE_OPTIONS, "version_table": name}
-        if schema != "public":
-            opts["version_table_schema"] = schema
-        ctx = MigrationContext.configure(self.connection, opts=opts)
-        out: list[tuple[Any, ...]] = []
-        for diff in compare_metadata(ctx, self.metadata):
-            # Column changes come as a list of ("modify_*", ...) tuples, one list per column.
-            out.extend(diff if isinstance(diff, list) else [diff])
-        return out
+    def filtered_out(self) -> set[str]:
+        """Tables env.py's include_name/include_object leave out of autogenerate: not compared."""
+        return {name for name, kept in self._env[1].items() if not kept}
 
     @cached_property
-    def catalog(self) -> dict[str, Any]:
-        """The pg_catalog snapshot of the schema (see :func:`dbops.migrations.snapshot.snapshot`)."""
-        return snapshot(self.connection, self.schema)
+    def compared(self) -> list[Finding]:
+        """Every C1-C5 difference between the two catalogs."""
+        return compare_catalogs(
+            self.models_catalog,
+            self.catalog,
+            allow_tables=self.settings.allow_tables,
+            ignore_tables=self.filtered_out,
+            version_table=self.version_table or "\0",
+        )
+
+    def findings(self, rule: str) -> list[Finding]:
+        """The comparison's findings of one rule id."""
+        return [f for f in self.compared if f.rule == rule]
 
     @cached_property
-    def model_tables(self) -> dict[str, Table]:
-        """The metadata's tables in the checked schema, by name."""
-        return {t.name: t for t in self.metadata.tables.values() if t.schema in (None, self.schema)}
+    def model_tables(self) -> dict[str, Any]:
+        """The models' tables in the checked schema, by name."""
+        return dict(self.models_catalog["tables"])
 
     @cached_property
     def db_tables(self) -> set[str]:
-        """Table names in the database, without Alembic's version table."""
-        schema, name = self.version_table
-        return set(self.catalog["tables"]) - ({name} if schema == self.schema else set())
+        """Table names in the checked database, without Alembic's version table and the filtered ones."""
+        return set(self.catalog["tables"]) - {self.version_table} - self.filtered_out
 
     @cached_property
     def missing_tables(self) -> list[str]:
@@ -109,8 +127,7 @@ class CheckContext:
     @cached_property
     def extra_tables(self) -> list[str]:
         """Database tables no model declares, minus ``allow_tables``."""
-        extra = self.db_tables - set(self.model_tables) - set(self.settings.allow_tables)
-        return sorted(name for name in extra if self._env[1].get(name, True))
+        return sorted(self.db_tables - set(self.model_tables) - set(self.settings.allow_tables))
 
     @cached_property
     def current_heads(self) -> tuple[str, ...]:
@@ -160,10 +177,3 @@ def created_tables(path: Path) -> Iterator[str]:
                     and isinstance(call.args[0].value, str)
                 ):
                     yield call.args[0].value
-
-
-# Which rule turns which of Alembic's diff kinds into findings; C3 takes every other kind.
-TABLE_KINDS = frozenset({"add_table", "remove_table"})
-CONSTRAINT_KINDS = frozenset(
-    {"add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk", "remove_fk"}
-)

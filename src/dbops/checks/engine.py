@@ -9,7 +9,6 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import MetaData
 from sqlalchemy.engine import URL
 
 from dbops.checks.blockers import blocked_files, scan_blockers
@@ -18,7 +17,6 @@ from dbops.core import database
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError, DbopsError, NotChecked, command_hint
 from dbops.core.findings import CheckResult, Finding, sort_key, status_block
-from dbops.core.models import load_metadata
 from dbops.core.urls import parse_url
 from dbops.migrations.scriptdir import open_scripts
 from dbops.migrations.scripts import version_files
@@ -115,7 +113,6 @@ def _run_rule(rule: Rule, ctx: CheckContext, not_checked: dict[str, str]) -> lis
     except DbopsError:
         raise
     except Exception as exc:  # noqa: BLE001 - the boundary to rule plug-ins: a broken rule is "not checked", shown
-        ctx.connection.rollback()
         reason = f"the rule failed: {type(exc).__name__}: {exc} (rerun with `{command_hint('--debug ...')}`)"
         not_checked.update(dict.fromkeys(rule.ids, reason))
     return found
@@ -124,30 +121,28 @@ def _run_rule(rule: Rule, ctx: CheckContext, not_checked: dict[str, str]) -> lis
 def run_checks(
     settings: Settings,
     url: URL | str,
-    metadata: MetaData | None = None,
+    models_url: URL | None = None,
     rules: Sequence[str] | None = None,
 ) -> CheckResult:
-    """Compare the models, the migrations and the database at ``url``; every rule when ``rules`` is None."""
+    """Compare the models, the migrations and the database at ``url``; every rule when ``rules`` is None.
+
+    ``models_url`` is a database the models built; by default the cached one on ``url``'s server.
+    """
     url = parse_url(url) if isinstance(url, str) else url
-    if metadata is None:
-        metadata = load_metadata(settings)
     selected = select_rules(rules)
     script = open_scripts(settings)
-    database.connect(url).close()  # a clear one-line error (exit 3) before SQLAlchemy's long one
-    engine = database.engine(url)
+    database.connect(url).close()  # a clear one-line error (exit 3) before anything is built
+    if models_url is None:
+        from dbops.lifecycle import models_database
+
+        models_url = models_database(settings, url.set(database="postgres"))
+    schema = settings.tenant_schema or settings.schemas[0]
+    ctx = CheckContext(settings=settings, url=url, models_url=models_url, script=script, schema=schema)
     not_checked: dict[str, str] = {}
-    try:
-        with engine.connect() as conn:
-            ctx = CheckContext(
-                settings=settings, metadata=metadata, connection=conn, script=script, schema=settings.schemas[0]
-            )
-            findings: list[Finding] = []
-            for rule in selected:
-                findings += _run_rule(rule, ctx, not_checked)
-            metrics, unmeasured = _metrics(ctx, findings, any(r.code == "B" for r in selected))
-            conn.rollback()  # the checks only read; nothing to keep
-    finally:
-        engine.dispose()
+    findings: list[Finding] = []
+    for rule in selected:
+        findings += _run_rule(rule, ctx, not_checked)
+    metrics, unmeasured = _metrics(ctx, findings, any(r.code == "B" for r in selected))
     return CheckResult(
         findings=sorted(findings, key=sort_key),
         metrics=metrics,
@@ -157,7 +152,7 @@ def run_checks(
     )
 
 
-def status_metrics(settings: Settings, url: URL | str, metadata: MetaData | None = None) -> dict[str, int | None]:
+def status_metrics(settings: Settings, url: URL | str, models_url: URL | None = None) -> dict[str, int | None]:
     """The seed's "Database Schema" numbers, measured live (no rule runs, only the counts; None: not measured)."""
-    result = run_checks(settings, url, metadata, rules=[])
+    result = run_checks(settings, url, models_url, rules=[])
     return status_block(result.metrics, result.unmeasured)

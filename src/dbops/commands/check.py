@@ -7,10 +7,11 @@ from pathlib import Path
 from dbops import lifecycle
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.consistency import check_project
+from dbops.core import database
+from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
 from dbops.core.errors import FindingsDetected, NotChecked
 from dbops.core.findings import CheckResult
-from dbops.core.models import load_metadata
 from dbops.migrations.roundtrip import RULE as ROUND_TRIP_RULE
 from dbops.migrations.roundtrip import round_trip as run_round_trip
 
@@ -40,7 +41,10 @@ def audit(settings: Settings, output: Path, revision: str | None = None) -> Chec
 
     result = consistency(settings, revision=revision)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_audit_markdown(result, load_metadata(settings)))
+    models = lifecycle.models_database(settings, lifecycle.target(settings).server)
+    with database.connect(models) as conn:
+        catalog = read_catalog(conn, settings.tenant_schema or settings.schemas[0], exclude=())
+    output.write_text(render_audit_markdown(result, catalog))
     return result
 
 

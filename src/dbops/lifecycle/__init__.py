@@ -185,6 +185,12 @@ def database_at(settings: Settings, tgt: Target, revision: str | None = None) ->
     yield templates.reader_copy(settings, tgt.server, tpl)
 
 
+def models_database(settings: Settings, server: URL) -> URL:
+    """A database the models built (create_all in the project's interpreter), for reading only."""
+    tpl = templates.ensure_models_template(settings, server)
+    return templates.reader_copy(settings, server, tpl)
+
+
 @contextlib.contextmanager
 def empty_database(tgt: Target, purpose: str) -> Iterator[URL]:
     """A throwaway empty database on the server, dropped afterwards."""

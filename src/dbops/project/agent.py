@@ -192,6 +192,7 @@ class Agent:
         if import_all:
             load_object(import_all)()
         meta = _metadata(metadata, self)
+        _complete(meta, metadata or "env.py's target_metadata")
         from sqlalchemy import text
 
         engine = self.engine
@@ -315,6 +316,23 @@ def _metadata(path: str | None, agent: Agent) -> Any:
         raise Refused("config", "env.py sets no target_metadata; name the models' MetaData with metadata = ...")
     meta = found[-1]
     return meta[0] if isinstance(meta, (list, tuple)) else meta
+
+
+def _complete(meta: Any, named: str) -> None:
+    """Refuse a MetaData whose foreign keys name tables it does not hold: its other models are not imported."""
+    from sqlalchemy.exc import NoReferenceError
+
+    for table in meta.tables.values():
+        for fk in table.foreign_keys:
+            try:
+                fk.column  # noqa: B018 - resolving the target raises when its table is not in the metadata
+            except NoReferenceError:
+                where = f"{table.fullname}.{fk.parent.name}"
+                raise Refused(
+                    "incomplete",
+                    f"the metadata {named} holds {len(meta.tables)} tables, and {where} refers to "
+                    f"{fk.target_fullname}, which is not among them: the models that define it are not imported",
+                ) from None
 
 
 def load_object(path: str) -> Any:

@@ -57,6 +57,12 @@ def agent_error(error: dict[str, Any], what: str, url: URL) -> DbopsError:
         return StatementFailed(f"{what} failed: {message}{_at(error)}", hint)
     if kind == "config":
         return ConfigError(message, "see the setting named")
+    if kind == "incomplete":
+        return ConfigError(
+            message,
+            "list the modules that define the rest in models = [...] (or an import_all callable), "
+            "or point metadata at a module that imports every model",
+        )
     hint = f"fix the code named (`{command_hint('--debug ...')}` shows the traceback)"
     if kind == "import":
         return ConfigError(f"{what} failed: {error.get('type')}: {message}{_at(error)}", hint)
