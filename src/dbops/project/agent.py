@@ -364,6 +364,8 @@ def describe_error(exc: BaseException, root: str) -> dict[str, Any]:
     """A failure as plain data: its kind, the message, and where in the project it happened."""
     where = ""
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.startswith("<"):
+            continue  # <frozen importlib._bootstrap> and the like: not a file of the project
         path = os.path.realpath(frame.f_code.co_filename)
         if path.startswith(os.path.realpath(root) + os.sep) and "site-packages" not in path:
             where = f"{os.path.relpath(path, root)}:{lineno}"

@@ -25,8 +25,10 @@ def mini_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings of a fresh copy of tests/fixtures/miniproj (tests may add or edit revision files)."""
     root = tmp_path / "miniproj"
     shutil.copytree(MINIPROJ, root, ignore=shutil.ignore_patterns("__pycache__"))
-    # The models are imported from the original folder; only the migrations are copied.
+    # The models are imported from the original folder; only the migrations are copied. The project's
+    # interpreter (a child process) finds them through PYTHONPATH, as a user's shell would set it.
     monkeypatch.syspath_prepend(str(FIXTURES))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(FIXTURES), os.environ.get("PYTHONPATH")])))
     return Settings(
         root=root, alembic_ini=root / "alembic.ini", metadata="miniproj.models:metadata", database="miniproj"
     )
