@@ -12,7 +12,7 @@ from pathlib import Path
 from dbops.checks.context import CheckContext, migrate_hint
 from dbops.core.findings import ERROR, Finding
 from dbops.migrations.history_scan import scan_history
-from dbops.migrations.scripts import module_literals, parse_source, version_files
+from dbops.migrations.scripts import module_literals, parse_source
 
 RULES = ("C6-history",)
 
@@ -55,5 +55,5 @@ def _database(ctx: CheckContext) -> Iterator[Finding]:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The history's shape (files read, never imported here), then where the database stands against it."""
-    yield from scan_history(version_files(ctx.script), ctx.settings.root)
+    yield from scan_history(ctx.revision_files, ctx.settings.root)
     yield from _database(ctx)

@@ -135,9 +135,17 @@ class CheckContext:
         return self.env.heads
 
     @cached_property
+    def revision_files(self) -> list[Path]:
+        """The revision files Alembic reads for this database: in the folders env.py chose, else the ini's."""
+        try:
+            return self.env.revision_files
+        except NotChecked:
+            return version_files(self.script)
+
+    @cached_property
     def history(self) -> History:
         """The revision files' history, read without importing them."""
-        return History.read(version_files(self.script))
+        return History.read(self.revision_files)
 
     @cached_property
     def pending(self) -> list[Revision]:

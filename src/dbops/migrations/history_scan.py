@@ -166,8 +166,13 @@ def history_failure(obj: str, exc: DbopsError) -> Finding:
     return _finding(obj, f"the history does not apply: {exc.message}", exc.hint or "fix the migration")
 
 
-def check_history(settings: Settings, script: ScriptDirectory, import_errors: dict[str, str] | None = None) -> None:
+def check_history(settings: Settings, script: ScriptDirectory) -> None:
     """Raise HistoryBroken with one finding per problem, before anything runs (the files are read, not imported)."""
-    found = scan_history(revision_files(script), settings.root, import_errors)
+    check_files(settings, revision_files(script))
+
+
+def check_files(settings: Settings, files: list[Path], import_errors: Mapping[str, str] | None = None) -> None:
+    """Raise HistoryBroken for these revision files' problems (``import_errors`` from the project's interpreter)."""
+    found = scan_history(files, settings.root, import_errors)
     if found:
         raise HistoryBroken(found)

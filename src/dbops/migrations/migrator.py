@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL
@@ -20,7 +21,7 @@ from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecke
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard
 from dbops.migrations.graph import History
-from dbops.migrations.history_scan import check_history
+from dbops.migrations.history_scan import check_files, check_history
 from dbops.migrations.scriptdir import open_scripts
 from dbops.migrations.scripts import no_revisions, version_files
 from dbops.project.errors import StatementFailed
@@ -39,6 +40,13 @@ class EnvView:
         """(schema, name) of env.py's version table; its schema is the search_path's first when it names none."""
         schema = self.opts.get("version_table_schema") or _first_schema(self.opts.get("search_path")) or "public"
         return schema, self.opts.get("version_table") or "alembic_version"
+
+    @property
+    def revision_files(self) -> list[Path]:
+        """The revision files in the folders Alembic reads after env.py ran (env.py may choose them)."""
+        pattern = "**/*.py" if self.opts.get("recursive") else "*.py"
+        folders = [Path(f) for f in self.opts.get("version_locations") or []]
+        return sorted(p for folder in folders for p in folder.glob(pattern) if p.name != "__init__.py")
 
     @property
     def filters(self) -> list[str]:
@@ -128,13 +136,12 @@ class Migrator:
 def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
     """A Migrator on ``url``; the history is checked first (files read, then imported by the project), so a
     broken one changes nothing."""
-    script = open_scripts(settings)
-    check_history(settings, script)
+    check_history(settings, open_scripts(settings))  # the ini's folders, read as text
     m = Migrator(settings, url)
     try:
-        files = [str(path) for path in version_files(script)]
-        errors = m.project.request("imports", "importing the revision files", paths=files)
-        check_history(settings, script, {path: error for path, error in errors.items() if error})
+        files = m.view().revision_files  # the folders env.py chose: what Alembic will read
+        errors = m.project.request("imports", "importing the revision files", paths=[str(f) for f in files])
+        check_files(settings, files, {path: error for path, error in errors.items() if error})
         yield m
     finally:
         m.close()

@@ -11,6 +11,7 @@ A history with no revision is not clean: there was nothing to walk, and the walk
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,7 +26,7 @@ from dbops.core.findings import ERROR, Finding
 from dbops.core.urls import mask_url, parse_url
 from dbops.migrations.graph import History
 from dbops.migrations.history_scan import history_failure
-from dbops.migrations.scripts import floor_revisions, no_revisions, version_files
+from dbops.migrations.scripts import floor_revisions, no_revisions
 from dbops.migrations.snapshot import diff_snapshots
 
 RULE = "R1-roundtrip"
@@ -66,11 +67,8 @@ def _hint(revision: str, line: str, after: dict[str, Any] | None = None) -> str:
     return f"make downgrade() of {revision} restore the previous definition"
 
 
-def plan(settings: Settings) -> tuple[list[str], set[str]]:
-    """Every revision, base first in topological order, and those at or below the downgrade floor."""
-    script = migrations.open_scripts(settings)
-    migrations.check_history(settings, script)  # a broken history is named before anything runs
-    files = version_files(script)
+def plan(settings: Settings, files: list[Path]) -> tuple[list[str], set[str]]:
+    """Every revision of ``files``, base first in topological order, and those at or below the downgrade floor."""
     order = History.read(files).order()
     floor = floor_revisions(files, settings.downgrade_floor)
     if settings.downgrade_floor and settings.downgrade_floor not in order:
@@ -84,22 +82,22 @@ def plan(settings: Settings) -> tuple[list[str], set[str]]:
 def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     """Upgrade an empty database one revision at a time, downgrade it back, and name every object left behind."""
     url = parse_url(url) if isinstance(url, str) else url
-    order, floor = plan(settings)
-    if not order:
-        raise NotChecked(no_revisions(settings))
     # Autocommit: each snapshot sees what the migrator's own connection has committed, and holds no lock.
     conn = database.connect(url)
     try:
         start = read_catalog(conn)
-        at = migrations.current(settings, url)
-        if at is not None or start["tables"] or start["enums"]:
-            raise ConfigError(
-                f"the round trip needs an empty database; {mask_url(url)} is at {at or 'base'} "
-                f"with {len(start['tables'])} tables",
-                "run it on a new database (the pytest fixture empty_database, "
-                f"or `{command_hint('reset-db --revision base')}`)",
-            )
         with migrations.migrator(settings, url) as m:
+            view = m.view()  # the folders env.py chose are the ones walked
+            order, floor = plan(settings, view.revision_files)
+            if not order:
+                raise NotChecked(no_revisions(settings, view.opts.get("version_locations")))
+            if view.heads or start["tables"] or start["enums"]:
+                raise ConfigError(
+                    f"the round trip needs an empty database; {mask_url(url)} is at "
+                    f"{','.join(view.heads) or 'base'} with {len(start['tables'])} tables",
+                    "run it on a new database (the pytest fixture empty_database, "
+                    f"or `{command_hint('reset-db --revision base')}`)",
+                )
             m.prepare()  # a pre-Alembic baseline belongs to every snapshot, not to the first revision
             return _walk_with(m, conn, order, floor)
     finally:

@@ -162,14 +162,14 @@ def imported_project_files(files: Iterable[Path], skip: Iterable[Path] = ()) -> 
     return sorted(found)
 
 
-def no_revisions(settings: Settings) -> str:
-    """Why a task that walks the history saw nothing: the folders it looked in, which hold no revision."""
-    script = open_scripts(settings)
-    folders = ", ".join(_shown(Path(folder), settings.root) for folder in script._version_locations) or "?"
-    return (
-        f"no revision found in {folders} (the version folders {settings.alembic_ini.name} names): nothing was walked; "
-        "if env.py picks the folders at run time, name them in version_locations"
+def no_revisions(settings: Settings, folders: list[str] | None = None) -> str:
+    """Why a task that walks the history saw nothing: the folders it looked in (env.py's, else the ini's)."""
+    chosen = folders if folders is not None else [str(f) for f in open_scripts(settings)._version_locations]
+    where = (
+        "the version folders env.py chose" if folders is not None else f"the folders {settings.alembic_ini.name} names"
     )
+    shown = ", ".join(_shown(Path(folder), settings.root) for folder in chosen) or "?"
+    return f"no revision found in {shown} ({where}): nothing was walked"
 
 
 def _shown(path: Path, root: Path) -> str:

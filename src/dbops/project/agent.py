@@ -120,7 +120,9 @@ class Agent:
         if not seen[-1]["reached"]:
             raise Refused("wrong_database", "env.py opened a database of its own instead of the one dbops means")
         view = seen[-1]
+        # What env.py chose (context.script.version_locations = [...], say), as Alembic will read them.
         view["version_locations"] = [str(p) for p in self.script._version_locations]
+        view["recursive"] = bool(getattr(self.script, "recursive_version_locations", False))
         return view
 
     def migrate(
