@@ -14,14 +14,14 @@ from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.checks import run_checks
-from dbops.checks.blockers import scan_blockers
+from dbops.commands import check
 from dbops.core.config import Settings
 from dbops.core.errors import NotChecked
 from dbops.core.findings import ERROR
 from dbops.core.urls import plain_url
 from dbops.migrations.graph import History
 from dbops.migrations.roundtrip import round_trip
-from dbops.migrations.scripts import version_files
+from dbops.migrations.scriptdir import project_revision_files
 from dbops.report import finding_line
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -49,11 +49,12 @@ def test_verdicts(
 
     db = new_database(f"o_{case.name[:12]}")
     migrations.upgrade(settings, db, "heads")
-    heads = set(History.read(version_files(migrations.open_scripts(settings))).heads)
+    heads = set(History.read(project_revision_files(settings)).heads)  # the folders env.py chose
     got["migrate"] = CLEAN if set(migrations.current(settings, db).split(",") if heads else []) == heads else FINDINGS
 
-    blockers = [f for f in scan_blockers(settings) if f.severity == ERROR]
-    got["blockers"] = FINDINGS if blockers else CLEAN
+    scanned = check.blockers(settings)
+    blockers = [f for f in scanned.findings if f.severity == ERROR]
+    got["blockers"] = NOT_CHECKED if scanned.not_checked else FINDINGS if blockers else CLEAN
     findings["blockers"] = [finding_line(f) for f in blockers]
 
     try:

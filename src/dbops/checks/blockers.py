@@ -21,8 +21,8 @@ from pathlib import Path
 from dbops.checks.context import CheckContext
 from dbops.core.config import Settings
 from dbops.core.findings import ERROR, WARNING, Finding
-from dbops.migrations.scriptdir import open_scripts
-from dbops.migrations.scripts import declared, floor_revisions, parse_source, version_files
+from dbops.migrations.scriptdir import project_revision_files
+from dbops.migrations.scripts import declared, floor_revisions, parse_source
 
 SYNTAX, COMMENTED, DOWNGRADE, TODO = "B0-syntax", "B1-commented-code", "B2-downgrade", "B3-todo"
 RULES = (SYNTAX, COMMENTED, DOWNGRADE, TODO)
@@ -207,7 +207,7 @@ def scan_blockers(target: Settings | Iterable[Path | str], root: Path | None = N
     """Blocker findings of the project's migration files (given Settings) or of the given paths."""
     floor: frozenset[str] = frozenset()
     if isinstance(target, Settings):
-        paths = version_files(open_scripts(target))
+        paths = project_revision_files(target)
         root = root or target.root
         floor = frozenset(floor_revisions(paths, target.downgrade_floor))
     else:
@@ -225,7 +225,7 @@ def blocked_files(findings: Iterable[Finding]) -> int:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The blocker scan as rule B of a consistency run: findings of the project's migration files."""
-    paths = version_files(ctx.script)
+    paths = ctx.revision_files
     floor = frozenset(floor_revisions(paths, ctx.settings.downgrade_floor))
     for path in paths:
         yield from scan_file(path, ctx.settings.root, floor)

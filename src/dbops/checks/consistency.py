@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dbops import lifecycle, migrations
+from dbops import lifecycle
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import Rule, run_checks, select_rules
 from dbops.core import database
@@ -22,8 +22,8 @@ from dbops.core.config import Settings
 from dbops.core.errors import DbopsError, HistoryBroken, MigrationError
 from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
 from dbops.migrations.history_scan import RULE as HISTORY_RULE
-from dbops.migrations.history_scan import history_failure
-from dbops.migrations.scriptdir import open_scripts
+from dbops.migrations.history_scan import check_files, history_failure
+from dbops.migrations.scriptdir import project_revision_files
 
 DB_FREE_CODES = ("B",)
 
@@ -31,7 +31,7 @@ DB_FREE_CODES = ("B",)
 def _history(settings: Settings) -> HistoryBroken | None:
     """The history scan (no database needed): what stops a database being built from it, if anything."""
     try:
-        migrations.check_history(settings, open_scripts(settings))
+        check_files(settings, project_revision_files(settings))
     except HistoryBroken as exc:
         return exc
     return None

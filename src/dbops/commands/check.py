@@ -14,6 +14,8 @@ from dbops.core.errors import FindingsDetected, NotChecked
 from dbops.core.findings import CheckResult
 from dbops.migrations.roundtrip import RULE as ROUND_TRIP_RULE
 from dbops.migrations.roundtrip import round_trip as run_round_trip
+from dbops.migrations.scriptdir import project_revision_files
+from dbops.migrations.scripts import no_revisions
 
 
 def require_ok(result: CheckResult) -> CheckResult:
@@ -50,6 +52,8 @@ def audit(settings: Settings, output: Path, revision: str | None = None) -> Chec
 
 def blockers(settings: Settings) -> CheckResult:
     """The blocker scan of the migration files (no database); TODO markers are warnings, never failing."""
+    if not project_revision_files(settings):  # a scan of nothing is not a clean scan
+        return CheckResult(rules=["B"], not_checked={"B": no_revisions(settings)})
     found = scan_blockers(settings)
     return CheckResult(findings=found, metrics={"migration_blockers": len(found)}, rules=["B"])
 

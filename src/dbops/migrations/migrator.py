@@ -21,9 +21,9 @@ from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecke
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard
 from dbops.migrations.graph import History
-from dbops.migrations.history_scan import check_files, check_history
-from dbops.migrations.scriptdir import open_scripts
-from dbops.migrations.scripts import no_revisions, version_files
+from dbops.migrations.history_scan import check_files
+from dbops.migrations.scriptdir import learn_folders, project_revision_files
+from dbops.migrations.scripts import no_revisions
 from dbops.project.errors import StatementFailed
 from dbops.project.runner import Project
 
@@ -87,6 +87,7 @@ class Migrator:
     def view(self) -> EnvView:
         """Run env.py once, changing nothing: the heads its version table holds and what it configured."""
         data = self.project.request("view", "running env.py")
+        learn_folders(self.settings, list(data.get("version_locations") or []), bool(data.get("recursive")))
         return EnvView(tuple(data["heads"]), data)
 
     def heads(self) -> tuple[str, ...]:
@@ -136,7 +137,7 @@ class Migrator:
 def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
     """A Migrator on ``url``; the history is checked first (files read, then imported by the project), so a
     broken one changes nothing."""
-    check_history(settings, open_scripts(settings))  # the ini's folders, read as text
+    check_files(settings, project_revision_files(settings))  # read as text, before anything runs
     m = Migrator(settings, url)
     try:
         files = m.view().revision_files  # the folders env.py chose: what Alembic will read
@@ -167,9 +168,9 @@ def current(settings: Settings, url: URL) -> str | None:
 
 def history(settings: Settings) -> list[tuple[str, str | None, str]]:
     """(revision, down_revision, message) from base to head; NotChecked when the folders hold no revision."""
-    script = open_scripts(settings)
-    check_history(settings, script)
-    history = History.read(version_files(script))
+    files = project_revision_files(settings)
+    check_files(settings, files)
+    history = History.read(files)
     if not history:
         raise NotChecked(no_revisions(settings))
     revs = [history.revisions[rev] for rev in history.order()]

@@ -5,7 +5,9 @@ Reading only: no env.py runs here (that happens in the project's interpreter, :m
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from pathlib import Path
 
 from alembic.config import Config
@@ -16,6 +18,7 @@ from dbops.core.config import Settings
 from dbops.core.errors import (
     ConfigError,
 )
+from dbops.core.private import write_private
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -50,3 +53,43 @@ def open_scripts(settings: Settings) -> ScriptDirectory:
         return ScriptDirectory.from_config(alembic_config(settings))
     except CommandError as exc:
         raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
+
+
+# env.py may choose the version folders when it runs (``context.script.version_locations = [...]``). A run
+# records its choice, keyed on env.py and the ini, so tasks that run nothing read the same folders.
+def _learnt_path(settings: Settings) -> Path:
+    return settings.cache_dir / "learnt" / f"version-folders-{settings.alembic_name}.json"
+
+
+def _inputs(settings: Settings, script: ScriptDirectory) -> list[str]:
+    env_py = Path(script.dir) / "env.py"
+    texts = [p.read_text(errors="replace") if p.is_file() else "" for p in (settings.alembic_ini, env_py)]
+    return [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+
+
+def learn_folders(settings: Settings, folders: list[str], recursive: bool) -> None:
+    """Remember the version folders env.py chose (nothing to remember when they are the ini's)."""
+    script = open_scripts(settings)
+    path = _learnt_path(settings)
+    if sorted(folders) == sorted(str(f) for f in script._version_locations):
+        path.unlink(missing_ok=True)
+        return
+    body = {"inputs": _inputs(settings, script), "folders": folders, "recursive": recursive}
+    try:
+        write_private(path, json.dumps(body))
+    except OSError:
+        return  # not remembered: tasks that run nothing read the ini's folders, and say when they hold none
+
+
+def project_revision_files(settings: Settings) -> list[Path]:
+    """The revision files Alembic reads: in the folders env.py chose when it last ran, else the ini's."""
+    script = open_scripts(settings)
+    try:
+        body = json.loads(_learnt_path(settings).read_text())
+    except (OSError, ValueError):
+        return revision_files(script)
+    if not isinstance(body, dict) or body.get("inputs") != _inputs(settings, script):
+        return revision_files(script)
+    pattern = "**/*.py" if body.get("recursive") else "*.py"
+    folders = [Path(f) for f in body.get("folders") or []]
+    return sorted(p for folder in folders for p in folder.glob(pattern) if p.name != "__init__.py")
