@@ -45,6 +45,11 @@ CASES = (
         {**dict.fromkeys(TASKS, CLEAN), "blockers": NOT_CHECKED, "round-trip": NOT_CHECKED},
     ),
     _healthy(
+        "async_dialects",
+        "async env.py in an AnyIO worker thread; env.py picks its version folder per dialect",
+        "ad_app.models:Base.metadata",
+    ),
+    _healthy(
         "data_only",
         "empty first revision, data-only revisions, op line replaced by op.execute",
         "data_app.models:metadata",
