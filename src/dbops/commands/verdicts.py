@@ -43,6 +43,7 @@ from dbops.core.errors import DbopsError
 from dbops.core.findings import CheckResult
 from dbops.core.masking import mask_text
 from dbops.core.private import write_private
+from dbops.project.python import interpreter
 
 RECORD_VERSION = 2
 NOTE = "remembered: nothing it depends on changed since this verdict (--no-cache runs every rule again)"
@@ -78,9 +79,24 @@ def question(settings: Settings, rules: Sequence[str] | None, revision: str | No
     fields = {k: mask_text(str(v)) for k, v in vars(settings).items()}
     env = sorted((k, mask_text(v)) for k, v in os.environ.items() if k not in _VOLATILE_ENV)
     chosen = sorted(rules) if rules is not None else None
-    asked = [fields, env, sys.executable, sys.version, sys.path, server, chosen, revision]
+    python = interpreter(settings)  # the project's: its own packages shape the models and the history too
+    asked = [fields, env, sys.executable, sys.version, sys.path, server, chosen, revision, str(python)]
+    asked.append(_interpreter_installs(python))
     key = hashlib.sha256(json.dumps(asked, default=str).encode()).hexdigest()
     return Asked(key, started, {folder: _listing(folder) for folder in _path_dirs()})
+
+
+def _interpreter_installs(python: Path) -> list[str]:
+    """The distribution records of another interpreter's venv (this one's are hashed with the state)."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return []
+    found = []
+    for site in sorted(Path(python).parent.parent.glob("lib/python*/site-packages")):
+        with os.scandir(site) as listing:
+            found += sorted(
+                f"{site}/{e.name}:{e.stat().st_mtime_ns}" for e in listing if e.name.endswith(_INSTALL_RECORDS)
+            )
+    return found
 
 
 def _tag(settings: Settings) -> str:
@@ -128,8 +144,14 @@ def _server(settings: Settings) -> str:
     return ""  # docker: the container's server is only known once it runs
 
 
-def _code_files(settings: Settings) -> list[str]:
-    """Every loaded module file outside Python and site-packages, and the models' and seed's packages wherever."""
+def _code_files(settings: Settings) -> list[str] | None:
+    """Every loaded module file outside Python and site-packages (here and in the project's interpreter), and the
+    models' and seed's packages wherever; None when the project's interpreter could not say what it loaded."""
+    from dbops.project.runner import loaded_by_project
+
+    by_project = loaded_by_project()
+    if by_project is None:
+        return None
     packages = {spec.partition(":")[0].split(".")[0] for spec in (settings.metadata, settings.seed or "") if spec}
     found = set()
     for name, module in list(sys.modules.items()):
@@ -142,7 +164,7 @@ def _code_files(settings: Settings) -> list[str]:
             resolved = os.path.realpath(file)
             if (ours or not installed_code(resolved)) and os.path.isfile(resolved):
                 found.add(resolved)
-    return sorted(found)
+    return sorted(found | by_project)
 
 
 def _path_dirs() -> list[str]:
@@ -248,6 +270,9 @@ def remember(
         return
     try:
         code = _code_files(settings)
+        if code is None:  # what the project's code read is unknown: nothing may be remembered
+            record.unlink(missing_ok=True)
+            return
         body: dict[str, Any] = {
             "folders": migration_folders(settings),
             "modules": code,

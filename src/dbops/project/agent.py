@@ -251,13 +251,20 @@ class Agent:
         return out
 
     def loaded(self) -> list[str]:
-        """The project's files this process has imported (for what a result depends on)."""
-        root = os.path.realpath(self.root)
+        """The own code this process imported, in the project or beside it (not Python's, not installed)."""
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        installed = {os.path.realpath(paths[k]) + os.sep for k in ("stdlib", "platstdlib", "purelib", "platlib")}
         files = set()
         for module in list(sys.modules.values()):
             path = getattr(module, "__file__", None)
-            if path and os.path.realpath(path).startswith(root + os.sep):
-                files.add(os.path.realpath(path))
+            if not isinstance(path, str) or not os.path.isfile(path):
+                continue
+            real = os.path.realpath(path)
+            if any(real.startswith(prefix) for prefix in installed) or "site-packages" in real.split(os.sep):
+                continue
+            files.add(real)
         return sorted(files)
 
     def close(self) -> None:

@@ -9,13 +9,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING, Any
 
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError
+
+if TYPE_CHECKING:  # the interpreter is found without SQLAlchemy: a remembered verdict never imports it
+    from sqlalchemy.engine import URL
 
 _AGENT = Path(__file__).with_name("agent.py")
 # The drivers SQLAlchemy's postgresql dialect knows, in the order dbops picks one the project has.
@@ -60,6 +60,9 @@ def _named_driver(raw: str | None) -> str | None:
     """The driver a URL's scheme names (postgresql+psycopg2 -> psycopg2), None without one or for a placeholder."""
     if not raw or "://" not in raw:
         return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError):

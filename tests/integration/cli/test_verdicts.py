@@ -58,6 +58,8 @@ def tiny(
     (tmp_path / "site" / "site-packages").mkdir(parents=True)
     for folder in (tmp_path / "site" / "site-packages", shared, root):
         monkeypatch.syspath_prepend(str(folder))
+    # The project's interpreter (a child process) finds the sibling module as a user's shell would let it.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(shared), str(tmp_path / "site" / "site-packages")]))
     for name in ("models", "tinyshared"):
         monkeypatch.delitem(sys.modules, name, raising=False)  # another tiny project's, from an earlier test
     # Modules earlier tests loaded from their own temporary folders (some dated into the future) are
