@@ -71,5 +71,13 @@ def tests(session: nox.Session, db: str) -> None:
     run_in_env(session, args, extras=extras, env=DATABASES[db])
 
 
+@nox.session
+@nox.parametrize("sqlalchemy", ["1.3", "1.4", "2"])
+def outside(session: nox.Session, sqlalchemy: str) -> None:
+    """dbops on a project whose own interpreter has SQLAlchemy 1.3, 1.4 or 2 (and its driver)."""
+    args = ["pytest", "tests/outside/test_own_interpreter.py", "-q", "-p", "no:cacheprovider"]
+    run_in_env(session, args, env={"DBOPS_TEST_SQLALCHEMY": sqlalchemy})
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit("run with nox: nox -l")

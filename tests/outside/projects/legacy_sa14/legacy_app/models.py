@@ -1,7 +1,7 @@
-"""SQLAlchemy 1.4 declarative models."""
+"""Declarative models as SQLAlchemy 1.3 and 1.4 spell them."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import declarative_base
+from sqlalchemy.ext.declarative import declarative_base
 
 Base = declarative_base()
 
