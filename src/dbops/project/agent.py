@@ -197,15 +197,31 @@ class Agent:
         _complete(meta, metadata or "env.py's target_metadata")
         from sqlalchemy import text
 
-        engine = self.engine
-        if engine is None:
-            raise Refused("config", "create_all needs a synchronous driver; name one with driver = ...")
         schemas = sorted({t.schema for t in meta.tables.values() if t.schema} | ({schema} if schema else set()))
-        with engine.begin() as conn:
+
+        def build(conn: Any) -> None:
             for name in schemas:
                 conn.execute(text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(name.replace('"', '""'))))
-        target = engine.execution_options(schema_translate_map={None: schema}) if schema else engine
-        meta.create_all(target)
+            meta.create_all(conn.execution_options(schema_translate_map={None: schema}) if schema else conn)
+
+        if self.engine is not None:
+            with self.engine.begin() as conn:
+                build(conn)
+        else:  # an async driver: the same, on an event loop of its own
+            import asyncio
+
+            from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlalchemy.pool import NullPool
+
+            async def build_async() -> None:
+                engine = create_async_engine(self.url, poolclass=NullPool)
+                try:
+                    async with engine.begin() as conn:
+                        await conn.run_sync(build)
+                finally:
+                    await engine.dispose()
+
+            asyncio.run(build_async())
         return {"tables": sorted(t.fullname for t in meta.tables.values()), "schemas": schemas}
 
     def included(self, names: list[str], schema: str | None) -> dict[str, bool]:

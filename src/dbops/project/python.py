@@ -24,7 +24,7 @@ _HELLO = "import json, runpy, sys; agent = runpy.run_path(sys.argv[1]); print(js
 
 
 def interpreter(settings: Settings) -> Path:
-    """The project's interpreter: ``python`` setting, else the active venv, else the project's .venv, else ours."""
+    """The project's interpreter: ``python`` setting, the active venv (not dbops's own), .venv or venv, else ours."""
     if settings.python:
         path = Path(settings.python)
         path = path if path.is_absolute() else settings.root / path
@@ -32,7 +32,10 @@ def interpreter(settings: Settings) -> Path:
             raise ConfigError(f"python = {settings.python!r}: {path} does not exist", "name the project's interpreter")
         return path
     active = os.environ.get("VIRTUAL_ENV")
-    candidates = [Path(active) / "bin" / "python"] if active else []
+    # An active venv that is dbops's own (pipx's, pre-commit's) is not the project's.
+    candidates = (
+        [Path(active) / "bin" / "python"] if active and Path(active).resolve() != Path(sys.prefix).resolve() else []
+    )
     candidates += [settings.root / ".venv" / "bin" / "python", settings.root / "venv" / "bin" / "python"]
     for candidate in candidates:
         if candidate.exists():
