@@ -50,6 +50,13 @@ CASES = (
         "ad_app.models:Base.metadata",
     ),
     _healthy(
+        "baseline_dump",
+        "the schema predates the history: a SQL dump stamped at the first revision (baseline)",
+        "bl_app.models:metadata",
+        baseline="db/baseline.sql",
+        baseline_revision="0001_adopted",
+    ),
+    _healthy(
         "data_only",
         "empty first revision, data-only revisions, op line replaced by op.execute",
         "data_app.models:metadata",

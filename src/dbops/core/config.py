@@ -76,6 +76,9 @@ class Settings:
     import_all: str | None = None
     # Models placed per tenant (schema=None, schema_translate_map): the tenant schema they are checked in.
     tenant_schema: str | None = None
+    # A history that does not start empty: a schema dump (a .sql file) or "create_all", stamped at a revision.
+    baseline: str | None = None
+    baseline_revision: str | None = None
     # What full-check runs besides the database work (the library's core never reads these).
     pipeline: PipelineSettings = field(default_factory=lambda: PipelineSettings())
 

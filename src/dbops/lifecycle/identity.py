@@ -38,6 +38,9 @@ _SETTINGS = (
     "seed",
     "version_table",
     "version_table_schema",
+    "baseline",
+    "baseline_revision",
+    "tenant_schema",
 )
 
 
@@ -66,6 +69,8 @@ def static_key(settings: Settings, kind: str, extra: str) -> str:
     python = interpreter(settings)
     fields = {name: str(getattr(settings, name)) for name in _SETTINGS}
     files = migration_files(settings) if kind == "history" else []
+    if kind == "history" and settings.baseline and settings.baseline != "create_all":
+        files.append(settings.root / settings.baseline)  # the dump the history starts from
     raw = json.dumps(
         [
             RECORD_VERSION,

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy.engine import URL
 
+from dbops.core import database
 from dbops.core.config import Settings
 from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked
 from dbops.core.urls import plain_url
@@ -99,13 +101,46 @@ class Migrator:
         return ",".join(self.heads()) or None
 
     def prepare(self) -> None:
-        """Run the before_migrate hook once, if there is one and the database is at base."""
-        if self._prepared or not self.settings.before_migrate:
+        """On an empty database, once: the before_migrate hook, then the baseline the history starts from."""
+        settings = self.settings
+        if self._prepared or not (settings.before_migrate or settings.baseline):
             return
         self._prepared = True
-        if not self.heads():
-            hook = self.settings.before_migrate
+        if self.heads():
+            return
+        if settings.before_migrate:
+            hook = settings.before_migrate
             self.project.request("call", f"before_migrate {hook}", target=hook, args=[plain_url(self.project.url)])
+        if settings.baseline:
+            self._baseline(settings.baseline, settings.baseline_revision or "heads")
+
+    def _baseline(self, baseline: str, revision: str) -> None:
+        """Build the schema the history starts from (a dump, or the models' create_all), then stamp ``revision``."""
+        if baseline == "create_all":
+            self.project.request(
+                "create_all",
+                "building the baseline (create_all)",
+                metadata=self.settings.metadata or None,
+                modules=list(self.settings.models),
+                import_all=self.settings.import_all,
+                schema=self.settings.tenant_schema,
+            )
+        else:
+            dump = self.settings.root / baseline
+            try:
+                sql = dump.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"baseline {baseline!r}: {exc.strerror}", "name a SQL file under the project"
+                ) from None
+            with database.connect(self.url) as conn:
+                try:
+                    conn.execute(sql.encode())  # the project's own schema dump, run as it is
+                except psycopg.Error as exc:
+                    raise MigrationError(
+                        f"the baseline {baseline} failed: {database.server_message(exc)}", "fix the dump"
+                    ) from None
+        self.project.request("stamp", f"stamping the baseline at {revision}", revision=revision)
 
     def _migrate(self, what: str, **args: Any) -> None:
         try:

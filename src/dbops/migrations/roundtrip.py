@@ -69,8 +69,15 @@ def _hint(revision: str, line: str, after: dict[str, Any] | None = None) -> str:
 
 def plan(settings: Settings, files: list[Path]) -> tuple[list[str], set[str]]:
     """Every revision of ``files``, base first in topological order, and those at or below the downgrade floor."""
-    order = History.read(files).order()
+    history = History.read(files)
+    order = history.order()
     floor = floor_revisions(files, settings.downgrade_floor)
+    if settings.baseline:  # the baseline stands for these: stamped, never walked
+        stamped = history.ancestors(
+            history.heads if settings.baseline_revision is None else [settings.baseline_revision]
+        )
+        order = [rev for rev in order if rev not in stamped]
+        floor |= stamped
     if settings.downgrade_floor and settings.downgrade_floor not in order:
         raise ConfigError(
             f"downgrade_floor {settings.downgrade_floor!r} is not a revision of this history",
