@@ -57,6 +57,12 @@ CASES = (
         baseline_revision="0001_adopted",
     ),
     _healthy(
+        "tenants",
+        "models without a schema placed per tenant by env.py's search_path; checked in one tenant",
+        "tn_app.models:metadata",
+        tenant_schema="tenant_default",
+    ),
+    _healthy(
         "data_only",
         "empty first revision, data-only revisions, op line replaced by op.execute",
         "data_app.models:metadata",
@@ -108,7 +114,8 @@ CASES = (
         "broken_rename",
         "an upgrade renames a table, its downgrade does not rename it back",
         "br_app.models:metadata",
-        {**dict.fromkeys(TASKS, CLEAN), "round-trip": FINDINGS},
+        # The table renamed, its primary key not: customer_pkey where the models say customers_pkey.
+        {**dict.fromkeys(TASKS, CLEAN), "round-trip": FINDINGS, "consistency": FINDINGS},
         broken=True,
     ),
 )

@@ -111,10 +111,38 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
         conn.close()
 
 
+_SCHEMAS = """
+SELECT nspname FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = pg_namespace.oid AND d.deptype = 'e')
+ORDER BY 1
+"""
+
+
+def snapshot_all(conn: psycopg.Connection[Any], main: str, version: tuple[str, str]) -> dict[str, Any]:
+    """Every user schema in one catalog: ``main``'s objects by name, another schema's as ``schema.name``.
+
+    The migrations may work in any schema (a tenant's, one a hook made); env.py's version table is left out.
+    """
+    merged: dict[str, Any] = {}
+    for (schema,) in conn.execute(_SCHEMAS).fetchall():
+        exclude = [version[1]] if schema == version[0] else []
+        catalog = read_catalog(conn, schema, exclude=exclude)
+        prefix = "" if schema == main else f"{schema}."
+        for section, objects in catalog.items():
+            merged.setdefault(section, {}).update({prefix + name: spec for name, spec in objects.items()})
+    return merged
+
+
 def _walk_with(
     m: migrations.Migrator, conn: psycopg.Connection[Any], order: list[str], floor: set[str]
 ) -> list[Finding]:
     findings: list[Finding] = []
+    main = m.settings.tenant_schema or m.settings.schemas[0]
+    version = m.view().version_table
+
+    def read_catalog(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        return snapshot_all(conn, main, version)
 
     def step(action: Callable[[], None], what: str, obj: str) -> bool:
         try:

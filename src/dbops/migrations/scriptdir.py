@@ -58,7 +58,9 @@ def open_scripts(settings: Settings) -> ScriptDirectory:
 # env.py may choose the version folders when it runs (``context.script.version_locations = [...]``). A run
 # records its choice, keyed on env.py and the ini, so tasks that run nothing read the same folders.
 def _learnt_path(settings: Settings) -> Path:
-    return settings.cache_dir / "learnt" / f"version-folders-{settings.alembic_name}.json"
+    # Projects may share a cache directory (DBOPS_CACHE_DIR): each project and ini section has its own record.
+    tag = hashlib.sha256(f"{settings.root}|{settings.alembic_ini}|{settings.alembic_name}".encode()).hexdigest()[:12]
+    return settings.cache_dir / "learnt" / f"version-folders-{tag}.json"
 
 
 def _inputs(settings: Settings, script: ScriptDirectory) -> list[str]:
