@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from argon2 import PasswordHasher
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -17,10 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
 from billing import security
+from billing.api.edge import BodyReader, ClientAddress
 from billing.api.gate import ConcurrencyGate
-from billing.api.guards import BodyLimit, invalid_request, unguarded_routes, unstorable_value
+from billing.api.guards import invalid_request, unguarded_routes, unstorable_value
 from billing.api.routes import admin, auth, catalogue, payments, subscriptions, usage
 from billing.api.secret import jwt_secret
+from billing.api.server import mask_card_numbers_in_logs
+from billing.api.showcase import Showcase
 from billing.services.errors import AuthenticationFailed, RetryLater, ServiceError
 from billing.services.gateway import Gateway, SandboxGateway
 from billing.services.mail import Mailer, mailer_from_env
@@ -63,6 +68,16 @@ def check_routes(routes: Iterable[BaseRoute]) -> None:
         raise RuntimeError(f"routes that check no permission and are not marked public: {'; '.join(unguarded)}")
 
 
+def served_from_memory(routes: Iterable[BaseRoute]) -> Callable[[dict[str, Any]], bool]:
+    """A test of an ASGI scope: true for a GET or HEAD of one of these (in-memory) routes, which need no slot."""
+    patterns = [route.path_regex for route in routes if isinstance(route, APIRoute)]
+
+    def exempt(scope: dict[str, Any]) -> bool:
+        return scope.get("method") in ("GET", "HEAD") and any(p.match(scope.get("path", "")) for p in patterns)
+
+    return exempt
+
+
 def create_app(
     database_url: str | None = None,
     *,
@@ -86,15 +101,19 @@ def create_app(
     size = pool_size or settings.pool_size
     # The gate below admits no more requests than there are connections, so the pool timeout is only a backstop.
     engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=size, max_overflow=size, pool_timeout=10)
+    # The catalogue's own budget: one connection, used only to refresh the in-memory snapshot.
+    showcase_engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        showcase_engine.dispose()
 
     app = FastAPI(title="Billing", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.showcase = Showcase(showcase_engine, settings.catalogue_ttl_seconds)
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
     app.state.password_hasher = password_hasher or security.STRONG_HASHER
     app.state.jwt_secret = secret or jwt_secret(settings.jwt_secret, settings.jwt_secret_file, url)
@@ -107,10 +126,17 @@ def create_app(
     app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(DataError, unstorable_value)
-    # Outermost last: the gate sheds load before a body is even read; the body limit runs inside it.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    limit = 2 * size
-    app.add_middleware(ConcurrencyGate, limit=limit, max_waiting=4 * limit, max_wait=settings.queue_wait_ms / 1000)
+    # Added innermost first. Outermost: who the client is; then the whole body, read before the gate, so a
+    # slow client holds no slot; then the gate, sized to the connections (pool and overflow).
+    app.add_middleware(
+        ConcurrencyGate,
+        limit=2 * size,
+        deadline=settings.queue_wait_ms / 1000,
+        exempt=served_from_memory(catalogue.router.routes),
+    )
+    app.add_middleware(BodyReader, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(ClientAddress, trusted=settings.trusted_proxies)
+    mask_card_numbers_in_logs()
     # Checked on the routers themselves: their routes carry every dependency (the app adds none when including).
     check_routes(route for router in ROUTERS for route in router.routes)
     for router in ROUTERS:

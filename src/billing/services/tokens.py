@@ -17,13 +17,21 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
     TokenBalance,
+    TokenBundle,
     TokenBundlePurchase,
     TokenTransaction,
     TokenTransactionKind,
     User,
 )
 from billing.services import catalogue, payment_methods
-from billing.services.errors import Conflict, InsufficientBalance, InvalidRequest, NotFound, PaymentRequired
+from billing.services.errors import (
+    Conflict,
+    InsufficientBalance,
+    InvalidRequest,
+    NotFound,
+    PaymentRequired,
+    Unprocessable,
+)
 from billing.services.gateway import Gateway, Outcome
 
 CREDIT_KINDS = (TokenTransactionKind.PURCHASE, TokenTransactionKind.GRANT, TokenTransactionKind.REFUND)
@@ -174,7 +182,7 @@ def purchase_bundle(
         sa.select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
     ).one_or_none()
     if earlier is not None:
-        return _replay(session, earlier)
+        return _replay(session, earlier, bundle)
     method: PaymentMethod | None
     if payment_method_id is not None:
         method = payment_methods.get_payment_method(session, user_id, payment_method_id)
@@ -232,10 +240,15 @@ def _not_paid(payment: Payment) -> PaymentRequired:
     return PaymentRequired(f"the payment was declined ({payment.failure_reason}); no tokens were credited")
 
 
-def _replay(session: Session, payment: Payment) -> Purchase:
-    """The result of an earlier attempt with the same key: its purchase, or the same refusal."""
-    if payment.status is not PaymentStatus.SUCCEEDED:
+def _replay(session: Session, payment: Payment, bundle: TokenBundle) -> Purchase:
+    """The result of an earlier attempt with the same key for the same bundle: its purchase, or the same refusal."""
+    purchase = session.scalars(
+        sa.select(TokenBundlePurchase).where(TokenBundlePurchase.payment_id == payment.id)
+    ).one_or_none()
+    same = (payment.amount, payment.currency) == (bundle.price, bundle.currency)
+    if not same or (purchase is not None and purchase.bundle_id != bundle.id):
+        raise Unprocessable("this Idempotency-Key was already used for another purchase; use a new key")
+    if payment.status is not PaymentStatus.SUCCEEDED or purchase is None:
         raise _not_paid(payment)
-    purchase = session.scalars(sa.select(TokenBundlePurchase).where(TokenBundlePurchase.payment_id == payment.id)).one()
     entry = session.scalars(sa.select(TokenTransaction).where(TokenTransaction.purchase_id == purchase.id)).one()
     return Purchase(purchase=purchase, payment=payment, transaction=entry)

@@ -40,6 +40,7 @@ def app(seeded_url: str) -> Iterator[FastAPI]:
     )
     yield application
     application.state.engine.dispose()
+    application.state.showcase.engine.dispose()
 
 
 @pytest.fixture()
