@@ -15,7 +15,8 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10
 DEFAULT_BODY_TIMEOUT_SECONDS = 10
 DEFAULT_CATALOGUE_TTL_SECONDS = 30
-DEFAULT_MAIL_MAX_ATTEMPTS = 15
+DEFAULT_MAIL_MAX_ATTEMPTS = 20
+DEFAULT_MAIL_RETRY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ class AppSettings:
     body_timeout_seconds: int = DEFAULT_BODY_TIMEOUT_SECONDS
     # How long a worker serves the catalogue from memory before reading it again.
     catalogue_ttl_seconds: int = DEFAULT_CATALOGUE_TTL_SECONDS
-    # Delivery attempts of one mail (with growing pauses, about three hours in all) before it is marked failed.
+    # Delivery attempts of one mail before it is marked failed, and the first pause between them (it doubles,
+    # up to ten minutes: 20 attempts from 5 s span about two hours).
     mail_max_attempts: int = DEFAULT_MAIL_MAX_ATTEMPTS
+    mail_retry_seconds: int = DEFAULT_MAIL_RETRY_SECONDS
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -91,6 +94,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> AppSettings:
         body_timeout_seconds=_int(source, "BILLING_BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_SECONDS),
         catalogue_ttl_seconds=_int(source, "BILLING_CATALOGUE_TTL_SECONDS", DEFAULT_CATALOGUE_TTL_SECONDS),
         mail_max_attempts=_int(source, "BILLING_MAIL_MAX_ATTEMPTS", DEFAULT_MAIL_MAX_ATTEMPTS),
+        mail_retry_seconds=_int(source, "BILLING_MAIL_RETRY_SECONDS", DEFAULT_MAIL_RETRY_SECONDS),
     )
 
 

@@ -138,9 +138,12 @@ class Smoke:
         expect(known, 202)
         expect(unknown, 202)
         check(known.json() == unknown.json(), "forgot-password answers differ for known and unknown emails")
-        message = self.mailer.last_to(email)
-        check(message is not None and message.token is not None, "no reset token was mailed")
-        assert message is not None and message.token is not None
+        try:
+            message = self.mailer.wait_for(email, "Reset your password")
+        except TimeoutError as exc:
+            raise SmokeFailure(f"no reset token was mailed: {exc}") from None
+        check(message.token is not None, "the reset mail has no token")
+        assert message.token is not None
         check(message.token not in known.text, "the reset token leaked into the HTTP response")
         check(self.mailer.last_to(self.email("nobody")) is None, "a token was mailed to an unknown email")
         new_password = "smoke-New-Password-2"
@@ -209,7 +212,7 @@ class Smoke:
         return f"{invoice['number']}: {len(invoice['lines'])} line(s), total {invoice['total']} {invoice['currency']}"
 
     def payment_methods(self) -> str:
-        """Add tokenised methods (details from the provider); one default; card numbers and unknown providers refused."""
+        """Tokenised methods (details from the provider); one default; card numbers, unknown providers refused."""
         _, headers = self.user("pm")
         card = {"provider": "stripe", "token": "pm_card_visa"}
         first = expect(self.client.post("/payment-methods", json=card, headers=headers), 201)

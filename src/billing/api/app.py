@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from billing.api.routes import admin, auth, catalogue, payments, subscriptions, 
 from billing.api.secret import jwt_secret
 from billing.api.server import mask_card_numbers_in_logs
 from billing.api.showcase import Showcase
+from billing.services import outbox
 from billing.services.errors import AuthenticationFailed, RetryLater, ServiceError
 from billing.services.gateway import Gateway, SandboxGateway
 from billing.services.mail import Mailer, mailer_from_env
@@ -34,6 +36,8 @@ from billing.settings import load_settings, sqlalchemy_url
 
 # A service error's detail may quote a short piece of the request; never more than this.
 DETAIL_LIMIT = 300
+# How often a worker looks for queued mail that is due (new mail is also tried right after its request).
+MAIL_POLL_SECONDS = 1.0
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -66,6 +70,12 @@ def check_routes(routes: Iterable[BaseRoute]) -> None:
     unguarded = unguarded_routes(routes)
     if unguarded:
         raise RuntimeError(f"routes that check no permission and are not marked public: {'; '.join(unguarded)}")
+
+
+def dispose_engines(app: FastAPI) -> None:
+    """Close every connection the app holds (its pool, the catalogue's and the courier's)."""
+    for engine in app.state.engines:
+        engine.dispose()
 
 
 def served_from_memory(routes: Iterable[BaseRoute]) -> Callable[[dict[str, Any]], bool]:
@@ -101,25 +111,48 @@ def create_app(
     size = pool_size or settings.pool_size
     # The gate below admits no more requests than there are connections, so the pool timeout is only a backstop.
     engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=size, max_overflow=size, pool_timeout=10)
-    # The catalogue's own budget: one connection, used only to refresh the in-memory snapshot.
+    # Their own budgets, one connection each: the catalogue's refreshes and the mail courier never wait for
+    # (or take) a connection the requests need.
     showcase_engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0)
+    mail_engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
-        showcase_engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check = getattr(app.state.mailer, "check", None)
+        if check is not None:
+            await asyncio.to_thread(check)  # a TLS setting the mail server cannot honour stops the start here
+        courier: outbox.Courier = app.state.courier
+        sending = asyncio.create_task(courier.run())
+        try:
+            yield
+        finally:
+            courier.stop()
+            await sending
+            dispose_engines(app)
 
     app = FastAPI(title="Billing", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.engines = (engine, showcase_engine, mail_engine)
     app.state.showcase = Showcase(showcase_engine, settings.catalogue_ttl_seconds)
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
     app.state.password_hasher = password_hasher or security.STRONG_HASHER
     app.state.jwt_secret = secret or jwt_secret(settings.jwt_secret, settings.jwt_secret_file, url)
     # Real delivery by default (SMTP, or a file or the console in development); an in-memory outbox only when passed.
     app.state.mailer = mailer if mailer is not None else mailer_from_env(os.environ)
-    app.state.throttle = throttle if throttle is not None else ThrottlePolicy().scaled(settings.throttle_factor)
+    ttl = settings.reset_token_ttl_seconds
+    app.state.throttle = (
+        throttle if throttle is not None else ThrottlePolicy().scaled(settings.throttle_factor).with_mail_window(ttl)
+    )
+    sender = outbox.Sender(
+        sessionmaker[Session](bind=mail_engine, expire_on_commit=False),
+        app.state.mailer,
+        ttl,
+        settings.mail_retry_seconds,
+        settings.mail_max_attempts,
+    )
+    # Delivers queued mail in this worker while it serves (started and stopped by the lifespan).
+    app.state.courier = outbox.Courier(sender, MAIL_POLL_SECONDS)
     # The sandbox is the only provider wired up: it follows the documented test cards, never a real card.
     app.state.gateway = gateway if gateway is not None else SandboxGateway()
     app.add_exception_handler(ServiceError, _service_error)
