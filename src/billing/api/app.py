@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,7 +32,7 @@ from billing.services.errors import AuthenticationFailed, RetryLater, ServiceErr
 from billing.services.gateway import Gateway, SandboxGateway
 from billing.services.mail import Mailer, mailer_from_env
 from billing.services.throttle import ThrottlePolicy
-from billing.settings import load_settings, sqlalchemy_url
+from billing.settings import AppSettings, load_settings, sqlalchemy_url
 
 # A service error's detail may quote a short piece of the request; never more than this.
 DETAIL_LIMIT = 300
@@ -70,6 +70,28 @@ def check_routes(routes: Iterable[BaseRoute]) -> None:
     unguarded = unguarded_routes(routes)
     if unguarded:
         raise RuntimeError(f"routes that check no permission and are not marked public: {'; '.join(unguarded)}")
+
+
+def outbox_sender(
+    database_url: str | None = None, mailer: Mailer | None = None, settings: AppSettings | None = None
+) -> tuple[outbox.Sender, Engine]:
+    """A sender of queued mail over its own one-connection engine (returned too: dispose it when done).
+
+    Defaults: DATABASE_URL, the mailer the environment names, the settings of the environment.
+    """
+    settings = settings or load_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise RuntimeError("no database URL: set DATABASE_URL")
+    engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0)
+    sender = outbox.Sender(
+        sessionmaker[Session](bind=engine, expire_on_commit=False),
+        mailer if mailer is not None else mailer_from_env(os.environ),
+        settings.reset_token_ttl_seconds,
+        settings.mail_retry_seconds,
+        settings.mail_max_attempts,
+    )
+    return sender, engine
 
 
 def dispose_engines(app: FastAPI) -> None:
@@ -114,7 +136,6 @@ def create_app(
     # Their own budgets, one connection each: the catalogue's refreshes and the mail courier never wait for
     # (or take) a connection the requests need.
     showcase_engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0)
-    mail_engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=1, max_overflow=0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -133,7 +154,6 @@ def create_app(
     app = FastAPI(title="Billing", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.engines = (engine, showcase_engine, mail_engine)
     app.state.showcase = Showcase(showcase_engine, settings.catalogue_ttl_seconds)
     app.state.sessionmaker = sessionmaker[Session](bind=engine, expire_on_commit=False)
     app.state.password_hasher = password_hasher or security.STRONG_HASHER
@@ -144,15 +164,10 @@ def create_app(
     app.state.throttle = (
         throttle if throttle is not None else ThrottlePolicy().scaled(settings.throttle_factor).with_mail_window(ttl)
     )
-    sender = outbox.Sender(
-        sessionmaker[Session](bind=mail_engine, expire_on_commit=False),
-        app.state.mailer,
-        ttl,
-        settings.mail_retry_seconds,
-        settings.mail_max_attempts,
-    )
+    sender, mail_engine = outbox_sender(url, app.state.mailer, settings)
     # Delivers queued mail in this worker while it serves (started and stopped by the lifespan).
     app.state.courier = outbox.Courier(sender, MAIL_POLL_SECONDS)
+    app.state.engines = (engine, showcase_engine, mail_engine)
     # The sandbox is the only provider wired up: it follows the documented test cards, never a real card.
     app.state.gateway = gateway if gateway is not None else SandboxGateway()
     app.add_exception_handler(ServiceError, _service_error)

@@ -205,7 +205,8 @@ def purchase_bundle(
             session.flush()
     except IntegrityError:
         raise Conflict("a purchase with this Idempotency-Key is being processed; retry to get its result") from None
-    charge = gateway.charge(method.provider_method_id, bundle.price, bundle.currency, key)
+    # Keys are the caller's own: two users may pick the same one, so the provider gets it with the user's id.
+    charge = gateway.charge(method.provider_method_id, bundle.price, bundle.currency, f"user-{user_id}:{key}")
     payment.provider_payment_id = charge.reference
     if charge.outcome is not Outcome.SUCCEEDED:
         payment.status = PaymentStatus.PENDING if charge.outcome is Outcome.ACTION_REQUIRED else PaymentStatus.FAILED

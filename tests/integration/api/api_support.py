@@ -117,12 +117,11 @@ def uvicorn_server(
         "BILLING_JWT_SECRET_FILE": str(tmp_path / "jwt.secret"),
         **(env or {}),
     }
-    for name in ("BILLING_JWT_SECRET", "BILLING_SMTP_HOST"):
+    for name in ("BILLING_JWT_SECRET", "BILLING_SMTP_HOST", "BILLING_TRUSTED_PROXIES"):
         if name not in (env or {}):
             full_env.pop(name, None)
-    command = [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
+    # Served as the Dockerfile and `invoke api` serve it: uvicorn with the head timeout, no proxy headers of its own.
+    command = [sys.executable, "-m", "billing.api.server", "--port", str(port), "--workers", str(workers)]
     log = (tmp_path / f"uvicorn-{port}.log").open("wb")
     proc = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
@@ -146,6 +145,11 @@ def uvicorn_server(
             proc.kill()
             proc.wait(timeout=30)
         log.close()
+
+
+def client_from(base: str, address: str, timeout: float = 60.0) -> httpx.Client:
+    """An HTTP client whose connections come from ``address`` (any of 127.0.0.0/8): another client to the server."""
+    return httpx.Client(base_url=base, timeout=timeout, transport=httpx.HTTPTransport(local_address=address))
 
 
 def http_user(client: httpx.Client, label: str, password: str = PASSWORD) -> tuple[str, dict[str, str]]:
