@@ -12,11 +12,12 @@ import asyncio
 import logging
 import os
 from typing import Any
+from urllib.parse import unquote_plus
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from billing.cards import mask_pans
+from billing.cards import contains_pan, mask_pans
 from billing.settings import DEFAULT_HEADER_TIMEOUT_SECONDS, load_settings
 
 # A request head (request line and headers) larger than this is refused by h11 with 400.
@@ -77,15 +78,21 @@ class TimedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+def _masked(text: str) -> str:
+    # A logged path carries its query as sent ("4242+4242..." or "%20"): read it decoded when it hides a card.
+    decoded = unquote_plus(text)
+    return mask_pans(decoded) if contains_pan(decoded) else text
+
+
 class MaskCardNumbers(logging.Filter):
     """A log filter that replaces anything looking like a card number in a record's message and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask, and keep the record."""
         if isinstance(record.msg, str):
-            record.msg = mask_pans(record.msg)
+            record.msg = _masked(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(mask_pans(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_masked(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -123,7 +123,8 @@ def uvicorn_server(
     # Served as the Dockerfile and `invoke api` serve it: uvicorn with the head timeout, no proxy headers of its own.
     command = [sys.executable, "-m", "billing.api.server", "--port", str(port), "--workers", str(workers)]
     log = (tmp_path / f"uvicorn-{port}.log").open("wb")
-    proc = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
+    # Its access log (stdout) and errors (stderr) both go to the log file, for tests that read what it logged.
+    proc = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:

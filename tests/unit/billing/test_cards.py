@@ -62,3 +62,8 @@ def test_the_log_filter_masks_messages_and_arguments() -> None:
     assert MaskCardNumbers().filter(record)
     assert "4242424242424242" not in record.getMessage()
     assert MASK in record.getMessage()
+    encoded = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s", ("/p?c=4242+4242%204242-4242",), None
+    )
+    assert MaskCardNumbers().filter(encoded)
+    assert "4242" not in encoded.getMessage()
