@@ -6,7 +6,8 @@ on three. Each tree serves its own copy of the seeded database, the way it is de
 commit with the uvicorn command line, this one with ``python -m billing.api.server``); the two run
 interleaved, scenario by scenario, so machine noise hits both alike.
 
-Run: python benchmarks/bench_api.py [--before REV] [--duration S] [--workers 1,3]
+Run: python benchmarks/bench_api.py [--before REV] [--duration S] [--rounds N] [--workers 1,3]
+(each figure is the median of the rounds, the trees alternating within each round).
 Needs wrk, a load generator in C (so the client is not the bottleneck): apt-get install -y wrk.
 """
 
@@ -17,6 +18,7 @@ import contextlib
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,10 +152,20 @@ def export(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def table(results: dict[tuple[str, int, str], Run], workers: list[int], rev: str, duration: int) -> str:
+def median_run(runs: list[Run]) -> Run:
+    """Each figure's median over the runs."""
+    return Run(
+        *(statistics.median(getattr(run, f) for run in runs) for f in ("requests_per_second", "ok_per_second")),
+        *(statistics.median(getattr(run, f) for run in runs) for f in ("p50", "p99")),
+        int(statistics.median(run.not_2xx for run in runs)),
+        int(statistics.median(run.errors for run in runs)),
+    )
+
+
+def table(results: dict[tuple[str, int, str], Run], workers: list[int], rev: str, duration: int, rounds: int) -> str:
     """The markdown table: each scenario and worker count, before and after side by side."""
     lines = [
-        f"### i. API under load: {rev[:7]} (before) and this tree (after), wrk, {duration} s per run",
+        f"### i. API under load: {rev[:7]} (before) and this tree (after), wrk, medians of {rounds} x {duration} s",
         "",
         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; {machine()}",
         "",
@@ -179,6 +191,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", help="the commit to compare with (default: where this branch left main)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each scenario per tree (medians reported)")
     parser.add_argument("--workers", default="1,3", help="worker counts, comma-separated")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
@@ -195,7 +208,7 @@ def main() -> int:
     settings = load_settings()
     server = lifecycle.target(settings).server
     seeded = templates.ensure_template(settings, server, "head", build=lambda url: lifecycle.seed(settings, url))
-    results: dict[tuple[str, int, str], Run] = {}
+    samples: dict[tuple[str, int, str], list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         folder = Path(tmp)
         sources = {"before": export(rev, folder), "after": ROOT / "src"}
@@ -209,16 +222,19 @@ def main() -> int:
                 with contextlib.ExitStack() as stack:
                     bases = {t: stack.enter_context(served(t, sources[t], urls[t], count, folder)) for t in sources}
                     tokens = {tree: buyer(base, tree) for tree, base in bases.items()}
-                    for name, method, path, connections, authenticated in SCENARIOS:
-                        for tree, base in bases.items():
-                            script = wrk_script(folder, method, tokens[tree] if authenticated else None)
-                            run_wrk(wrk, base, path, connections, 2, script)  # warm-up, not counted
-                            results[(name, count, tree)] = run_wrk(wrk, base, path, connections, args.duration, script)
-                            print(f"{name}, {count} worker(s), {tree}: {results[(name, count, tree)]}", flush=True)
+                    for _ in range(args.rounds):
+                        for name, method, path, connections, authenticated in SCENARIOS:
+                            for tree, base in bases.items():
+                                script = wrk_script(folder, method, tokens[tree] if authenticated else None)
+                                run_wrk(wrk, base, path, connections, 2, script)  # warm-up, not counted
+                                run = run_wrk(wrk, base, path, connections, args.duration, script)
+                                samples.setdefault((name, count, tree), []).append(run)
+                                print(f"{name}, {count} worker(s), {tree}: {run}", flush=True)
             finally:
                 for name in names.values():
                     database.drop(server, name, disposable=(name,))
-    print(table(results, workers, rev, args.duration))
+    results = {key: median_run(runs) for key, runs in samples.items()}
+    print(table(results, workers, rev, args.duration, args.rounds))
     return 0
 
 

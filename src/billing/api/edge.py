@@ -20,6 +20,9 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 ASGIApp = Any
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# The client of a request whose peer address a server in front replaced from X-Forwarded-For, unasked.
+UNVERIFIED = "unverified-forwarded"
 
 CARD_REFUSED = (
     "card numbers are not accepted here: add a card through the payment provider's tokenisation "
@@ -32,7 +35,7 @@ def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _address(text: str) -> Address | None:
     candidate = text.strip()
     if candidate.startswith("[") and "]" in candidate:
         candidate = candidate[1 : candidate.index("]")]
@@ -49,30 +52,42 @@ class ClientAddress:
 
     Only then is X-Forwarded-For read, right to left, skipping further listed proxies; the first
     address that is not a proxy is the client. With no proxies listed (the default) the header
-    changes nothing, whoever sends it.
+    changes nothing, whoever sends it. One case needs care: a server in front of the app that
+    believed the header itself (plain ``uvicorn`` trusts 127.0.0.1 by default) has already put one
+    of its hops in place of the peer. The true peer is then unknown, so with no proxies listed such
+    a request counts as one shared client, ``UNVERIFIED``: rotating the header resets nothing.
     """
 
     def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
         self.app = app
         self.trusted = parse_networks(trusted)
 
-    def _is_proxy(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+    def _is_proxy(self, address: Address | None) -> bool:
         return address is not None and any(address in network for network in self.trusted)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        """Replace ``scope["client"]`` with the forwarded client when the peer is a trusted proxy."""
-        if scope["type"] == "http" and self.trusted and scope.get("client"):
-            peer = _address(str(scope["client"][0]))
-            if self._is_proxy(peer):
-                forwarded = b",".join(v for k, v in scope.get("headers") or [] if k == b"x-forwarded-for")
-                for hop in reversed(forwarded.decode("latin-1").split(",")):
-                    address = _address(hop)
-                    if address is None:
-                        break  # a malformed hop: believe nothing further left of it
-                    if not self._is_proxy(address):
-                        scope = {**scope, "client": (str(address), 0)}
-                        break
+        """Replace ``scope["client"]`` with the forwarded client (from a listed proxy) or UNVERIFIED."""
+        forwarded = b",".join(v for k, v in scope.get("headers") or [] if k == b"x-forwarded-for")
+        if scope["type"] == "http" and forwarded and scope.get("client"):
+            seen = str(scope["client"][0])
+            client = self._client(seen, [hop.strip() for hop in forwarded.decode("latin-1").split(",")])
+            if client != seen:
+                scope = {**scope, "client": (client, 0)}
         await self.app(scope, receive, send)
+
+    def _client(self, seen: str, raw_hops: list[str]) -> str:
+        peer, hops = _address(seen), [_address(hop) for hop in raw_hops]
+        if not self.trusted:
+            replaced = seen in raw_hops or (peer is not None and peer in hops)
+            return UNVERIFIED if replaced else seen
+        if not self._is_proxy(peer):
+            return seen  # a client speaking for itself (or already resolved by a server told the same proxies)
+        for address in reversed(hops):
+            if address is None:
+                break  # a malformed hop: believe nothing further left of it
+            if not self._is_proxy(address):
+                return str(address)
+        return seen
 
 
 class BodyReader:

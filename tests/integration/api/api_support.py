@@ -103,11 +103,12 @@ def add_feature_to_plan(app: FastAPI, plan_code: str, limit: int | None, period:
 
 @contextlib.contextmanager
 def uvicorn_server(
-    database_url: str, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1
+    database_url: str, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1, plain: bool = False
 ) -> Iterator[str]:
     """A real uvicorn serving the app over ``database_url`` on a free loopback port; yields its base URL.
 
     Mail goes to files under ``tmp_path`` and the generated JWT secret to a file there, unless ``env`` says otherwise.
+    ``plain`` runs uvicorn's own command line with its defaults instead of ``billing.api.server``.
     """
     port = free_port()
     full_env = {
@@ -122,6 +123,9 @@ def uvicorn_server(
             full_env.pop(name, None)
     # Served as the Dockerfile and `invoke api` serve it: uvicorn with the head timeout, no proxy headers of its own.
     command = [sys.executable, "-m", "billing.api.server", "--port", str(port), "--workers", str(workers)]
+    if plain:
+        command = [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)]
+        command += ["--workers", str(workers)]
     log = (tmp_path / f"uvicorn-{port}.log").open("wb")
     # Its access log (stdout) and errors (stderr) both go to the log file, for tests that read what it logged.
     proc = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from billing.api.edge import BodyReader, ClientAddress
+from billing.api.edge import UNVERIFIED, BodyReader, ClientAddress
 
 Scope = dict[str, Any]
 
@@ -27,6 +27,14 @@ def test_forwarded_for_changes_nothing_unless_the_peer_is_a_listed_proxy() -> No
     assert _client_seen([], "127.0.0.1", ["203.0.113.9"]) == "127.0.0.1"
     assert _client_seen(["10.0.0.0/8"], "127.0.0.1", ["203.0.113.9"]) == "127.0.0.1"
     assert _client_seen(["127.0.0.1"], "127.0.0.1", ["203.0.113.9"]) == "203.0.113.9"
+
+
+def test_a_peer_already_replaced_from_the_header_counts_as_one_unverified_client() -> None:
+    # Plain uvicorn believes X-Forwarded-For from 127.0.0.1 and puts a hop where the peer was.
+    assert _client_seen([], "203.0.113.9", ["203.0.113.9"]) == UNVERIFIED
+    assert _client_seen([], "198.51.100.1", ["10.1.1.1, 198.51.100.1"]) == UNVERIFIED
+    assert _client_seen([], "evil", ["evil"]) == UNVERIFIED
+    assert _client_seen([], "127.0.0.1", []) == "127.0.0.1"
 
 
 def test_the_client_is_the_first_hop_that_is_not_a_proxy_reading_from_the_right() -> None:
