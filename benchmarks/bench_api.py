@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import shutil
 import statistics
@@ -23,17 +22,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from harness import machine
 
+# The servers are started the way the API tests start theirs (tests/integration/api/api_support.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration" / "api"))
+from api_support import uvicorn_server
+
 from dbops import lifecycle
 from dbops.core import database
 from dbops.core.config import load_settings
-from dbops.core.ports import free_port
 from dbops.core.urls import plain_url
 from dbops.lifecycle import templates
 
@@ -98,39 +99,10 @@ def run_wrk(wrk: str, base: str, path: str, connections: int, seconds: int, scri
     return parse_wrk(done.stdout)
 
 
-@contextlib.contextmanager
-def served(tree: str, source: Path, url: str, workers: int, folder: Path) -> Iterator[str]:
-    """A server of ``tree`` over ``url`` on a free port, deployed as that tree deploys it; its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PYTHONPATH": str(source),
-        "BILLING_JWT_SECRET": SECRET,
-        "BILLING_MAIL_DIR": str(folder / f"mail-{tree}"),
-        "BILLING_THROTTLE_FACTOR": "1000",
-    }
-    if tree == "before":
-        command = ["-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)]
-    else:
-        command = ["-m", "billing.api.server", "--port", str(port)]
-    log = (folder / f"{tree}-{workers}.log").open("wb")
-    proc = subprocess.Popen([sys.executable, *command, "--workers", str(workers)], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/plans", timeout=2).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the {tree} server did not start; see {log.name}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+def served(tree: str, source: Path, url: str, workers: int, folder: Path) -> contextlib.AbstractContextManager[str]:
+    """A server of ``tree`` over ``url``, deployed as that tree deploys it (the tests' uvicorn_server); its base URL."""
+    env = {"PYTHONPATH": str(source), "BILLING_JWT_SECRET": SECRET, "BILLING_THROTTLE_FACTOR": "1000"}
+    return uvicorn_server(url, folder, env, workers=workers, plain=tree == "before")
 
 
 def buyer(base: str, label: str) -> str:

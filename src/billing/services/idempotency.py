@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.models import IdempotencyRecord
-from billing.services.errors import Conflict, Unprocessable
+from billing.services.errors import Unprocessable
+from billing.services.rows import add_unique
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,4 @@ def remember(session: Session, user_id: int, key: str, route: str, digest: str, 
         status_code=answer.status_code,
         response_body=answer.body,
     )
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("a request with this Idempotency-Key is being processed; retry to get its result") from None
+    add_unique(session, record, "a request with this Idempotency-Key is being processed; retry to get its result")

@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.models import (
@@ -25,7 +24,6 @@ from billing.models import (
 )
 from billing.services import catalogue, payment_methods
 from billing.services.errors import (
-    Conflict,
     InsufficientBalance,
     InvalidRequest,
     NotFound,
@@ -33,6 +31,7 @@ from billing.services.errors import (
     Unprocessable,
 )
 from billing.services.gateway import Gateway, Outcome
+from billing.services.rows import add_unique
 
 CREDIT_KINDS = (TokenTransactionKind.PURCHASE, TokenTransactionKind.GRANT, TokenTransactionKind.REFUND)
 DEBIT_KINDS = (TokenTransactionKind.CONSUME, TokenTransactionKind.EXPIRE)
@@ -72,12 +71,7 @@ def _record(
         idempotency_key=idempotency_key,
         purchase_id=purchase_id,
     )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"idempotency key {idempotency_key!r} was already used for this user") from None
+    add_unique(session, entry, f"idempotency key {idempotency_key!r} was already used for this user")
     return entry
 
 
@@ -199,12 +193,7 @@ def purchase_bundle(
         status=PaymentStatus.PENDING,
         idempotency_key=key,
     )
-    try:
-        with session.begin_nested():
-            session.add(payment)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("a purchase with this Idempotency-Key is being processed; retry to get its result") from None
+    add_unique(session, payment, "a purchase with this Idempotency-Key is being processed; retry to get its result")
     # Keys are the caller's own: two users may pick the same one, so the provider gets it with the user's id.
     charge = gateway.charge(method.provider_method_id, bundle.price, bundle.currency, f"user-{user_id}:{key}")
     payment.provider_payment_id = charge.reference

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email
 import os
 import subprocess
 import sys
@@ -52,6 +53,14 @@ def user(client: TestClient, label: str) -> tuple[int, dict[str, str]]:
     """Register and log in; return (id, headers)."""
     user_id, email = register(client, label)
     return user_id, login(client, email)
+
+
+def sent_twice(
+    client: TestClient, path: str, headers: dict[str, str], key: str, body: dict[str, Any] | None = None
+) -> tuple[Any, Any]:
+    """POST the same request twice with Idempotency-Key ``key``; both responses."""
+    keyed = {**headers, "Idempotency-Key": key}
+    return client.post(path, json=body, headers=keyed), client.post(path, json=body, headers=keyed)
 
 
 def grant(app: FastAPI, user_id: int, role: str) -> None:
@@ -150,6 +159,35 @@ def uvicorn_server(
             proc.kill()
             proc.wait(timeout=30)
         log.close()
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Keep the message."""
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.Message]:
+        """The messages to ``address`` so far."""
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30.0) -> list[email.message.Message]:
+        """The messages to ``address`` once there are ``count``; AssertionError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} mails to {address} arrived")
 
 
 def client_from(base: str, address: str, timeout: float = 60.0) -> httpx.Client:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import email
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from api_support import PASSWORD, client_from, http_user, unique_email, uvicorn_server
+from api_support import PASSWORD, Inbox, client_from, http_user, unique_email, uvicorn_server
 
 from dbops.core.ports import free_port
 
@@ -20,31 +18,6 @@ from dbops.core.ports import free_port
 pytestmark = pytest.mark.slow
 
 WAIT = 30.0  # generous: how long a background mail may take to arrive, never asserted as a speed
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Keep the message."""
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, to: str) -> email.message.Message:
-        """The first message to ``to``, waiting for it to arrive."""
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            with self.lock:
-                for message in self.messages:
-                    if message["To"] == to:
-                        return message
-            time.sleep(0.05)
-        raise AssertionError(f"no mail to {to} arrived")
 
 
 @pytest.fixture()
@@ -72,11 +45,11 @@ def test_a_reset_mail_reaches_the_mailbox_and_the_reset_ends_every_session(
     with uvicorn_server(seeded_url, tmp_path, env) as base, httpx.Client(base_url=base, timeout=WAIT) as client:
         address, old_session = http_user(client, "reset-smtp")
         assert client.get("/auth/me", headers=old_session).status_code == 200
-        assert inbox.wait_for(address)["Subject"] == "Welcome"
+        assert inbox.wait_for(address)[0]["Subject"] == "Welcome"
 
         forgot = client.post("/auth/forgot-password", json={"email": address})
         assert forgot.status_code == 202
-        reset_mail = next(m for m in _wait_all(inbox, address, 2) if m["Subject"] == "Reset your password")
+        reset_mail = next(m for m in inbox.wait_for(address, 2) if m["Subject"] == "Reset your password")
         token = _token_in(reset_mail)
         assert token not in forgot.text
         new_password = "a-Brand-New-Password-7"
@@ -90,17 +63,6 @@ def test_a_reset_mail_reaches_the_mailbox_and_the_reset_ends_every_session(
         assert "password changed" in refused.json()["detail"]
         fresh = client.post("/auth/login", json={"email": address, "password": new_password}).json()["access_token"]
         assert client.get("/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
-
-
-def _wait_all(inbox: Inbox, to: str, count: int) -> list[email.message.Message]:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        with inbox.lock:
-            found = [m for m in inbox.messages if m["To"] == to]
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} mails to {to} arrived")
 
 
 def test_wrong_logins_slow_the_client_that_makes_them_and_never_lock_the_owner(seeded_url: str, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from api_support import user
+from api_support import sent_twice, user
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -41,16 +41,16 @@ def test_a_key_reused_for_another_bundle_is_refused_and_moves_nothing(app: FastA
 def test_a_true_replay_returns_the_first_answer_byte_for_byte(app: FastAPI, client: TestClient) -> None:
     user_id, headers = user(client, "replayer")
     method = _card(client, headers)
-    keyed = {**headers, "Idempotency-Key": "order-78"}
-    first = client.post(SMALL, json={"payment_method_id": method}, headers=keyed)
-    again = client.post(SMALL, json={"payment_method_id": method}, headers=keyed)
+    first, again = sent_twice(client, SMALL, headers, "order-78", {"payment_method_id": method})
     assert first.status_code == again.status_code == 201
     assert first.content == again.content
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     assert client.get("/tokens", headers=headers).json()["balance"] == 1000
     # The same key with another payment method is another request.
     second_method = _card(client, headers, "pm_card_mastercard")
-    moved = client.post(SMALL, json={"payment_method_id": second_method}, headers=keyed)
+    moved = client.post(
+        SMALL, json={"payment_method_id": second_method}, headers={**headers, "Idempotency-Key": "order-78"}
+    )
     assert moved.status_code == 422
     with app.state.sessionmaker() as session:
         record = session.scalars(sa.select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id)).one()
@@ -65,9 +65,7 @@ def test_a_true_replay_returns_the_first_answer_byte_for_byte(app: FastAPI, clie
 def test_a_declined_purchase_is_replayed_as_declined_without_a_second_charge(app: FastAPI, client: TestClient) -> None:
     user_id, headers = user(client, "declined-replay")
     _card(client, headers, "pm_card_chargeDeclined")
-    keyed = {**headers, "Idempotency-Key": "order-79"}
-    first = client.post(SMALL, headers=keyed)
-    again = client.post(SMALL, headers=keyed)
+    first, again = sent_twice(client, SMALL, headers, "order-79")
     assert first.status_code == again.status_code == 402
     assert first.content == again.content
     assert _payments(app, user_id) == 1

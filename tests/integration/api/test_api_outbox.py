@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import email
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from api_support import PASSWORD, unique_email
+from api_support import PASSWORD, Inbox, unique_email
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -23,25 +20,6 @@ from billing.services.throttle import ThrottlePolicy
 from dbops.core.ports import free_port
 
 WAIT = 30.0
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Keep the message."""
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[email.message.Message]:
-        """The messages to ``address`` so far."""
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
 
 
 @pytest.fixture()

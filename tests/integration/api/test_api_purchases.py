@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from api_support import grant, run_together, user
+from api_support import grant, run_together, sent_twice, user
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -57,9 +57,7 @@ def test_declines_and_authentication_leave_the_balance_alone(app: FastAPI, clien
 def test_a_succeeded_charge_credits_once_per_idempotency_key(app: FastAPI, client: TestClient) -> None:
     user_id, headers = user(client, "payer")
     _method(client, headers, "pm_card_visa")
-    keyed = {**headers, "Idempotency-Key": "order-1"}
-    first = client.post(BUY, headers=keyed)
-    again = client.post(BUY, headers=keyed)
+    first, again = sent_twice(client, BUY, headers, "order-1")
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert client.get("/tokens", headers=headers).json()["balance"] == 1000

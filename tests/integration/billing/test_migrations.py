@@ -237,6 +237,13 @@ def test_head_matches_create_all_including_checks_and_partial_indexes(
     assert "WHERE (status = ANY" in indexdefs["uq_subscriptions_user_id_live"]
 
 
+def _with_a_user_at(url: URL, settings: Settings, revision: str) -> URL:
+    """The database migrated to ``revision`` with user 1 in it; its URL."""
+    migrations.upgrade(settings, url, revision)
+    run_sql(url, "INSERT INTO users (id, email, password_hash) VALUES (1, 'a@example.com', 'x')")
+    return url
+
+
 def _insert_old_shape_rows(url: URL) -> None:
     run_sql(url, "INSERT INTO users (id, email, password_hash) VALUES (1, 'a@example.com', 'x')")
     run_sql(
@@ -339,9 +346,7 @@ def test_provider_columns_are_converted_up_and_back_down(empty_database: URL, db
 def test_unknown_provider_stops_the_upgrade_at_the_previous_revision(
     empty_database: URL, dbops_settings: Settings
 ) -> None:
-    url = empty_database
-    migrations.upgrade(dbops_settings, url, "0001_baseline")
-    run_sql(url, "INSERT INTO users (id, email, password_hash) VALUES (1, 'a@example.com', 'x')")
+    url = _with_a_user_at(empty_database, dbops_settings, "0001_baseline")
     run_sql(url, "INSERT INTO payments (user_id, gateway, amount, currency) VALUES (1, 'Adyen', 1, 'USD')")
 
     with pytest.raises(MigrationError, match="Adyen"):
@@ -379,9 +384,7 @@ def test_env_without_any_database_says_so(dbops_settings: Settings, monkeypatch:
 def test_card_numbers_stored_before_0011_are_removed_and_kept_out(
     empty_database: URL, dbops_settings: Settings
 ) -> None:
-    url = empty_database
-    migrations.upgrade(dbops_settings, url, "0010_auth_throttles")
-    run_sql(url, "INSERT INTO users (id, email, password_hash) VALUES (1, 'a@example.com', 'x')")
+    url = _with_a_user_at(empty_database, dbops_settings, "0010_auth_throttles")
     run_sql(
         url,
         "INSERT INTO payment_methods (user_id, provider, provider_method_id, last4) VALUES "

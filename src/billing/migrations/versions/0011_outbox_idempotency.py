@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import SchemaItem
 
 revision: str = "0011_outbox_idempotency"
 down_revision: str | None = "0010_auth_throttles"
@@ -34,12 +35,23 @@ WHERE provider_method_id !~ '^[A-Za-z]'
 """
 
 
-def upgrade() -> None:
-    MAIL_STATUS.create(op.get_bind(), checkfirst=False)
+def _user_table(table: str, *items: SchemaItem) -> None:
+    """Create ``table`` with an identity id, a user_id (deleted with the user) and created_at around ``items``."""
     op.create_table(
-        "mail_outbox",
+        table,
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
+        *items,
+        sa.Column("created_at", TZ, server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f(f"fk_{table}_user_id_users"), ondelete="CASCADE"),
+    )
+
+
+def upgrade() -> None:
+    MAIL_STATUS.create(op.get_bind(), checkfirst=False)
+    _user_table(
+        "mail_outbox",
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("recipient", sa.String(320), nullable=False),
         sa.Column("requested_ip", postgresql.INET(), nullable=True),
@@ -48,12 +60,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", TZ, server_default=sa.text("now()"), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", TZ, nullable=True),
-        sa.Column("created_at", TZ, server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_outbox")),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_mail_outbox_attempts_nonnegative")),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_mail_outbox_user_id_users"), ondelete="CASCADE"
-        ),
     )
     op.create_index(op.f("ix_mail_outbox_user_id"), "mail_outbox", ["user_id"], unique=False)
     op.create_index(
@@ -63,22 +70,15 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("status = 'pending'"),
     )
-    op.create_table(
+    _user_table(
         "idempotency_records",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("idempotency_key", sa.String(255), nullable=False),
         sa.Column("route", sa.String(200), nullable=False),
         sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("status_code", sa.SmallInteger(), nullable=False),
         sa.Column("response_body", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", TZ, server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("user_id", "idempotency_key", name=op.f("uq_idempotency_records_user_id_idempotency_key")),
         sa.CheckConstraint("status_code BETWEEN 200 AND 599", name=op.f("ck_idempotency_records_status_code_range")),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_idempotency_records_user_id_users"), ondelete="CASCADE"
-        ),
     )
     op.add_column("auth_throttles", sa.Column("blocked_until", TZ, nullable=True))
     op.execute(REDACT_CARD_NUMBERS)
