@@ -116,7 +116,10 @@ class BodyReader:
             await reply(send, 413, f"the request body must be at most {self.max_bytes} bytes")
             return
         try:
-            body = await asyncio.wait_for(self._read(receive), self.timeout)
+            if declared is None and b"transfer-encoding" not in headers:
+                body = await self._read(receive)  # no body is coming (HTTP/1.1): nothing to wait for
+            else:
+                body = await asyncio.wait_for(self._read(receive), self.timeout)
         except asyncio.TimeoutError:
             # The connection is closed after the answer: the rest of the body may still be on its way.
             closing = [(b"connection", b"close")]

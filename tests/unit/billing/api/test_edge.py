@@ -72,7 +72,7 @@ def test_the_body_is_read_whole_in_time_and_without_card_numbers() -> None:
     reader = BodyReader(_echo, max_bytes=100, timeout=0.5)
     assert _answer(reader, [b'{"a":', b" 1}"]) == (200, b'{"a": 1}')
     assert _answer(reader, [b"x" * 60, b"x" * 60])[0] == 413
-    assert _answer(reader, [b"x", b"x", b"x"], delay=0.3)[0] == 408
+    assert _answer(reader, [b"x", b"x", b"x"], delay=0.3, headers=[(b"content-length", b"3")])[0] == 408
     status, body = _answer(reader, [b'{"token": "4242 4242 4242 4242"}'])
     assert status == 422 and b"4242" not in body
     assert _answer(reader, [b"{}"], query_string=b"card=4242%204242%204242%204242")[0] == 422
