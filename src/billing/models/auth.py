@@ -148,6 +148,8 @@ class MailOutbox(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "mail_outbox"
     __table_args__ = (
         sa.CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        # The sender knows how to write these three; anything else could never be sent.
+        sa.CheckConstraint("kind IN ('welcome', 'already_registered', 'password_reset')", name="kind_known"),
         sa.Index(
             "ix_mail_outbox_next_attempt_at_pending", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")
         ),

@@ -67,6 +67,9 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", TZ, nullable=True),
         sa.CheckConstraint("attempts >= 0", name=op.f("ck_mail_outbox_attempts_nonnegative")),
+        sa.CheckConstraint(
+            "kind IN ('welcome', 'already_registered', 'password_reset')", name=op.f("ck_mail_outbox_kind_known")
+        ),
         *_created_and_keys("mail_outbox"),
     )
     op.create_index(op.f("ix_mail_outbox_user_id"), "mail_outbox", ["user_id"], unique=False)
