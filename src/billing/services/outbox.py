@@ -74,11 +74,11 @@ class Sender:
     first_pause_seconds: int = 5
     max_attempts: int = 20
 
-    def deliver(self, ids: list[int] | None = None) -> int:
-        """Deliver every due mail (or only those with these ids); how many went out."""
+    def deliver(self) -> int:
+        """Deliver every due mail; how many went out."""
         sent = 0
         while True:
-            claimed = self._claim(ids)
+            claimed = self._claim()
             if claimed is None:
                 return sent
             mail_id, message = claimed
@@ -91,7 +91,7 @@ class Sender:
             self._settle(mail_id, None)
             sent += 1
 
-    def _claim(self, ids: list[int] | None) -> tuple[int, MailMessage | None] | None:
+    def _claim(self) -> tuple[int, MailMessage | None] | None:
         """Take one due mail for ``LEASE_SECONDS`` and write its text (issuing a reset token); None when none is due.
 
         Committed before the mail is sent, so no lock or connection is held while the SMTP server
@@ -105,8 +105,6 @@ class Sender:
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
-            if ids is not None:
-                stmt = stmt.where(MailOutbox.id.in_(ids))
             mail = session.scalars(stmt).first()
             if mail is None:
                 return None
