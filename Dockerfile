@@ -19,7 +19,13 @@ USER app
 #                        Set it whenever more than one container or replica serves the API: without it
 #                        the workers of one container share a secret generated into /tmp (lost on restart,
 #                        which logs everyone out), and separate containers would each have their own.
-#   BILLING_SMTP_HOST, BILLING_SMTP_PORT, BILLING_SMTP_USER, BILLING_SMTP_PASSWORD, BILLING_MAIL_FROM
-#                        where password-reset mail goes (without BILLING_SMTP_HOST it is logged to stderr).
+#   BILLING_SMTP_HOST, BILLING_SMTP_PORT, BILLING_SMTP_USER, BILLING_SMTP_PASSWORD, BILLING_MAIL_FROM,
+#   BILLING_SMTP_STARTTLS (1, the default, or 0 for a server without TLS; a mismatch stops the start)
+#                        where mail goes (without BILLING_SMTP_HOST it is logged to stderr).
+# Whose X-Forwarded-For is believed: none, unless a proxy in front is named here (its address or network,
+# comma-separated). Bound to 0.0.0.0, anyone can reach the server; their forwarded headers must count for nothing.
+ENV BILLING_TRUSTED_PROXIES=""
 EXPOSE 8000
-CMD ["uvicorn", "billing.api.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+# billing.api.server: uvicorn with a request-head timeout, no proxy headers of its own (it would trust
+# 127.0.0.1), card numbers masked in its logs; bodies are read with a size and time limit before anything else.
+CMD ["python", "-m", "billing.api.server", "--host", "0.0.0.0", "--port", "8000"]

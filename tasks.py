@@ -12,20 +12,58 @@ from dbops.cli.tasks import namespace
 from dbops.core.errors import EXIT_USAGE
 
 
-@task(help={"host": "interface to bind", "port": "port", **DB_HELP})
-@handled
-def api(
-    c: Context, host: str = "127.0.0.1", port: int = 8000, backend: str | None = None, url: str | None = None
-) -> None:
-    """Run the billing HTTP API locally with uvicorn against the project's database."""
-    import uvicorn
-
+def _use_project_database(backend: str | None, url: str | None) -> None:
+    """Point DATABASE_URL at the project's database (the server dbops runs, or the given URL)."""
     from dbops.commands import db as database
     from dbops.core.urls import plain_url
 
-    db = database.database_url(settings_for(backend, url))
-    os.environ["DATABASE_URL"] = plain_url(db)
-    uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port)
+    os.environ["DATABASE_URL"] = plain_url(database.database_url(settings_for(backend, url)))
+
+
+@task(
+    help={
+        "host": "interface to bind",
+        "port": "port",
+        "workers": "worker processes",
+        "trusted_proxies": "addresses or networks whose X-Forwarded-For is believed (comma-separated; default none)",
+        **DB_HELP,
+    }
+)
+@handled
+def api(
+    c: Context,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    trusted_proxies: str = "",
+    backend: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Run the billing HTTP API locally (billing.api.server: uvicorn with timeouts) against the project's database."""
+    from billing.api.server import serve
+
+    _use_project_database(backend, url)
+    # Set explicitly, whatever the shell had: nobody's X-Forwarded-For counts unless named here.
+    os.environ["BILLING_TRUSTED_PROXIES"] = trusted_proxies
+    serve(host, port, workers)
+
+
+@task(help=DB_HELP)
+@handled
+def mail_send(c: Context, backend: str | None = None, url: str | None = None) -> None:
+    """Deliver the mail that is due in the outbox now (what each API worker also does every second)."""
+    from billing.api.app import outbox_sender
+    from billing.services import outbox
+
+    _use_project_database(backend, url)
+    sender, engine = outbox_sender()
+    try:
+        sent = sender.deliver()
+        with sender.sessions() as session:
+            waiting = outbox.pending(session)
+    finally:
+        engine.dispose()
+    print(f"sent {sent} mail(s); {waiting} waiting for a later attempt")
 
 
 @task(help={"force": "replace an existing pre-commit hook that is not ours"})
@@ -58,3 +96,4 @@ ns = namespace()
 ns.add_task(api)
 ns.add_task(scenario)
 ns.add_collection(Collection("hooks", install=hooks_install))
+ns.add_collection(Collection("mail", send=mail_send))

@@ -138,9 +138,12 @@ class Smoke:
         expect(known, 202)
         expect(unknown, 202)
         check(known.json() == unknown.json(), "forgot-password answers differ for known and unknown emails")
-        message = self.mailer.last_to(email)
-        check(message is not None and message.token is not None, "no reset token was mailed")
-        assert message is not None and message.token is not None
+        try:
+            message = self.mailer.wait_for(email, "Reset your password")
+        except TimeoutError as exc:
+            raise SmokeFailure(f"no reset token was mailed: {exc}") from None
+        check(message.token is not None, "the reset mail has no token")
+        assert message.token is not None
         check(message.token not in known.text, "the reset token leaked into the HTTP response")
         check(self.mailer.last_to(self.email("nobody")) is None, "a token was mailed to an unknown email")
         new_password = "smoke-New-Password-2"
@@ -209,18 +212,21 @@ class Smoke:
         return f"{invoice['number']}: {len(invoice['lines'])} line(s), total {invoice['total']} {invoice['currency']}"
 
     def payment_methods(self) -> str:
-        """Add methods with a provider enum; exactly one default; an unknown provider is refused."""
+        """Tokenised methods (details from the provider); one default; card numbers, unknown providers refused."""
         _, headers = self.user("pm")
-        card = {"provider": "stripe", "provider_method_id": f"pm_{self.run}", "brand": "visa", "last4": "4242"}
+        card = {"provider": "stripe", "token": "pm_card_visa"}
         first = expect(self.client.post("/payment-methods", json=card, headers=headers), 201)
         check(first["is_default"], "the first method is not the default")
-        paypal = {"provider": "paypal", "provider_method_id": f"pp_{self.run}", "make_default": True}
+        check((first["brand"], first["last4"]) == ("visa", "4242"), f"details not from the provider: {first}")
+        paypal = {"provider": "paypal", "token": "pm_paypal", "make_default": True}
         expect(self.client.post("/payment-methods", json=paypal, headers=headers), 201)
         methods = expect(self.client.get("/payment-methods", headers=headers), 200)
         defaults = [m["provider"] for m in methods if m["is_default"]]
         check(len(methods) == 2 and defaults == ["paypal"], f"methods {methods}")
         expect(self.client.post("/payment-methods", json={**card, "provider": "bitcoin"}, headers=headers), 422)
-        return "stripe + paypal stored, one default (paypal), unknown provider 422"
+        pan = {"provider": "stripe", "token": "4242 4242 4242 4242"}
+        expect(self.client.post("/payment-methods", json=pan, headers=headers), 422)
+        return "stripe + paypal stored by token, one default (paypal), card number and unknown provider 422"
 
     def token_bundles(self) -> str:
         """Bundles are listed; tokens only for a paid purchase (none without a card or with a declined one)."""

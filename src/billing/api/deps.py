@@ -96,7 +96,8 @@ def require_permission(*codes: str) -> Callable[..., User]:
 def public() -> Any:
     """Mark a route as open to anyone (``dependencies=[public()]``): the explicit opposite of a permission."""
 
-    def open_to_all() -> None:
+    # Async, so a public route that needs nothing else (the catalogue) never takes a thread for it.
+    async def open_to_all() -> None:
         return None
 
     setattr(open_to_all, PUBLIC_ATTR, True)

@@ -1,8 +1,7 @@
-"""Edge guards: a request-body size limit, replies to bad input that never echo it, and the route audit."""
+"""Guards: replies to bad input that never echo it, and the route audit (deny by default)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,63 +13,8 @@ from starlette.routing import BaseRoute
 
 from billing.api.deps import is_public, permissions_required_by
 
-Message = dict[str, Any]
-ASGIApp = Any
-
 # Long enough to say which part of the input is wrong; too short to echo a secret or a megabyte back.
 ECHO_LIMIT = 40
-
-
-class BodyLimit:
-    """ASGI middleware: a body over ``max_bytes`` (declared or streamed) is refused with 413 before parsing."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Read the whole body (bounded) first, then hand the app a receive that replays it."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if "\x00" in scope.get("path", ""):
-            await _reply(send, 400, "the path must not contain NUL bytes")
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _reply(send, 413, f"the request body must be at most {self.max_bytes} bytes")
-            return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away before its body arrived: nobody to answer
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                await _reply(send, 413, f"the request body must be at most {self.max_bytes} bytes")
-                return
-            more = bool(message.get("more_body", False))
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return dict(await receive())
-
-        await self.app(scope, replay, send)
-
-
-async def _reply(send: Any, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _short(part: object) -> str | int:

@@ -38,6 +38,8 @@ Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 # Numbers are Strict: "5" and true are refused rather than read as 5 and 1.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=100)]
+# A provider's token for a payment method: a letter first (a card number never starts with one).
+TOKEN_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{1,254}$"
 
 
 def unstorable(text: str) -> bool:
@@ -279,14 +281,14 @@ class CheckoutOut(BaseModel):
 
 
 class PaymentMethodIn(In):
-    """A payment method already stored at a provider."""
+    """A payment method the provider tokenised: its token (``pm_...``), never card details.
+
+    Brand, last four digits and expiry come from the provider; the token is also accepted under its
+    older name ``provider_method_id``.
+    """
 
     provider: PaymentProvider
-    provider_method_id: Annotated[str, Field(min_length=1, max_length=255)]
-    brand: Annotated[str, Field(max_length=30)] | None = None
-    last4: Annotated[str, Field(pattern=r"^[0-9]{4}$")] | None = None
-    exp_month: Annotated[int, Strict(), Field(ge=1, le=12)] | None = None
-    exp_year: Annotated[int, Strict(), Field(ge=2000, le=2200)] | None = None
+    token: Annotated[str, Field(pattern=TOKEN_PATTERN, validation_alias=AliasChoices("token", "provider_method_id"))]
     make_default: StrictBool = False
 
 

@@ -1,4 +1,4 @@
-"""The billing schema: every model module is imported here so ``metadata`` holds all 30 tables."""
+"""The billing schema: every model module is imported here so ``metadata`` holds all 32 tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from billing.models.auth import (
     AuditLog,
     AuthThrottle,
     EmailVerificationToken,
+    MailOutbox,
     PasswordResetToken,
     User,
     UserSession,
@@ -15,6 +16,7 @@ from billing.models.base import NAMING_CONVENTION, Base
 from billing.models.billing import (
     Coupon,
     CouponRedemption,
+    IdempotencyRecord,
     Invoice,
     InvoiceLine,
     Payment,
@@ -26,6 +28,7 @@ from billing.models.enums import (
     BillingInterval,
     DiscountType,
     InvoiceStatus,
+    MailStatus,
     PaymentProvider,
     PaymentStatus,
     SubscriptionEventType,
@@ -55,9 +58,12 @@ __all__ = [
     "EmailVerificationToken",
     "Feature",
     "FeatureUsage",
+    "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "MailOutbox",
+    "MailStatus",
     "PasswordResetToken",
     "Payment",
     "PaymentMethod",

@@ -1,4 +1,4 @@
-"""Authentication: users, their sessions, one-time tokens, API keys and the audit log."""
+"""Authentication: users, their sessions, one-time tokens, API keys, the audit log, throttles and the mail outbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models.base import Base, CreatedAtMixin, IdMixin, TimestampMixin
+from billing.models.enums import MAIL_STATUS, MailStatus
 
 
 def _user_fk(ondelete: str = "CASCADE") -> sa.ForeignKey:
@@ -123,7 +124,8 @@ class AuditLog(IdMixin, CreatedAtMixin, Base):
 class AuthThrottle(Base):
     """Attempts at one sensitive action by one subject (an account or a client address) in the current window.
 
-    The subject is stored as a SHA-256 hex digest: the table says how often, never who.
+    The subject is stored as a SHA-256 hex digest: the table says how often, never who. Past a
+    subject's free attempts, ``blocked_until`` says when the next attempt is heard.
     """
 
     __tablename__ = "auth_throttles"
@@ -133,3 +135,32 @@ class AuthThrottle(Base):
     subject_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(sa.Integer)
+    blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class MailOutbox(IdMixin, CreatedAtMixin, Base):
+    """A mail to send, written in the transaction of the change that causes it; a sender delivers it with retries.
+
+    Only the kind and the recipient are stored: the text is made when it is sent, and a password
+    reset token is issued then too, so no usable token ever sits in this table.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        sa.CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        # The sender knows how to write these three; anything else could never be sent.
+        sa.CheckConstraint("kind IN ('welcome', 'already_registered', 'password_reset')", name="kind_known"),
+        sa.Index(
+            "ix_mail_outbox_next_attempt_at_pending", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    requested_ip: Mapped[str | None] = mapped_column(postgresql.INET)
+    status: Mapped[MailStatus] = mapped_column(MAIL_STATUS, server_default=sa.text("'pending'"))
+    attempts: Mapped[int] = mapped_column(server_default=sa.text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -88,11 +88,13 @@ class InvoiceLine(IdMixin, Base):
 
 
 class PaymentMethod(IdMixin, TimestampMixin, Base):
-    """A card or account stored at a provider; at most one default per user."""
+    """A card or account stored at a provider, by the provider's token; at most one default per user."""
 
     __tablename__ = "payment_methods"
     __table_args__ = (
         sa.CheckConstraint("exp_month BETWEEN 1 AND 12", name="exp_month_range"),
+        # A provider's token starts with a letter; a card number never does.
+        sa.CheckConstraint("provider_method_id ~ '^[A-Za-z]'", name="provider_method_id_is_token"),
         sa.Index(
             "uq_payment_methods_user_id_default",
             "user_id",
@@ -134,6 +136,27 @@ class Payment(IdMixin, TimestampMixin, Base):
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class IdempotencyRecord(IdMixin, CreatedAtMixin, Base):
+    """The answer given to a request that carried an Idempotency-Key: bound to the caller, the route and the request.
+
+    A retry with the same key and the same request gets these bytes back; the same key with another
+    route or other parameters is refused.
+    """
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "idempotency_key"),
+        sa.CheckConstraint("status_code BETWEEN 200 AND 599", name="status_code_range"),
+    )
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255))
+    route: Mapped[str] = mapped_column(sa.String(200))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    status_code: Mapped[int] = mapped_column(sa.SmallInteger)
+    response_body: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class Coupon(IdMixin, CreatedAtMixin, Base):

@@ -103,6 +103,14 @@ class TokenTransactionKind(str, enum.Enum):
     ADJUSTMENT = "adjustment"
 
 
+class MailStatus(str, enum.Enum):
+    """Delivery state of a mail in the outbox (type ``mail_status``)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 def pg_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
     """A native PostgreSQL enum type named ``name`` storing the members' lowercase values."""
     return sa.Enum(enum_cls, name=name, values_callable=lambda e: [m.value for m in e])
@@ -119,3 +127,4 @@ PAYMENT_STATUS = pg_enum(PaymentStatus, "payment_status")
 DISCOUNT_TYPE = pg_enum(DiscountType, "discount_type")
 WEBHOOK_EVENT_STATUS = pg_enum(WebhookEventStatus, "webhook_event_status")
 TOKEN_TRANSACTION_KIND = pg_enum(TokenTransactionKind, "token_transaction_kind")
+MAIL_STATUS = pg_enum(MailStatus, "mail_status")

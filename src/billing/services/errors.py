@@ -17,6 +17,12 @@ class InvalidRequest(ServiceError):
     """The request makes no sense for the data it names (400)."""
 
 
+class Unprocessable(ServiceError):
+    """The request is well formed but cannot be accepted as it is (422)."""
+
+    status_code = 422
+
+
 class AuthenticationFailed(ServiceError):
     """Unknown user, wrong password, or a missing or invalid credential (401)."""
 

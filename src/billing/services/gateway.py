@@ -1,16 +1,20 @@
 """Payment providers behind one small interface, and the sandbox provider used in development and tests.
 
-The sandbox behaves like the big providers' test modes: a payment method names a test card and the
-card decides the outcome. Nothing else ever succeeds, so a misconfigured deployment cannot hand out
-tokens for free.
+Card numbers never reach this server: the customer's device hands them to the provider's own
+tokenisation, which returns a token (``pm_...``); the server stores the token and what the provider
+says about it (brand, last four digits, expiry). The sandbox behaves like the big providers' test
+modes: its tokens are the documented test cards, and the card decides the outcome. Nothing else
+ever succeeds, so a misconfigured deployment cannot hand out tokens for free.
 
-| test payment method (or card number)              | outcome                                      |
-| --- | --- |
-| `pm_card_visa`, `pm_card_mastercard`, 4242424242424242, 5555555555554444 | succeeds                  |
-| `pm_card_chargeDeclined`, 4000000000000002        | declined: card_declined                      |
-| `pm_card_insufficientFunds`, 4000000000009995     | declined: insufficient_funds                 |
-| `pm_card_authenticationRequired`, 4000002760003184 | needs 3-D Secure authentication: stays pending |
-| anything else                                     | declined: unknown test payment method        |
+| sandbox token                    | card                  | outcome of a charge                            |
+| --- | --- | --- |
+| `pm_card_visa`                   | visa 4242 12/2034     | succeeds                                       |
+| `pm_card_mastercard`             | mastercard 4444 12/2034 | succeeds                                     |
+| `pm_card_chargeDeclined`         | visa 0002 12/2034     | declined: card_declined                        |
+| `pm_card_insufficientFunds`      | visa 9995 12/2034     | declined: insufficient_funds                   |
+| `pm_card_authenticationRequired` | visa 3184 12/2034     | needs 3-D Secure authentication: stays pending |
+| `pm_paypal`                      | a PayPal account      | succeeds                                       |
+| anything else                    | (unknown: refused when added) | declined: unknown test payment method  |
 """
 
 from __future__ import annotations
@@ -39,31 +43,58 @@ class Charge:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class MethodDetails:
+    """What a provider says about a tokenised payment method; never the card number."""
+
+    token: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+
+
 class Gateway(Protocol):
-    """A payment provider: charge a stored payment method once per idempotency key."""
+    """A payment provider: look up a tokenised method; charge it once per idempotency key."""
+
+    def payment_method(self, token: str) -> MethodDetails | None:
+        """The provider's details of the method behind ``token``, or None when it knows no such token."""
+        ...
 
     def charge(self, method_ref: str, amount: Decimal, currency: str, idempotency_key: str) -> Charge:
         """Charge ``amount`` to the method the provider knows as ``method_ref``."""
         ...
 
 
-_SUCCEED = {"pm_card_visa", "pm_card_mastercard", "4242424242424242", "5555555555554444"}
-_DECLINE = {
-    "pm_card_chargeDeclined": "card_declined",
-    "4000000000000002": "card_declined",
-    "pm_card_insufficientFunds": "insufficient_funds",
-    "4000000000009995": "insufficient_funds",
+_SUCCEED = {"pm_card_visa", "pm_card_mastercard", "pm_paypal"}
+_DECLINE = {"pm_card_chargeDeclined": "card_declined", "pm_card_insufficientFunds": "insufficient_funds"}
+_AUTHENTICATE = {"pm_card_authenticationRequired"}
+_CARDS = {
+    "pm_card_visa": ("visa", "4242"),
+    "pm_card_mastercard": ("mastercard", "4444"),
+    "pm_card_chargeDeclined": ("visa", "0002"),
+    "pm_card_insufficientFunds": ("visa", "9995"),
+    "pm_card_authenticationRequired": ("visa", "3184"),
 }
-_AUTHENTICATE = {"pm_card_authenticationRequired", "4000002760003184"}
+SANDBOX_EXPIRY = (12, 2034)
 
 
 class SandboxGateway:
     """The test-mode provider: outcomes follow the documented test cards; the reference follows the key."""
 
+    def payment_method(self, token: str) -> MethodDetails | None:
+        """The test card (or PayPal account) behind a sandbox token."""
+        if token == "pm_paypal":
+            return MethodDetails(token, "paypal", None, None, None)
+        if token not in _CARDS:
+            return None
+        brand, last4 = _CARDS[token]
+        return MethodDetails(token, brand, last4, *SANDBOX_EXPIRY)
+
     def charge(self, method_ref: str, amount: Decimal, currency: str, idempotency_key: str) -> Charge:
         """Decide the charge by the test card; the same key always gives the same reference."""
         reference = "sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
-        card = method_ref.replace(" ", "")
+        card = method_ref
         if amount <= 0:
             return Charge(Outcome.DECLINED, reference, "invalid_amount")
         if card in _SUCCEED:

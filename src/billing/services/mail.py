@@ -1,4 +1,7 @@
-"""Outgoing mail: SMTP for real delivery, a file or console mailer for development, an in-memory outbox for tests."""
+"""Mailers: SMTP for real delivery, a file or console mailer for development, an in-memory one for tests.
+
+What is sent and when is the outbox's business (billing.services.outbox); a mailer only delivers.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -15,6 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 log = logging.getLogger("billing.mail")
+
+FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,18 @@ class InMemoryMailer:
         with self._lock:
             self.outbox.append(message)
 
+    def wait_for(self, email: str, subject: str | None = None, count: int = 1, timeout: float = 10.0) -> MailMessage:
+        """The newest message to ``email`` (with ``subject``) once there are ``count``; else TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = [m for m in self.outbox if m.to == email.lower() and subject in (None, m.subject)]
+            if len(found) >= count:
+                return found[-1]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(found)} of {count} mails to {email} arrived within {timeout:g} s")
+            time.sleep(0.01)
+
     def last_to(self, email: str) -> MailMessage | None:
         """The newest message sent to ``email``, if any."""
         with self._lock:
@@ -66,6 +84,28 @@ class SmtpMailer:
     password: str | None = None
     starttls: bool = True
     timeout: float = 10.0
+
+    def check(self) -> None:
+        """At start-up: RuntimeError when the server is up but the TLS setting cannot work with it.
+
+        An unreachable server is only logged: the outbox keeps the mail until it is back.
+        """
+        where = f"the SMTP server at {self.host}:{self.port}"
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                smtp.ehlo()
+                if not self.starttls:
+                    return
+                if not smtp.has_extn("starttls"):
+                    raise RuntimeError(
+                        f"BILLING_SMTP_STARTTLS is on but {where} offers no STARTTLS: set BILLING_SMTP_STARTTLS=0 "
+                        "for a server without TLS, or give it a certificate"
+                    )
+                smtp.starttls(context=ssl.create_default_context())
+        except ssl.SSLError as exc:
+            raise RuntimeError(f"TLS with {where} failed ({exc.reason or exc}): fix its certificate") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("%s cannot be reached now (%s); mail waits in the outbox until it can", where, exc)
 
     def send(self, message: MailMessage) -> None:
         """Send the message in one SMTP session."""
@@ -109,27 +149,21 @@ def mailer_from_env(env: Mapping[str, str]) -> Mailer:
         port_text = env.get("BILLING_SMTP_PORT", "").strip() or "587"
         if not port_text.isdigit():
             raise ValueError(f"BILLING_SMTP_PORT must be a port number, got {port_text!r}")
-        starttls = env.get("BILLING_SMTP_STARTTLS", "1").strip().lower() not in ("0", "false", "no", "off")
+        flag = env.get("BILLING_SMTP_STARTTLS", "1").strip().lower()
+        if flag not in FLAGS:
+            raise ValueError(f"BILLING_SMTP_STARTTLS must be 1 or 0 (true/false, yes/no, on/off), got {flag!r}")
         return SmtpMailer(
             host=host,
             port=int(port_text),
             sender=env.get("BILLING_MAIL_FROM", "").strip() or "billing@localhost",
             user=env.get("BILLING_SMTP_USER") or None,
             password=env.get("BILLING_SMTP_PASSWORD") or None,
-            starttls=starttls,
+            starttls=FLAGS[flag],
         )
     directory = env.get("BILLING_MAIL_DIR", "").strip()
     if directory:
         return FileMailer(Path(directory))
     return ConsoleMailer()
-
-
-def deliver(mailer: Mailer, message: MailMessage) -> None:
-    """Send after the reply went out; a failure is logged (never the body), not shown to the client."""
-    try:
-        mailer.send(message)
-    except Exception as exc:  # noqa: BLE001 - a broken mail server must not turn into a 500 or a retry loop
-        log.error("could not send %r to %s: %s", message.subject, message.to, exc)
 
 
 def password_reset_message(email: str, token: str, ttl_seconds: int) -> MailMessage:

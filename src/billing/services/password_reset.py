@@ -28,7 +28,8 @@ class IssuedResetToken:
     expires_at: datetime
 
 
-def _valid_ip(ip: str | None) -> str | None:
+def valid_ip(ip: str | None) -> str | None:
+    """The address in canonical form, or None for anything that is not an IP address (a test client's name)."""
     if not ip:
         return None
     try:
@@ -51,7 +52,7 @@ def request_reset(
     row = sa.select(
         User.id,
         sa.literal(security.hash_token(raw)),
-        sa.literal(_valid_ip(ip), postgresql.INET),
+        sa.literal(valid_ip(ip), postgresql.INET),
         sa.literal(issued, sa.DateTime(timezone=True)),
         sa.literal(expires, sa.DateTime(timezone=True)),
     ).where(User.email == normalize_email(email), User.is_active.is_(True))

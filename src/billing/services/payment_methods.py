@@ -1,4 +1,4 @@
-"""Payment methods stored at a provider; at most one default per user."""
+"""Payment methods stored at a provider (a token and what the provider says of it); at most one default per user."""
 
 from __future__ import annotations
 
@@ -8,24 +8,23 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing.models import PaymentMethod, PaymentProvider
-from billing.services.errors import InvalidRequest, NotFound
+from billing.services.errors import NotFound, Unprocessable
+from billing.services.gateway import Gateway
 
 
 def add_payment_method(
     session: Session,
+    gateway: Gateway,
     user_id: int,
     provider: PaymentProvider,
-    provider_method_id: str,
+    token: str,
     *,
-    brand: str | None = None,
-    last4: str | None = None,
-    exp_month: int | None = None,
-    exp_year: int | None = None,
     make_default: bool = False,
 ) -> PaymentMethod:
-    """Store a method; the user's first method, or one added with ``make_default``, becomes the default."""
-    if last4 is not None and not (len(last4) == 4 and last4.isdigit()):
-        raise InvalidRequest("last4 must be four digits")
+    """Store a tokenised method with the provider's brand, last four and expiry; the first one is the default."""
+    details = gateway.payment_method(token)
+    if details is None:
+        raise Unprocessable("the payment provider knows no such payment method token; tokenise the card first")
     # Lock the user's methods so two concurrent "make default" requests cannot both win.
     existing = session.scalars(sa.select(PaymentMethod).where(PaymentMethod.user_id == user_id).with_for_update()).all()
     default = make_default or not existing
@@ -38,11 +37,11 @@ def add_payment_method(
     method = PaymentMethod(
         user_id=user_id,
         provider=provider,
-        provider_method_id=provider_method_id,
-        brand=brand,
-        last4=last4,
-        exp_month=exp_month,
-        exp_year=exp_year,
+        provider_method_id=details.token,
+        brand=details.brand,
+        last4=details.last4,
+        exp_month=details.exp_month,
+        exp_year=details.exp_year,
         is_default=default,
     )
     session.add(method)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.models import (
@@ -26,6 +25,7 @@ from billing.models import (
 from billing.models.enums import LIVE_SUBSCRIPTION_STATUSES
 from billing.services import catalogue, invoices
 from billing.services.errors import Conflict, InvalidRequest, NotFound
+from billing.services.rows import add_unique
 
 
 @dataclass(frozen=True)
@@ -125,12 +125,7 @@ def subscribe(
         current_period_end=add_interval(started, plan.billing_interval),
         trial_ends_at=trial_end,
     )
-    try:
-        with session.begin_nested():
-            session.add(subscription)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("the user already has a live subscription; cancel it first") from None
+    add_unique(session, subscription, "the user already has a live subscription; cancel it first")
     rows = [
         SubscriptionAddon(
             subscription_id=subscription.id,

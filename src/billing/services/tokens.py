@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.models import (
@@ -17,14 +16,22 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
     TokenBalance,
+    TokenBundle,
     TokenBundlePurchase,
     TokenTransaction,
     TokenTransactionKind,
     User,
 )
 from billing.services import catalogue, payment_methods
-from billing.services.errors import Conflict, InsufficientBalance, InvalidRequest, NotFound, PaymentRequired
+from billing.services.errors import (
+    InsufficientBalance,
+    InvalidRequest,
+    NotFound,
+    PaymentRequired,
+    Unprocessable,
+)
 from billing.services.gateway import Gateway, Outcome
+from billing.services.rows import add_unique
 
 CREDIT_KINDS = (TokenTransactionKind.PURCHASE, TokenTransactionKind.GRANT, TokenTransactionKind.REFUND)
 DEBIT_KINDS = (TokenTransactionKind.CONSUME, TokenTransactionKind.EXPIRE)
@@ -64,12 +71,7 @@ def _record(
         idempotency_key=idempotency_key,
         purchase_id=purchase_id,
     )
-    try:
-        with session.begin_nested():
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"idempotency key {idempotency_key!r} was already used for this user") from None
+    add_unique(session, entry, f"idempotency key {idempotency_key!r} was already used for this user")
     return entry
 
 
@@ -174,7 +176,7 @@ def purchase_bundle(
         sa.select(Payment).where(Payment.user_id == user_id, Payment.idempotency_key == key)
     ).one_or_none()
     if earlier is not None:
-        return _replay(session, earlier)
+        return _replay(session, earlier, bundle)
     method: PaymentMethod | None
     if payment_method_id is not None:
         method = payment_methods.get_payment_method(session, user_id, payment_method_id)
@@ -191,13 +193,9 @@ def purchase_bundle(
         status=PaymentStatus.PENDING,
         idempotency_key=key,
     )
-    try:
-        with session.begin_nested():
-            session.add(payment)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("a purchase with this Idempotency-Key is being processed; retry to get its result") from None
-    charge = gateway.charge(method.provider_method_id, bundle.price, bundle.currency, key)
+    add_unique(session, payment, "a purchase with this Idempotency-Key is being processed; retry to get its result")
+    # Keys are the caller's own: two users may pick the same one, so the provider gets it with the user's id.
+    charge = gateway.charge(method.provider_method_id, bundle.price, bundle.currency, f"user-{user_id}:{key}")
     payment.provider_payment_id = charge.reference
     if charge.outcome is not Outcome.SUCCEEDED:
         payment.status = PaymentStatus.PENDING if charge.outcome is Outcome.ACTION_REQUIRED else PaymentStatus.FAILED
@@ -232,10 +230,15 @@ def _not_paid(payment: Payment) -> PaymentRequired:
     return PaymentRequired(f"the payment was declined ({payment.failure_reason}); no tokens were credited")
 
 
-def _replay(session: Session, payment: Payment) -> Purchase:
-    """The result of an earlier attempt with the same key: its purchase, or the same refusal."""
-    if payment.status is not PaymentStatus.SUCCEEDED:
+def _replay(session: Session, payment: Payment, bundle: TokenBundle) -> Purchase:
+    """The result of an earlier attempt with the same key for the same bundle: its purchase, or the same refusal."""
+    purchase = session.scalars(
+        sa.select(TokenBundlePurchase).where(TokenBundlePurchase.payment_id == payment.id)
+    ).one_or_none()
+    same = (payment.amount, payment.currency) == (bundle.price, bundle.currency)
+    if not same or (purchase is not None and purchase.bundle_id != bundle.id):
+        raise Unprocessable("this Idempotency-Key was already used for another purchase; use a new key")
+    if payment.status is not PaymentStatus.SUCCEEDED or purchase is None:
         raise _not_paid(payment)
-    purchase = session.scalars(sa.select(TokenBundlePurchase).where(TokenBundlePurchase.payment_id == payment.id)).one()
     entry = session.scalars(sa.select(TokenTransaction).where(TokenTransaction.purchase_id == purchase.id)).one()
     return Purchase(purchase=purchase, payment=payment, transaction=entry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email
 import os
 import subprocess
 import sys
@@ -54,6 +55,14 @@ def user(client: TestClient, label: str) -> tuple[int, dict[str, str]]:
     return user_id, login(client, email)
 
 
+def sent_twice(
+    client: TestClient, path: str, headers: dict[str, str], key: str, body: dict[str, Any] | None = None
+) -> tuple[Any, Any]:
+    """POST the same request twice with Idempotency-Key ``key``; both responses."""
+    keyed = {**headers, "Idempotency-Key": key}
+    return client.post(path, json=body, headers=keyed), client.post(path, json=body, headers=keyed)
+
+
 def grant(app: FastAPI, user_id: int, role: str) -> None:
     """Grant a seeded role directly (the tests do not know the admin's password)."""
     with app.state.sessionmaker() as session:
@@ -103,11 +112,12 @@ def add_feature_to_plan(app: FastAPI, plan_code: str, limit: int | None, period:
 
 @contextlib.contextmanager
 def uvicorn_server(
-    database_url: str, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1
+    database_url: str, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1, plain: bool = False
 ) -> Iterator[str]:
     """A real uvicorn serving the app over ``database_url`` on a free loopback port; yields its base URL.
 
     Mail goes to files under ``tmp_path`` and the generated JWT secret to a file there, unless ``env`` says otherwise.
+    ``plain`` runs uvicorn's own command line with its defaults instead of ``billing.api.server``.
     """
     port = free_port()
     full_env = {
@@ -117,14 +127,17 @@ def uvicorn_server(
         "BILLING_JWT_SECRET_FILE": str(tmp_path / "jwt.secret"),
         **(env or {}),
     }
-    for name in ("BILLING_JWT_SECRET", "BILLING_SMTP_HOST"):
+    for name in ("BILLING_JWT_SECRET", "BILLING_SMTP_HOST", "BILLING_TRUSTED_PROXIES"):
         if name not in (env or {}):
             full_env.pop(name, None)
-    command = [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)]
-    if workers > 1:
+    # Served as the Dockerfile and `invoke api` serve it: uvicorn with the head timeout, no proxy headers of its own.
+    command = [sys.executable, "-m", "billing.api.server", "--port", str(port), "--workers", str(workers)]
+    if plain:
+        command = [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory", "--port", str(port)]
         command += ["--workers", str(workers)]
     log = (tmp_path / f"uvicorn-{port}.log").open("wb")
-    proc = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=log)
+    # Its access log (stdout) and errors (stderr) both go to the log file, for tests that read what it logged.
+    proc = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -146,6 +159,40 @@ def uvicorn_server(
             proc.kill()
             proc.wait(timeout=30)
         log.close()
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Keep the message."""
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.Message]:
+        """The messages to ``address`` so far."""
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30.0) -> list[email.message.Message]:
+        """The messages to ``address`` once there are ``count``; AssertionError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} mails to {address} arrived")
+
+
+def client_from(base: str, address: str, timeout: float = 60.0) -> httpx.Client:
+    """An HTTP client whose connections come from ``address`` (any of 127.0.0.0/8): another client to the server."""
+    return httpx.Client(base_url=base, timeout=timeout, transport=httpx.HTTPTransport(local_address=address))
 
 
 def http_user(client: httpx.Client, label: str, password: str = PASSWORD) -> tuple[str, dict[str, str]]:

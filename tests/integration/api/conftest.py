@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
 
-from billing.api.app import create_app
+from billing.api.app import create_app, dispose_engines
 from billing.security import TEST_HASHER, new_secret
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
@@ -39,7 +39,7 @@ def app(seeded_url: str) -> Iterator[FastAPI]:
         password_hasher=TEST_HASHER,
     )
     yield application
-    application.state.engine.dispose()
+    dispose_engines(application)
 
 
 @pytest.fixture()

@@ -22,7 +22,7 @@ def test_register_login_and_refusals(app: FastAPI, client: TestClient) -> None:
     taken = client.post("/auth/register", json={"email": email, "password": "another-Password-2"})
     assert (taken.status_code, taken.json()) == (fresh.status_code, fresh.json()) == (202, fresh.json())
     assert client.post("/auth/login", json={"email": email, "password": "another-Password-2"}).status_code == 401
-    assert app.state.mailer.last_to(email).subject == "You already have an account"
+    assert app.state.mailer.wait_for(email, "You already have an account").to == email.lower()
     assert client.post("/auth/register", json={"email": "x-" + email, "password": "short"}).status_code == 400
     assert client.post("/auth/register", json={"email": "not-an-email", "password": PASSWORD}).status_code == 422
     wrong = client.post("/auth/login", json={"email": email, "password": "wrong-password"})
@@ -114,9 +114,12 @@ def test_invoice_endpoint_and_subscription_rules(client: TestClient) -> None:
 
 def test_payment_methods_keep_one_default(client: TestClient) -> None:
     _, headers = user(client, "pm")
-    card = {"provider": "stripe", "provider_method_id": "pm_1", "brand": "visa", "last4": "4242", "exp_month": 12}
+    # The client's own brand and last4 are ignored: the provider's details of the token are stored.
+    card = {"provider": "stripe", "token": "pm_card_mastercard", "brand": "amex", "last4": "0000"}
 
     first = client.post("/payment-methods", json=card, headers=headers).json()
+    assert (first["provider_method_id"], first["brand"], first["last4"]) == ("pm_card_mastercard", "mastercard", "4444")
+    assert (first["exp_month"], first["exp_year"]) == (12, 2034)
     second = client.post("/payment-methods", json={**card, "provider": "braintree"}, headers=headers).json()
     third = client.post("/payment-methods", json={**card, "provider": "manual", "make_default": True}, headers=headers)
 
@@ -128,6 +131,6 @@ def test_payment_methods_keep_one_default(client: TestClient) -> None:
         ("braintree", False),
     ]
     assert client.post("/payment-methods", json={**card, "provider": "venmo"}, headers=headers).status_code == 422
-    assert client.post("/payment-methods", json={**card, "exp_month": 13}, headers=headers).status_code == 422
+    assert client.post("/payment-methods", json={**card, "token": "pm_unknown"}, headers=headers).status_code == 422
     _, other = user(client, "pm-other")
     assert client.get("/payment-methods", headers=other).json() == []

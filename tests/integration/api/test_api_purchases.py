@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from api_support import grant, run_together, user
+from api_support import grant, run_together, sent_twice, user
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -39,15 +39,16 @@ def test_no_payment_method_no_tokens(app: FastAPI, client: TestClient) -> None:
 
 def test_declines_and_authentication_leave_the_balance_alone(app: FastAPI, client: TestClient) -> None:
     user_id, headers = user(client, "declined")
-    for ref in ("pm_card_chargeDeclined", "4000000000009995", "pm_card_authenticationRequired", "pm_made_up"):
+    for ref in ("pm_card_chargeDeclined", "pm_card_insufficientFunds", "pm_card_authenticationRequired"):
         _method(client, headers, ref)
         assert client.post(BUY, headers=headers).status_code == 402
+    made_up = {"provider": "stripe", "token": "pm_made_up", "make_default": True}
+    assert client.post("/payment-methods", json=made_up, headers=headers).status_code == 422
     assert client.get("/tokens", headers=headers).json()["balance"] == 0
     assert _payments(app, user_id) == [
         ("failed", "card_declined"),
         ("failed", "insufficient_funds"),
         ("pending", "authentication_required"),
-        ("failed", "unknown test payment method"),
     ]
     with app.state.sessionmaker() as session:
         assert tokens.ledger_sum(session, user_id) == 0
@@ -56,9 +57,7 @@ def test_declines_and_authentication_leave_the_balance_alone(app: FastAPI, clien
 def test_a_succeeded_charge_credits_once_per_idempotency_key(app: FastAPI, client: TestClient) -> None:
     user_id, headers = user(client, "payer")
     _method(client, headers, "pm_card_visa")
-    keyed = {**headers, "Idempotency-Key": "order-1"}
-    first = client.post(BUY, headers=keyed)
-    again = client.post(BUY, headers=keyed)
+    first, again = sent_twice(client, BUY, headers, "order-1")
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert client.get("/tokens", headers=headers).json()["balance"] == 1000

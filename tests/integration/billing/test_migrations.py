@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import IntegrityError
 
 import billing.models
 from billing.models import enums
@@ -33,6 +34,7 @@ REVISIONS = (
     "0008_rbac",
     "0009_payment_idempotency",
     "0010_auth_throttles",
+    "0011_outbox_idempotency",
 )
 PRE_SPRINT_TABLES = {
     "users",
@@ -68,7 +70,7 @@ SPRINT_TABLES = {
     "user_roles",
 }
 # Created after the sprint (0009 only adds a column to payments).
-POST_SPRINT_TABLES = {"auth_throttles"}
+POST_SPRINT_TABLES = {"auth_throttles", "mail_outbox", "idempotency_records"}
 PRE_SPRINT_ENUMS = {
     "billing_interval",
     "usage_period",
@@ -90,6 +92,7 @@ ENUM_TYPES = {
     "discount_type": enums.DiscountType,
     "webhook_event_status": enums.WebhookEventStatus,
     "token_transaction_kind": enums.TokenTransactionKind,
+    "mail_status": enums.MailStatus,
 }
 # The provider columns before 0002/0003: table -> old free-text column.
 OLD_PROVIDER_COLUMNS = {
@@ -152,7 +155,7 @@ def test_round_trip_leaves_an_identical_catalog_and_base_is_empty(
 ) -> None:
     migrations.upgrade(dbops_settings, empty_database, "head")
     first = snapshot(empty_database)
-    assert len(first["tables"]) == 30
+    assert len(first["tables"]) == 32
 
     migrations.downgrade(dbops_settings, empty_database, "base")
     assert migrations.current(dbops_settings, empty_database) is None
@@ -195,12 +198,12 @@ def test_sprint_start_holds_exactly_the_20_pre_sprint_tables(empty_database: URL
     assert set(enum_types(empty_database)) == PRE_SPRINT_ENUMS | {"payment_provider"}
 
 
-def test_head_has_the_30_tables_of_the_metadata_and_its_enum_types(migrated_database: URL) -> None:
+def test_head_has_the_32_tables_of_the_metadata_and_its_enum_types(migrated_database: URL) -> None:
     tables = {r[0] for r in run_sql(migrated_database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     tables.discard("alembic_version")
     assert tables == set(billing.models.metadata.tables)
     assert tables == PRE_SPRINT_TABLES | SPRINT_TABLES | POST_SPRINT_TABLES
-    assert len(tables) == 30
+    assert len(tables) == 32
     found = enum_types(migrated_database)
     assert found == {name: [m.value for m in enum_cls] for name, enum_cls in ENUM_TYPES.items()}
 
@@ -232,6 +235,13 @@ def test_head_matches_create_all_including_checks_and_partial_indexes(
         assert migrated[kind] == created[kind], kind
     indexdefs = {row[1]: row[2] for row in migrated["indexes"]}
     assert "WHERE (status = ANY" in indexdefs["uq_subscriptions_user_id_live"]
+
+
+def _with_a_user_at(url: URL, settings: Settings, revision: str) -> URL:
+    """The database migrated to ``revision`` with user 1 in it; its URL."""
+    migrations.upgrade(settings, url, revision)
+    run_sql(url, "INSERT INTO users (id, email, password_hash) VALUES (1, 'a@example.com', 'x')")
+    return url
 
 
 def _insert_old_shape_rows(url: URL) -> None:
@@ -336,9 +346,7 @@ def test_provider_columns_are_converted_up_and_back_down(empty_database: URL, db
 def test_unknown_provider_stops_the_upgrade_at_the_previous_revision(
     empty_database: URL, dbops_settings: Settings
 ) -> None:
-    url = empty_database
-    migrations.upgrade(dbops_settings, url, "0001_baseline")
-    run_sql(url, "INSERT INTO users (id, email, password_hash) VALUES (1, 'a@example.com', 'x')")
+    url = _with_a_user_at(empty_database, dbops_settings, "0001_baseline")
     run_sql(url, "INSERT INTO payments (user_id, gateway, amount, currency) VALUES (1, 'Adyen', 1, 'USD')")
 
     with pytest.raises(MigrationError, match="Adyen"):
@@ -356,7 +364,7 @@ def test_offline_mode_writes_the_sql(dbops_settings: Settings) -> None:
     sql = cfg.output_buffer.getvalue()
     assert "CREATE TYPE payment_provider AS ENUM ('stripe', 'paypal', 'braintree', 'manual')" in sql
     assert "CREATE TABLE user_roles" in sql
-    assert "UPDATE alembic_version SET version_num='0010_auth_throttles'" in sql
+    assert "UPDATE alembic_version SET version_num='0011_outbox_idempotency'" in sql
 
 
 def test_env_takes_a_plain_postgresql_url_from_the_attributes(empty_database: URL, dbops_settings: Settings) -> None:
@@ -371,3 +379,36 @@ def test_env_without_any_database_says_so(dbops_settings: Settings, monkeypatch:
     cfg = Config(str(dbops_settings.alembic_ini), stdout=io.StringIO())
     with pytest.raises(RuntimeError, match="no database to migrate"):
         command.upgrade(cfg, "head")
+
+
+def test_card_numbers_stored_before_0011_are_removed_and_kept_out(
+    empty_database: URL, dbops_settings: Settings
+) -> None:
+    url = _with_a_user_at(empty_database, dbops_settings, "0010_auth_throttles")
+    run_sql(
+        url,
+        "INSERT INTO payment_methods (user_id, provider, provider_method_id, last4) VALUES "
+        "(1, 'stripe', '4242 4242 4242 4242', NULL), (1, 'stripe', 'pm_card_visa', '4242'),"
+        " (1, 'stripe', '5555-5555-5555-4444', '4444')",
+    )
+
+    migrations.upgrade(dbops_settings, url, "0011_outbox_idempotency")
+    rows = run_sql(url, "SELECT id, provider_method_id, last4 FROM payment_methods ORDER BY id")
+    assert [(ref, last4) for _, ref, last4 in rows] == [
+        (f"pm_removed_card_number_{rows[0][0]}", "4242"),
+        ("pm_card_visa", "4242"),
+        (f"pm_removed_card_number_{rows[2][0]}", "4444"),
+    ]
+    pan = "INSERT INTO payment_methods (user_id, provider, provider_method_id) VALUES (1, 'stripe', :ref)"
+    with pytest.raises(IntegrityError, match="ck_payment_methods_provider_method_id_is_token"):
+        run_sql(url, pan, ref="4000 0000 0000 0002")
+
+    migrations.downgrade(dbops_settings, url, "0010_auth_throttles")
+    assert {"mail_outbox", "idempotency_records"}.isdisjoint(
+        r[0] for r in run_sql(url, "SELECT tablename FROM pg_tables")
+    )
+    assert "blocked_until" not in columns_of(url, "auth_throttles")
+    assert "mail_status" not in enum_types(url)
+    # The CHECK is gone with the downgrade; the removed numbers are not restored.
+    run_sql(url, "INSERT INTO payment_methods (user_id, provider, provider_method_id) VALUES (1, 'stripe', '12')")
+    assert len(run_sql(url, "SELECT 1 FROM payment_methods")) == 4

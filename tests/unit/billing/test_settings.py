@@ -38,3 +38,11 @@ def test_sqlalchemy_url(given: str, wanted: str) -> None:
 def test_sqlalchemy_url_refuses_other_databases() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         sqlalchemy_url("sqlite:///x.db")
+
+
+def test_trusted_proxies_default_to_none_and_must_be_addresses() -> None:
+    assert load_settings({}).trusted_proxies == ()
+    listed = load_settings({"BILLING_TRUSTED_PROXIES": " 10.0.0.1, 172.16.0.0/12 ,::1"})
+    assert listed.trusted_proxies == ("10.0.0.1", "172.16.0.0/12", "::1")
+    with pytest.raises(ValueError, match="BILLING_TRUSTED_PROXIES must list IP addresses"):
+        load_settings({"BILLING_TRUSTED_PROXIES": "proxy.internal"})

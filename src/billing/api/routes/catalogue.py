@@ -1,36 +1,53 @@
-"""The public catalogue: tariff plans with features, add-ons and token bundles."""
+"""The public catalogue: tariff plans with features, add-ons and token bundles, served from memory.
+
+These routes are async and read ``app.state.showcase`` (billing.api.showcase): they never take a
+gate slot, a thread or a connection of the main pool.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from billing.api import schemas
-from billing.api.deps import CodePath, SessionDep, public
-from billing.services import catalogue
+from billing.api.deps import CodePath, public
+from billing.api.showcase import Showcase, Snapshot
+from billing.services.errors import NotFound
 
 # The catalogue is the shop window: open to anyone, signed in or not.
 router = APIRouter(tags=["catalogue"], dependencies=[public()])
 
 
-@router.get("/plans")
-def list_plans(session: SessionDep) -> list[schemas.PlanOut]:
+async def _snapshot(request: Request) -> Snapshot:
+    showcase: Showcase = request.app.state.showcase
+    return await showcase.current()
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("/plans", response_model=list[schemas.PlanOut])
+async def list_plans(request: Request) -> Response:
     """Active plans with their features and limits."""
-    return [schemas.PlanOut.model_validate(plan) for plan in catalogue.list_plans(session)]
+    return _json((await _snapshot(request)).plans)
 
 
-@router.get("/plans/{code}")
-def get_plan(code: CodePath, session: SessionDep) -> schemas.PlanOut:
+@router.get("/plans/{code}", response_model=schemas.PlanOut)
+async def get_plan(code: CodePath, request: Request) -> Response:
     """One active plan."""
-    return schemas.PlanOut.model_validate(catalogue.get_plan(session, code))
+    body = (await _snapshot(request)).plan_by_code.get(code)
+    if body is None:
+        raise NotFound(f"no plan {code!r}")
+    return _json(body)
 
 
-@router.get("/addons")
-def list_addons(session: SessionDep) -> list[schemas.AddonOut]:
+@router.get("/addons", response_model=list[schemas.AddonOut])
+async def list_addons(request: Request) -> Response:
     """Active add-ons."""
-    return [schemas.AddonOut.model_validate(addon) for addon in catalogue.list_addons(session)]
+    return _json((await _snapshot(request)).addons)
 
 
-@router.get("/token-bundles")
-def list_bundles(session: SessionDep) -> list[schemas.BundleOut]:
+@router.get("/token-bundles", response_model=list[schemas.BundleOut])
+async def list_bundles(request: Request) -> Response:
     """Token bundles on sale."""
-    return [schemas.BundleOut.model_validate(bundle) for bundle in catalogue.list_bundles(session)]
+    return _json((await _snapshot(request)).bundles)

@@ -19,3 +19,9 @@ def test_mailer_from_env(tmp_path: Path) -> None:
     files.send(MailMessage(to="a@example.com", subject="s", body="b", token="t"))
     assert '"token": "t"' in next(tmp_path.glob("*.json")).read_text()
     assert isinstance(mailer_from_env({}), ConsoleMailer)
+
+
+def test_an_unclear_starttls_setting_is_refused() -> None:
+    assert mailer_from_env({"BILLING_SMTP_HOST": "h"}) == SmtpMailer(host="h", starttls=True)
+    with pytest.raises(ValueError, match="BILLING_SMTP_STARTTLS must be 1 or 0"):
+        mailer_from_env({"BILLING_SMTP_HOST": "h", "BILLING_SMTP_STARTTLS": "maybe"})
