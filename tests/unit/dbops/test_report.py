@@ -6,10 +6,10 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
-import sqlalchemy as sa
 
 from dbops.core.findings import CheckResult, Finding
 from dbops.report import (
@@ -49,26 +49,53 @@ def result() -> CheckResult:
     return CheckResult(findings=findings, metrics=dict(METRICS), rules=list(RULES))
 
 
+def _column(type_: str, nullable: bool = True) -> dict[str, object]:
+    return {"type": type_, "nullable": nullable}
+
+
+def _key(kind: str, columns: list[str], ref: str | None = None) -> dict[str, object]:
+    return {"type": kind, "columns": columns, **({"ref_table": ref} if ref else {})}
+
+
 @pytest.fixture()
-def metadata() -> sa.MetaData:
-    md = sa.MetaData()
-    sa.Table("users", md, sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("email", sa.String(255)))
-    sa.Table("roles", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
-    sa.Table(
-        "user_roles",
-        md,
-        sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
-        sa.Column("role_id", sa.ForeignKey("roles.id"), primary_key=True),
-        sa.Column("granted_by", sa.ForeignKey("users.id"), nullable=True),
-    )
-    sa.Table(
-        "profiles",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False, unique=True),
-        sa.Column("created_at", sa.DateTime(timezone=True)),
-    )
-    return md
+def metadata() -> dict[str, object]:
+    """The models' catalog, in the shape dbops.core.catalog.read_catalog gives (only what the diagram reads)."""
+    tables = {
+        "users": {
+            "columns": {"id": _column("bigint", False), "email": _column("character varying(255)")},
+            "constraints": {"users_pkey": _key("primary key", ["id"])},
+        },
+        "roles": {
+            "columns": {"id": _column("integer", False), "name": _column("text")},
+            "constraints": {"roles_pkey": _key("primary key", ["id"])},
+        },
+        "user_roles": {
+            "columns": {
+                "user_id": _column("bigint", False),
+                "role_id": _column("integer", False),
+                "granted_by": _column("bigint"),
+            },
+            "constraints": {
+                "user_roles_pkey": _key("primary key", ["user_id", "role_id"]),
+                "user_roles_user_id_fkey": _key("foreign key", ["user_id"], "users"),
+                "user_roles_role_id_fkey": _key("foreign key", ["role_id"], "roles"),
+                "user_roles_granted_by_fkey": _key("foreign key", ["granted_by"], "users"),
+            },
+        },
+        "profiles": {
+            "columns": {
+                "id": _column("integer", False),
+                "user_id": _column("bigint", False),
+                "created_at": _column("timestamp with time zone"),
+            },
+            "constraints": {
+                "profiles_pkey": _key("primary key", ["id"]),
+                "profiles_user_id_key": _key("unique", ["user_id"]),
+                "profiles_user_id_fkey": _key("foreign key", ["user_id"], "users"),
+            },
+        },
+    }
+    return {"tables": tables, "indexes": {}}
 
 
 def test_json_validates_against_the_documented_schema(result: CheckResult) -> None:
@@ -115,7 +142,7 @@ def test_junit_one_testcase_per_rule_one_failure_per_error(result: CheckResult, 
     assert cases["C5-enums"].find("failure") is None
 
 
-def test_markdown_has_status_findings_and_mermaid(result: CheckResult, metadata: sa.MetaData) -> None:
+def test_markdown_has_status_findings_and_mermaid(result: CheckResult, metadata: dict[str, Any]) -> None:
     md = render_audit_markdown(result, metadata)
     assert "## Database Schema" in md
     assert "Missing Tables:               2 ❌" in md
@@ -124,7 +151,7 @@ def test_markdown_has_status_findings_and_mermaid(result: CheckResult, metadata:
     assert "differs in type \\| pipe" in md  # a pipe in a message does not break the table
     block = md.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert block.startswith("erDiagram\n")
-    for table in metadata.tables:
+    for table in metadata["tables"]:
         assert f"    {table} {{" in block
     assert "        bigint id PK" in block
     assert "        bigint user_id PK, FK" in block
@@ -133,7 +160,7 @@ def test_markdown_has_status_findings_and_mermaid(result: CheckResult, metadata:
     assert '    users ||--o| profiles : "user_id"' in block  # unique FK: one-to-one
 
 
-def test_mermaid_lists_only_key_columns(metadata: sa.MetaData) -> None:
+def test_mermaid_lists_only_key_columns(metadata: dict[str, Any]) -> None:
     block = mermaid_er(metadata)
     assert "email" not in block and "created_at" not in block
 
