@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import threading
@@ -40,10 +41,18 @@ def server_version(server: URL) -> int:
 
 
 def template_family(settings: Settings, revision: str = "head", seeded: bool = False) -> str:
-    """The prefix every template of this project, revision and seeding shares (the identity's hash follows)."""
+    """The prefix every template of this project, revision and seeding shares (the identity's hash follows).
+
+    Two projects on one server never share a family (a rebuild drops the family's older templates).
+    """
     tag = re.sub(r"[^a-z0-9]", "", revision.lower())[:14] + ("s" if seeded else "")
-    # The hash always survives PostgreSQL's 63-character limit: the project part is what gets cut.
-    return f"{TEMPLATE_PREFIX}{settings.database[:20]}_{tag}"
+    return f"{_project_prefix(settings)}_{tag}"
+
+
+def _project_prefix(settings: Settings) -> str:
+    # The hash always survives PostgreSQL's 63-character limit: the database name is what gets cut.
+    owner = hashlib.sha256(f"{settings.root.resolve()}|{settings.alembic_name}".encode()).hexdigest()[:6]
+    return f"{TEMPLATE_PREFIX}{settings.database[:16]}_{owner}"
 
 
 def ensure_template(
@@ -67,7 +76,7 @@ def ensure_models_template(settings: Settings, server: URL) -> str:
     """The name of an up-to-date template the models built (``create_all`` in the project's interpreter)."""
     from dbops.project.runner import create_all
 
-    family = f"{TEMPLATE_PREFIX}{settings.database[:20]}_models"
+    family = f"{_project_prefix(settings)}_models"
     return _ensure(settings, server, family, ("models", settings.schemas[0]), lambda url: create_all(settings, url))
 
 
