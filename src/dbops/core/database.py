@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 import time
@@ -113,18 +114,29 @@ def exists(server: URL, name: str) -> bool:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
+# Where a new database is made and marked before it gets its name: an interruption between CREATE DATABASE
+# and the mark (two statements, no transaction can hold both) leaves this name, never an unmarked ``name``.
+MAKING_PREFIX = "dbops_mk_"
+
+
 def create(server: URL, name: str, template: str | None = None, strategy: str | None = None) -> URL:
     """Create database ``name`` (optionally cloned from ``template``), marked as dbops's; return its URL."""
-    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    making = f"{MAKING_PREFIX}{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(making))
     if template:
         query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         if strategy:
             query += sql.SQL(" STRATEGY {}").format(sql.Identifier(strategy))
     try:
         with admin(server) as conn:
+            # A leftover of an interrupted create of this very name: dbops's own scratch, by its name.
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(making)))
             conn.execute(query)
-            conn.execute(marker.mark(name))
+            conn.execute(marker.mark(making))
+            conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(making), sql.Identifier(name)))
     except psycopg.Error as exc:
+        with contextlib.suppress(psycopg.Error), admin(server) as conn:  # the name was taken, say: no leftover
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(making)))
         raise DatabaseUnreachable(
             f"cannot create database {name!r}: {mask_text(str(exc).strip())}", "see the server log"
         ) from None

@@ -329,7 +329,15 @@ def _describe_context(context: Any, heads: Any, reached: bool) -> dict[str, Any]
 def _metadata(path: str | None, agent: Agent) -> Any:
     """The MetaData ``path`` names, or the one env.py gives Alembic as target_metadata."""
     if path:
-        return load_object(path)
+        module = path.partition(":")[0]
+        try:
+            return load_object(path)
+        except ModuleNotFoundError as exc:
+            if not module.startswith(exc.name or "\0"):
+                raise  # the models module exists; something it imports does not
+            raise Refused("config", f"metadata module {module!r} cannot be imported: {exc}") from None
+        except AttributeError as exc:
+            raise Refused("config", f"metadata {path!r}: {exc}") from None
     found: list[Any] = []
 
     def probe(heads: Any, context: Any) -> list[Any]:

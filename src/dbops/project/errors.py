@@ -56,7 +56,7 @@ def agent_error(error: dict[str, Any], what: str, url: URL) -> DbopsError:
         hint = "fix the migration; the database stays at the last revision that succeeded"
         return StatementFailed(f"{what} failed: {message}{_at(error)}", hint)
     if kind == "config":
-        return ConfigError(message, "see the setting named")
+        return ConfigError(message, "check the setting named, and that the project's interpreter has the package")
     if kind == "incomplete":
         return ConfigError(
             message,

@@ -74,12 +74,15 @@ def password_free(record: Path, server: URL) -> bool:
 Change = Callable[[Settings, pytest.MonkeyPatch], None]
 
 
-def _edit(path: str) -> Change:
+def _edit(path: str, text: str = "\n# edited\n") -> Change:
     def change(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         file = settings.root / path
-        file.write_text(file.read_text() + "\n# edited\n")
+        file.write_text(file.read_text() + text)
 
     return change
+
+
+CODE = "\nEDITED = True\n"  # a change in what the file runs (a comment alone cannot change a database)
 
 
 def _write(path: str) -> Change:
@@ -113,10 +116,11 @@ def _record_field(field: str, value: object) -> Change:
 
 
 CHANGES = {
-    "a revision file edited": (_edit("migrations/versions/r1.py"), True),
+    "a revision file edited": (_edit("migrations/versions/r1.py", CODE), True),
+    "a comment in a revision file": (_edit("migrations/versions/r1.py"), False),
     "a revision added": (_new_revision, True),
     "a file beside the revisions added (one they may read)": (_write("migrations/versions/r1.sql"), True),
-    "env.py edited": (_edit("migrations/env.py"), True),
+    "env.py edited": (_edit("migrations/env.py", CODE), True),
     "a model module edited": (_edit("models.py"), False),
     "alembic.ini edited": (_edit("alembic.ini"), False),
     "pyproject.toml edited": (_edit("pyproject.toml"), False),

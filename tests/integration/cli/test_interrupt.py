@@ -71,8 +71,10 @@ def _interrupt(server: URL, args: list[str], env: dict[str, str], after: float, 
 def _templates_complete(server: URL, settings: Settings) -> None:
     """Every template that exists is a finished one: migrated to some revision, never a half build."""
     # Only this project's templates: other workers build and drop their own on the same server meanwhile.
-    own = f"{templates.TEMPLATE_PREFIX}{settings.database[:20]}_"
+    own = templates.template_family(settings).rsplit("_", 1)[0] + "_"
     for name in database.list_databases(server, own):
+        if name.startswith(own + "models_"):
+            continue  # the models' template: create_all built it, no history (and no version table) in it
         try:
             conn = psycopg.connect(libpq_url(with_database(server, name)))
         except psycopg.OperationalError:
