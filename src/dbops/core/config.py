@@ -76,6 +76,8 @@ class Settings:
     import_all: str | None = None
     # Models placed per tenant (schema=None, schema_translate_map): the tenant schema they are checked in.
     tenant_schema: str | None = None
+    # Seconds a statement of the project's code waits for a lock before it fails (its own sessions may deadlock).
+    lock_timeout: float = 60.0
     # A history that does not start empty: a schema dump (a .sql file) or "create_all", stamped at a revision.
     baseline: str | None = None
     baseline_revision: str | None = None
@@ -168,7 +170,7 @@ LIST_KEYS = (
     "extra_tests",
     "models",
 )
-NUMBER_KEYS = ("idle_stop",)
+NUMBER_KEYS = ("idle_stop", "lock_timeout")
 
 
 def _check_types(table: dict[str, Any], source: Path) -> None:

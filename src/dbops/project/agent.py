@@ -189,6 +189,9 @@ class Agent:
         self, metadata: str | None, modules: list[str], import_all: str | None, schema: str | None
     ) -> dict[str, Any]:
         """Build the models in this (scratch) database; per tenant when ``schema`` names one for schema=None."""
+        # What env.py sees when Alembic runs the history: revision files may import model modules as a side
+        # effect (a registry completed only then), so they are loaded first, as Alembic would load them.
+        self.script.revision_map.heads  # noqa: B018 - loading the map imports every revision file
         for name in modules:
             importlib.import_module(name)
         if import_all:

@@ -98,6 +98,9 @@ class Project:
         self.python = interpreter(settings)
         self.url = project_url(settings, url, self.python)
         env = {**os.environ, **url_variables(settings, self.url)}
+        # A migration that waits on a lock of its own (a second session inside one revision) would hang the run
+        # for ever: each statement of the project's (libpq) connections gives up after lock_timeout instead.
+        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c lock_timeout={int(settings.lock_timeout * 1000)}".strip()
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # invoke's choice for its own process, not the project's
         # What the project prints, kept for a failure's line; closed by close(), as long as the agent lives.
         self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
