@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 from alembic.config import Config
@@ -19,6 +20,7 @@ from dbops.core.errors import (
     ConfigError,
 )
 from dbops.core.private import write_private
+from dbops.project.python import interpreter, resource_folder
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -33,6 +35,12 @@ def alembic_config(settings: Settings) -> Config:
         raise ConfigError(
             f"{ini} has no [{settings.alembic_name}] section", "pass the name of one of its sections (--name)"
         )
+    location = cfg.get_main_option("script_location")
+    if location and ":" in location and not os.path.isabs(location):
+        # `package:path`: Alembic would import the package, which is installed for the project's interpreter,
+        # not dbops's (and dbops never runs the project's code in its own process).
+        folder = resource_folder(interpreter(settings), settings.root, location)
+        cfg.set_section_option(settings.alembic_name, "script_location", str(folder).replace("%", "%%"))
     return cfg
 
 

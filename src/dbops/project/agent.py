@@ -396,6 +396,19 @@ def versions() -> dict[str, Any]:
     }
 
 
+def locate(resource: str, root: str) -> str | None:
+    """The folder a ``package:path`` script_location names, found without importing the package (None: no package)."""
+    import importlib.machinery
+
+    package, *parts = resource.split(":")
+    top, *sub = package.split(".")
+    spec = importlib.machinery.PathFinder.find_spec(top, [root, *sys.path])
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    candidates = [os.path.join(base, *sub, *parts) for base in spec.submodule_search_locations]
+    return next((c for c in candidates if os.path.isdir(c)), candidates[0])
+
+
 def describe_error(exc: BaseException, root: str) -> dict[str, Any]:
     """A failure as plain data: its kind, the message, and where in the project it happened."""
     where = ""

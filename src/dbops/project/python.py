@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # the interpreter is found without SQLAlchemy: a remembered v
 _AGENT = Path(__file__).with_name("agent.py")
 # The drivers SQLAlchemy's postgresql dialect knows, in the order dbops picks one the project has.
 DRIVERS = ("psycopg2", "psycopg", "asyncpg", "pg8000")
-_HELLO = "import json, runpy, sys; agent = runpy.run_path(sys.argv[1]); print(json.dumps(agent['versions']()))"
+_CALL = "import json, runpy, sys; agent = runpy.run_path(sys.argv[1]); print(json.dumps(agent[{!r}](*sys.argv[2:])))"
+_HELLO = _CALL.format("versions")
+_LOCATE = _CALL.format("locate")
 
 
 def interpreter(settings: Settings) -> Path:
@@ -57,6 +59,28 @@ def installed(python: Path) -> dict[str, Any]:
         )
     versions: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
     return versions
+
+
+@functools.lru_cache(maxsize=32)
+def resource_folder(python: Path, root: Path, resource: str) -> Path:
+    """The folder a ``package:path`` script_location names, as the project's interpreter finds the package."""
+    run = subprocess.run(
+        [str(python), "-c", _LOCATE, str(_AGENT), resource, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=root,
+    )
+    found = json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 and run.stdout.strip() else None
+    if not found:
+        package = resource.split(":", 1)[0]
+        raise ConfigError(
+            f"script_location = {resource} names package {package!r}, which the project's interpreter {python} "
+            "does not have",
+            "install the package there, or name the interpreter that has it (python = ...)",
+        )
+    return Path(found)
 
 
 def _named_driver(raw: str | None) -> str | None:
