@@ -21,6 +21,8 @@ class Case:
     settings: dict[str, object] = field(default_factory=dict)
     broken: bool = False
     project: str = ""  # the folder under projects/, when it is not ``name``
+    # env.py runs only in an AnyIO worker thread (the project wraps its `alembic` commands in one).
+    worker_thread: bool = False
 
     @property
     def folder(self) -> str:
@@ -48,6 +50,13 @@ CASES = (
         "async_dialects",
         "async env.py in an AnyIO worker thread; env.py picks its version folder per dialect",
         "ad_app.models:Base.metadata",
+    ),
+    Case(
+        "worker_thread",
+        "async env.py that calls anyio.from_thread.run (Prefect's): runs only in an AnyIO worker thread",
+        "wt_app.models:Base.metadata",
+        dict.fromkeys(TASKS, CLEAN),
+        worker_thread=True,
     ),
     _healthy(
         "baseline_dump",

@@ -67,6 +67,7 @@ class Agent:
             self.cfg.attributes["connection"] = self.connection
         self._script: Any = None
         self._judged = False
+        self._worker_thread = False  # env.py must run in an AnyIO worker thread (learnt on its first run)
 
     @property
     def script(self) -> Any:
@@ -88,21 +89,39 @@ class Agent:
         return bool(connection.execute(text(_SEEN.format(**self.key))).scalar())
 
     def run_env(self, fn: Any, **opts: Any) -> None:
-        """Run env.py once with ``fn``; an env.py written for an Engine (pytest-alembic's) gets one."""
-        from alembic.runtime.environment import EnvironmentContext
-
+        """Run env.py once with ``fn``; an env.py written for an Engine (pytest-alembic's) gets one, and one that
+        calls back into AnyIO's event loop (``anyio.from_thread.run``, Prefect's) runs in an AnyIO worker thread."""
         _settle(self.connection)
         try:
-            with EnvironmentContext(self.cfg, self.script, fn=fn, **opts):
-                self.script.run_env()
+            self._run_env(fn, opts)
         except AttributeError as exc:
             if "connect" not in str(exc) or self.cfg.attributes.get("connection") is self.engine:
                 raise
             self.cfg.attributes["connection"] = self.engine  # env.py called .connect() on what it was handed
-            with EnvironmentContext(self.cfg, self.script, fn=fn, **opts):
-                self.script.run_env()
+            self._run_env(fn, opts)
+        except RuntimeError as exc:
+            if self._worker_thread or not _wants_worker_thread(exc):
+                raise
+            # Such an env.py fails under a plain `alembic` too: its project wraps each command as this does.
+            self._worker_thread = True
+            self._run_env(fn, opts)
         finally:
             _settle(self.connection)
+
+    def _run_env(self, fn: Any, opts: dict[str, Any]) -> None:
+        from alembic.runtime.environment import EnvironmentContext
+
+        def once() -> None:
+            with EnvironmentContext(self.cfg, self.script, fn=fn, **opts):
+                self.script.run_env()
+
+        if not self._worker_thread:
+            once()
+            return
+        import anyio
+        import anyio.to_thread
+
+        anyio.run(anyio.to_thread.run_sync, once)
 
     # -- requests --------------------------------------------------------------------------------
     def view(self) -> dict[str, Any]:
@@ -298,6 +317,12 @@ def _settle(connection: Any) -> None:
     """End the handed-over connection's transaction between runs, so it holds no locks meanwhile."""
     if connection is not None and connection.in_transaction() and hasattr(connection, "commit"):
         connection.commit()  # SQLAlchemy 2 begins one implicitly; 1.x connections commit as they go
+
+
+def _wants_worker_thread(exc: RuntimeError) -> bool:
+    """True for AnyIO's complaint that a function ran outside a worker thread (NoEventLoopError; a plain
+    RuntimeError before AnyIO 4.5)."""
+    return type(exc).__name__ == "NoEventLoopError" or "AnyIO worker thread" in str(exc)
 
 
 def _is_async(url: str) -> bool:
