@@ -104,6 +104,11 @@ CASES = (
         "Base in one module, models in several, Boolean(create_constraint=True)",
         "shop.models:Base.metadata",
     ),
+    _healthy(
+        "revision_side_effect",
+        "revisions import a model module nothing else does, and build a CheckConstraint from model columns (MLflow)",
+        "se_app.models:Base.metadata",
+    ),
     _healthy("filtered", "env.py's include_object leaves a model-less table out", "flt_app.models:metadata"),
     Case(
         "broken_drift",

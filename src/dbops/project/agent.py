@@ -208,14 +208,19 @@ class Agent:
         self, metadata: str | None, modules: list[str], import_all: str | None, schema: str | None
     ) -> dict[str, Any]:
         """Build the models in this (scratch) database; per tenant when ``schema`` names one for schema=None."""
-        # What env.py sees when Alembic runs the history: revision files may import model modules as a side
-        # effect (a registry completed only then), so they are loaded first, as Alembic would load them.
-        self.script.revision_map.heads  # noqa: B018 - loading the map imports every revision file
         for name in modules:
             importlib.import_module(name)
         if import_all:
             load_object(import_all)()
         meta = _metadata(metadata, self)
+        declared = {table: (set(table.constraints), set(table.indexes)) for table in meta.tables.values()}
+        # What env.py sees when Alembic runs the history: revision files may import model modules as a side
+        # effect (a registry completed only then), so they are loaded too, as Alembic loads them. One may also
+        # change a model's table as it loads (MLflow's builds a CheckConstraint from model columns, which attaches
+        # itself to that table a second time): the tables declared before keep their own constraints and indexes.
+        self.script.revision_map.heads  # noqa: B018 - loading the map imports every revision file
+        for table, (constraints, indexes) in declared.items():
+            table.constraints, table.indexes = constraints, indexes
         _complete(meta, metadata or "env.py's target_metadata")
         from sqlalchemy import text
 
