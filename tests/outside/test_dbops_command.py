@@ -104,3 +104,18 @@ def test_no_project_here_is_one_line(tmp_path: Path, new_database: Callable[[str
     run = dbops(["consistency"], tmp_path, new_database("o_cmd_none"))
     assert run.returncode == 2 and "no alembic.ini" in run.stderr and "--alembic-ini" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_models_that_do_not_build_are_not_blamed_on_the_history(
+    tmp_path: Path, new_database: Callable[[str], URL]
+) -> None:
+    """create_all failing on PostgreSQL: the rules that compare are not checked (exit 1), the history is not blamed."""
+    root = _copy("models_unbuildable", tmp_path)
+    run = dbops(["consistency", "--metadata", "mu_app.models:metadata"], root, new_database("o_cmd_mu"))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "not checked: C1-model-table: the models could not be built: building the models (create_all) failed: " in (
+        run.stdout
+    )
+    assert 'relation "ix_notes_key" already exists' in run.stdout
+    assert "C6-history" not in run.stdout and "the history does not apply" not in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr

@@ -19,7 +19,7 @@ from dbops.checks.engine import Rule, run_checks, select_rules
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
-from dbops.core.errors import DbopsError, HistoryBroken, MigrationError
+from dbops.core.errors import DbopsError, HistoryBroken, MigrationError, ModelsUnbuilt
 from dbops.core.findings import ERROR, CheckResult, Finding, sort_key
 from dbops.migrations.history_scan import RULE as HISTORY_RULE
 from dbops.migrations.history_scan import check_files, history_failure
@@ -56,10 +56,15 @@ def _model_count(settings: Settings, tgt: lifecycle.Target) -> int | None:
 
 
 def _unbuilt(
-    settings: Settings, tgt: lifecycle.Target, rules: list[str], findings: list[Finding], reason: str
+    settings: Settings,
+    tgt: lifecycle.Target,
+    rules: list[str],
+    findings: list[Finding],
+    reason: str,
+    count_models: bool = True,
 ) -> CheckResult:
     """A result for a project whose database could not be built: static findings, and what was not checked."""
-    models = _model_count(settings, tgt)
+    models = _model_count(settings, tgt) if count_models else None
     skipped = {rule: reason for rule in rules if not rule.startswith(("B", HISTORY_RULE))}
     blockers = len({f.object.split(":", 1)[0] for f in findings if f.code.startswith("B") and f.severity == ERROR})
     return CheckResult(
@@ -111,6 +116,9 @@ def check_project(
             return run_checks(settings, db, models, rules=rules)
     except HistoryBroken as exc:  # a revision that does not import in the project's interpreter, say
         return _broken(settings, tgt, selected, rule_ids, codes, exc)
+    except ModelsUnbuilt as exc:  # the history built its database; the models could not build theirs
+        reason = f"the models could not be built: {exc.message} ({exc.hint})"
+        return _unbuilt(settings, tgt, rule_ids, _static(settings, codes, None), reason, count_models=False)
     except MigrationError as exc:
         failed = history_failure("history", exc)
         reason = "a migration failed (see C6-history): the database could not be built"

@@ -61,6 +61,10 @@ class MigrationError(DbopsError):
     exit_code = EXIT_FINDINGS
 
 
+class ModelsUnbuilt(MigrationError):
+    """The models' create_all failed on PostgreSQL: nothing to compare the history with (exit 1)."""
+
+
 class SeedFailed(MigrationError):
     """The seed could not load (usually: it writes into a table the migrations do not create): exit 1."""
 

@@ -22,9 +22,9 @@ from typing import IO, Any
 from sqlalchemy.engine import URL
 
 from dbops.core.config import Settings
-from dbops.core.errors import ConfigError, DbopsError, command_hint
+from dbops.core.errors import ConfigError, DbopsError, ModelsUnbuilt, command_hint
 from dbops.core.urls import mask_text, mask_url, plain_url
-from dbops.project.errors import agent_error
+from dbops.project.errors import StatementFailed, agent_error
 from dbops.project.python import interpreter, project_url
 
 AGENT = Path(__file__).with_name("agent.py")
@@ -213,12 +213,17 @@ def create_all(settings: Settings, url: URL) -> dict[str, Any]:
     """Build the models into the (empty, scratch) database at ``url`` with the project's own SQLAlchemy."""
     schema = settings.tenant_schema
     with Project(settings, url, {"a": 0, "b": 0}) as project:
-        built: dict[str, Any] = project.request(
-            "create_all",
-            "building the models (create_all)",
-            metadata=settings.metadata or None,
-            modules=list(settings.models),
-            import_all=settings.import_all,
-            schema=schema,
-        )
+        try:
+            built: dict[str, Any] = project.request(
+                "create_all",
+                "building the models (create_all)",
+                metadata=settings.metadata or None,
+                modules=list(settings.models),
+                import_all=settings.import_all,
+                schema=schema,
+            )
+        except StatementFailed as exc:  # the models', not the history's: no migration is to blame
+            raise ModelsUnbuilt(
+                exc.message, "the models' create_all fails on PostgreSQL: fix the model it names"
+            ) from None
     return built
