@@ -109,6 +109,11 @@ CASES = (
         "revisions import a model module nothing else does, and build a CheckConstraint from model columns (MLflow)",
         "se_app.models:Base.metadata",
     ),
+    _healthy(
+        "extension_opclass",
+        "a model index with an operator class of an extension (pg_trgm) a revision creates",
+        "eo_app.models:metadata",
+    ),
     _healthy("filtered", "env.py's include_object leaves a model-less table out", "flt_app.models:metadata"),
     Case(
         "broken_drift",

@@ -112,7 +112,7 @@ def check_project(
     at = None if live else (revision or "head")
     try:
         with lifecycle.database_at(settings, tgt, at) as db:
-            models = lifecycle.models_database(settings, tgt.server)
+            models = lifecycle.models_database(settings, tgt.server, like=db)
             return run_checks(settings, db, models, rules=rules)
     except HistoryBroken as exc:  # a revision that does not import in the project's interpreter, say
         return _broken(settings, tgt, selected, rule_ids, codes, exc)

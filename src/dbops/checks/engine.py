@@ -135,7 +135,7 @@ def run_checks(
     if models_url is None:
         from dbops.lifecycle import models_database
 
-        models_url = models_database(settings, url.set(database="postgres"))
+        models_url = models_database(settings, url.set(database="postgres"), like=url)
     schema = settings.tenant_schema or settings.schemas[0]
     ctx = CheckContext(settings=settings, url=url, models_url=models_url, script=script, schema=schema)
     not_checked: dict[str, str] = {}

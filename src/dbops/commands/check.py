@@ -10,7 +10,7 @@ from dbops.checks.consistency import check_project
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
-from dbops.core.errors import FindingsDetected, NotChecked
+from dbops.core.errors import FindingsDetected, MigrationError, NotChecked
 from dbops.core.findings import CheckResult
 from dbops.migrations.roundtrip import RULE as ROUND_TRIP_RULE
 from dbops.migrations.roundtrip import round_trip as run_round_trip
@@ -43,7 +43,12 @@ def audit(settings: Settings, output: Path, revision: str | None = None) -> Chec
 
     result = consistency(settings, revision=revision)
     output.parent.mkdir(parents=True, exist_ok=True)
-    models = lifecycle.models_database(settings, lifecycle.target(settings).server)
+    tgt = lifecycle.target(settings)
+    try:
+        with lifecycle.database_at(settings, tgt, revision or "head") as history:  # the template consistency built
+            models = lifecycle.models_database(settings, tgt.server, like=history)
+    except MigrationError:  # the history builds no database (the result says why): the models on their own
+        models = lifecycle.models_database(settings, tgt.server)
     with database.connect(models) as conn:
         catalog = read_catalog(conn, settings.tenant_schema or settings.schemas[0], exclude=())
     output.write_text(render_audit_markdown(result, catalog))

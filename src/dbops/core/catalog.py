@@ -194,6 +194,13 @@ def index_definition(indexdef: str, quoted_name: str, quoted_schema: str) -> str
     return indexdef
 
 
+def read_extensions(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    """(name, schema) of each extension the database has, but plpgsql, which every database has."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute(_EXTENSIONS)
+        return [(name, schema) for name, schema, _ in cur.fetchall() if name != "plpgsql"]
+
+
 def read_catalog(
     conn: psycopg.Connection[Any], schema: str = "public", exclude: Iterable[str] = (VERSION_TABLE,)
 ) -> dict[str, Any]:

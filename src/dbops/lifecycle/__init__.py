@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from dbops import migrations
 from dbops.backends.base import get_backend
 from dbops.core import database
+from dbops.core.catalog import read_extensions
 from dbops.core.config import Settings
 from dbops.core.errors import (
     DatabaseUnreachable,
@@ -185,9 +186,17 @@ def database_at(settings: Settings, tgt: Target, revision: str | None = None) ->
     yield templates.reader_copy(settings, tgt.server, tpl)
 
 
-def models_database(settings: Settings, server: URL) -> URL:
-    """A database the models built (create_all in the project's interpreter), for reading only."""
-    tpl = templates.ensure_models_template(settings, server)
+def models_database(settings: Settings, server: URL, like: URL | None = None) -> URL:
+    """A database the models built (create_all in the project's interpreter), for reading only.
+
+    ``like``: a database whose extensions the models' is given first (the history's: a model may index with an
+    operator class or use a type an extension brings, and extensions are the history's to create, not the models').
+    """
+    extensions: list[tuple[str, str]] = []
+    if like is not None:
+        with database.connect(like) as conn:
+            extensions = read_extensions(conn)
+    tpl = templates.ensure_models_template(settings, server, extensions)
     return templates.reader_copy(settings, server, tpl)
 
 

@@ -7,10 +7,11 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import URL
 
 from dbops import migrations
@@ -72,12 +73,25 @@ def ensure_template(
     return _ensure(settings, server, family, ("history", f"{revision}|{build is not None}"), make)
 
 
-def ensure_models_template(settings: Settings, server: URL) -> str:
-    """The name of an up-to-date template the models built (``create_all`` in the project's interpreter)."""
+def ensure_models_template(settings: Settings, server: URL, extensions: Sequence[tuple[str, str]] = ()) -> str:
+    """The name of an up-to-date template the models built (``create_all`` in the project's interpreter), on a
+    database holding ``extensions`` ((name, schema) pairs) first."""
     from dbops.project.runner import create_all
 
+    def make(url: URL) -> None:
+        with database.connect(url) as conn:
+            for name, schema in extensions:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                conn.execute(
+                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
+                        sql.Identifier(name), sql.Identifier(schema)
+                    )
+                )
+        create_all(settings, url)
+
     family = f"{_project_prefix(settings)}_models"
-    return _ensure(settings, server, family, ("models", settings.schemas[0]), lambda url: create_all(settings, url))
+    kind = ("models", f"{settings.schemas[0]}|{sorted(extensions)}")
+    return _ensure(settings, server, family, kind, make)
 
 
 def _ensure(settings: Settings, server: URL, family: str, kind: tuple[str, str], make: Callable[[URL], object]) -> str:
