@@ -10,6 +10,7 @@ A history with no revision is not clean: there was nothing to walk, and the walk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ def _walk_with(
         before[revision] = read_catalog(conn)
         if not step(lambda r=revision: m.step(r, up=True), f"upgrade to {revision}", revision):  # type: ignore[misc]
             return findings
-    head = read_catalog(conn)
+    head = current = read_catalog(conn)
     # A leftover stays in every later snapshot; it is named once, at the revision that left it.
     carried: set[str] = set()
     for revision in reversed(order):
@@ -171,9 +172,12 @@ def _walk_with(
         if not step(lambda r=revision: m.step(r, up=False), f"downgrade of {revision}", revision):  # type: ignore[misc]
             return findings
         after = read_catalog(conn)
+        # A downgrade that renames a table back takes the leftovers on it along: they are still the same ones.
+        carried = _follow(carried, _table_renames(current, after))
         lines = diff_snapshots(before[revision], after)
         new, carried = [line for line in lines if line not in carried], carried | set(lines)
         findings += _findings(revision, new, before[revision], after)
+        current = after
     if not step(lambda: m.upgrade("heads"), "upgrade to the heads after the downgrades", "head"):
         return findings
     for line in diff_snapshots(head, read_catalog(conn)):
@@ -187,6 +191,30 @@ def _walk_with(
             )
         )
     return findings
+
+
+def _table_renames(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
+    """Table gone from ``before`` -> table new in ``after`` sharing most of its columns (a rename, maybe with a
+    column renamed along): old name -> new name."""
+    gone = sorted(set(before["tables"]) - set(after["tables"]))
+    new = sorted(set(after["tables"]) - set(before["tables"]))
+    out: dict[str, str] = {}
+    for old in gone:
+        columns = set(before["tables"][old]["columns"])
+        for name in new:
+            others = set(after["tables"][name]["columns"])
+            if name not in out.values() and 2 * len(columns & others) > len(columns | others):
+                out[old] = name
+                break
+    return out
+
+
+def _follow(lines: set[str], renames: dict[str, str]) -> set[str]:
+    """``lines`` with each renamed table's name replaced by its new one (a whole name, never part of another)."""
+    if not renames:
+        return lines
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(re.escape(name) for name in renames) + r")(?![\w])")
+    return {pattern.sub(lambda match: renames[match.group(1)], line) for line in lines}
 
 
 def _renames(lines: list[str], before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:

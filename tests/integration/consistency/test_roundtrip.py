@@ -59,6 +59,50 @@ def downgrade() -> None:
 '''
 
 
+RENAME_TAGS = '''
+"""Renames tags to labels; the downgrade renames it back.
+
+Revision ID: 0004_labels
+Revises: 0003_tags
+"""
+
+from alembic import op
+
+revision = "0004_labels"
+down_revision = "0003_tags"
+
+
+def upgrade() -> None:
+    op.rename_table("tags", "labels")
+
+
+def downgrade() -> None:
+    op.rename_table("labels", "tags")
+'''
+
+LEAKY_COLUMN = '''
+"""Adds a column to labels; the downgrade forgets it.
+
+Revision ID: 0005_label_color
+Revises: 0004_labels
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_label_color"
+down_revision = "0004_labels"
+
+
+def upgrade() -> None:
+    op.add_column("labels", sa.Column("color", sa.String(20)))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
 def test_fixture_project_round_trip_is_clean(mini_project: Settings, mini_empty: URL) -> None:
     assert round_trip(mini_project, mini_empty) == []
     assert migrations.current(mini_project, mini_empty) == "0003_tags"
@@ -103,3 +147,15 @@ def test_billing_round_trip_is_clean(dbops_settings: Settings, empty_database: U
 
     findings = round_trip(dbops_settings, empty_database)
     assert findings == [], "\n".join(finding_line(f) for f in findings)
+
+
+def test_a_leftover_is_not_blamed_again_on_a_revision_that_renames_its_table(
+    mini_project: Settings, mini_empty: URL, add_revision: Callable[[str, str], Path]
+) -> None:
+    """0005 leaves labels.color; 0004's downgrade renames labels back to tags, and is not blamed for tags.color."""
+    add_revision("0004_labels.py", RENAME_TAGS)
+    add_revision("0005_label_color.py", LEAKY_COLUMN)
+    findings = round_trip(mini_project, mini_empty)
+    lines = [finding_line(f) for f in findings]
+    assert [f.object for f in findings] == ["0005_label_color"], lines  # 0003 drops tags, color and all
+    assert findings[0].message.endswith("did not restore the schema: leftover column labels.color")
