@@ -3,7 +3,8 @@
 ``B0-syntax``: the file does not parse. ``B1-commented-code``: a commented-out ``op.``/``sa.`` line
 (work someone switched off). ``B2-downgrade``: ``downgrade()`` missing, empty (only ``pass``, ``...``
 or a docstring) or raising NotImplementedError while ``upgrade()`` changes the schema (merge, empty and
-data-only revisions need no downgrade), above the downgrade floor (``downgrade_floor`` or a
+data-only revisions need no downgrade, nor those whose schema changes run only on other databases, under
+``if conn.dialect.name == "mysql":`` and the like), above the downgrade floor (``downgrade_floor`` or a
 ``# dbops: downgrade-floor`` comment: that revision and those below it are irreversible by design).
 A commented-out op line directly followed by the ``op.execute(...)`` that replaces it is not B1.
 ``B3-todo``: TODO/FIXME/XXX in a comment (warning).
@@ -79,12 +80,54 @@ def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     return funcs[-1] if funcs else None  # Python keeps the last definition
 
 
+def _names_dialect(node: ast.expr) -> bool:
+    """``conn.dialect.name``, ``op.get_bind().engine.name``, ``dialect.name``, a ``dialect_name`` variable."""
+    if isinstance(node, ast.Name):
+        return "dialect" in node.id.lower()
+    if not (isinstance(node, ast.Attribute) and node.attr == "name"):
+        return False
+    owner = node.value
+    return (isinstance(owner, ast.Attribute) and owner.attr in ("dialect", "engine")) or (
+        isinstance(owner, ast.Name) and "dialect" in owner.id.lower()
+    )
+
+
+def _runs_on_postgresql(test: ast.expr) -> bool | None:
+    """Whether an ``if`` body runs on PostgreSQL when its test compares the dialect's name with literals; None when
+    the test is about something else (both branches may run)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, (ast.Eq, ast.NotEq)) and _names_dialect(right):
+        left, right = right, left
+    if not _names_dialect(left):
+        return None
+    items = right.elts if isinstance(right, (ast.List, ast.Tuple, ast.Set)) else [right]
+    names = [item.value for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+    if len(names) != len(items) or not isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+        return None
+    return ("postgresql" in names) == isinstance(op, (ast.Eq, ast.In))
+
+
+def _walk_on_postgresql(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` without the branches of an ``if`` on the dialect's name that never run on PostgreSQL."""
+    yield node
+    on_postgresql = _runs_on_postgresql(node.test) if isinstance(node, ast.If) else None
+    if isinstance(node, ast.If) and on_postgresql is not None:
+        children: list[ast.AST] = [node.test, *(node.body if on_postgresql else node.orelse)]
+    else:
+        children = list(ast.iter_child_nodes(node))
+    for child in children:
+        yield from _walk_on_postgresql(child)
+
+
 def changes_schema(tree: ast.Module) -> bool:
-    """True if ``upgrade()`` calls a schema-changing op (or op.execute with DDL); unknown shapes count as True."""
+    """True if ``upgrade()`` calls a schema-changing op (or op.execute with DDL) on PostgreSQL; unknown shapes count
+    as True, code under ``if <dialect name> == "mysql":`` (and the like) does not."""
     func = _function(tree, "upgrade")
     if func is None:
         return False
-    for node in ast.walk(func):
+    for node in _walk_on_postgresql(func):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         owner = node.func.value

@@ -96,3 +96,32 @@ def test_commented_bulk_insert_replaced_by_insert(tmp_path: Path) -> None:
     update = "# op.bulk_insert(plans, [{'code': 'team'}])\nop.execute(\"UPDATE plans SET code = 'team'\")"
     assert COMMENTED not in _rules(_file(tmp_path, "r1", insert))
     assert COMMENTED in _rules(_file(tmp_path, "r2", update))
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        # Airflow 0077 / 0033, MLflow c48cb773bb87 / 4465047574b1: the work is for another database.
+        'if op.get_bind().dialect.name == "mysql":\n    op.alter_column("dag_code", "source_code", type_=sa.Text())',
+        'conn = op.get_bind()\nif conn.dialect.name in ["sqlite", "mssql"]:\n    op.drop_index("ix_a")',
+        'if op.get_bind().engine.name != "postgresql":\n    op.drop_index("ix_a")',
+        'dialect_name = op.get_context().dialect.name\nif "mysql" == dialect_name:\n    op.drop_index("ix_a")\n'
+        'elif dialect_name == "sqlite":\n    op.drop_index("ix_b")',
+    ],
+)
+def test_schema_changes_only_for_other_databases_need_no_downgrade(tmp_path: Path, upgrade: str) -> None:
+    assert _rules(_file(tmp_path, "0001", upgrade)) == []
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        'if op.get_bind().dialect.name == "postgresql":\n    op.drop_index("ix_a")',
+        'if op.get_bind().dialect.name in ("mssql", "sqlite"):\n    return\nop.drop_index("ix_a")',  # Airflow 0118
+        'if op.get_context().dialect.name == "sqlite":\n    pass\nelse:\n    op.drop_index("ix_a")',  # MLflow 0584bd
+        'if op.get_bind().dialect.name == "mysql":\n    pass\nelif FLAG:\n    op.drop_index("ix_a")',
+        'if op.get_bind().dialect.name == mysql_name():\n    op.drop_index("ix_a")',  # not a literal: may run
+    ],
+)
+def test_schema_changes_that_run_on_postgresql_need_a_downgrade(tmp_path: Path, upgrade: str) -> None:
+    assert _rules(_file(tmp_path, "0001", upgrade)) == [DOWNGRADE]
