@@ -4,7 +4,8 @@
 (work someone switched off). ``B2-downgrade``: ``downgrade()`` missing, empty (only ``pass``, ``...``
 or a docstring) or raising NotImplementedError while ``upgrade()`` changes the schema (merge, empty and
 data-only revisions need no downgrade, nor those whose schema changes run only on other databases, under
-``if conn.dialect.name == "mysql":`` and the like), above the downgrade floor (``downgrade_floor`` or a
+``if conn.dialect.name == "mysql":`` and the like, nor repairs whose DDL is ``CREATE ... IF NOT EXISTS``: what
+may be there already belongs to an earlier revision), above the downgrade floor (``downgrade_floor`` or a
 ``# dbops: downgrade-floor`` comment: that revision and those below it are irreversible by design).
 A commented-out op line directly followed by the ``op.execute(...)`` that replaces it is not B1.
 ``B3-todo``: TODO/FIXME/XXX in a comment (warning).
@@ -34,6 +35,8 @@ _MARKER = re.compile(r"\b(TODO|FIXME|XXX)\b")
 # op calls that never change the schema (data changes, helpers); op.execute counts when its SQL is DDL.
 _NOT_SCHEMA = frozenset({"execute", "bulk_insert", "get_bind", "get_context", "f", "inline_literal", "run_async"})
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE)\b", re.I)
+_CREATE_IF_MISSING = re.compile(r"^\s*CREATE\b[^;]*?\bIF\s+NOT\s+EXISTS\b[^;]*;?\s*$", re.I)
+_NOT_DDL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REINDEX|VACUUM|ANALYZE|REFRESH)\b", re.I)
 # The SQL verb of an op.execute(...) line (its first string literal, maybe inside text()).
 _EXECUTE_VERB = re.compile(r"""^op\.execute\(\s*(?:(?:sa\.)?text\(\s*)?[rbuRBU]*(?:'{3}|"{3}|'|")\s*([A-Za-z]+)""")
 _COMMENTED_OP = re.compile(r"^#+\s*op\.(\w+)")
@@ -148,7 +151,12 @@ def _executes_ddl(arg: ast.expr) -> bool:
             return False  # a SQLAlchemy insert()/update()/delete() construct: data only
         arg = arg.args[0] if arg.args else arg
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-        return bool(_DDL.match(arg.value))
+        # CREATE ... IF NOT EXISTS says the object may be there already (a repair of what an earlier revision
+        # owns, Prefect's c8d5f2a71b3e): the revision does not own it, and its downgrade has nothing to drop.
+        return bool(_DDL.match(arg.value)) and not _CREATE_IF_MISSING.match(arg.value)
+    if isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant):
+        head = str(arg.values[0].value)  # an f-string: its verb is read, the rest is filled in at run time
+        return bool(_DDL.match(head)) or not _NOT_DDL.match(head)
     return True  # SQL built at run time: assume it may change the schema
 
 

@@ -125,3 +125,31 @@ def test_schema_changes_only_for_other_databases_need_no_downgrade(tmp_path: Pat
 )
 def test_schema_changes_that_run_on_postgresql_need_a_downgrade(tmp_path: Path, upgrade: str) -> None:
     assert _rules(_file(tmp_path, "0001", upgrade)) == [DOWNGRADE]
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        # Prefect's c8d5f2a71b3e: rebuild an index an earlier revision owns, if it went missing or invalid.
+        'op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_occurred ON events (occurred)")',
+        'index = op.get_bind().exec_driver_sql("SELECT 1").first()\n'
+        'op.execute(f"REINDEX INDEX CONCURRENTLY {index[0]}")',
+        'op.execute(f"UPDATE plans SET code = {CODE!r}")',
+    ],
+)
+def test_repairs_and_data_in_f_strings_need_no_downgrade(tmp_path: Path, upgrade: str) -> None:
+    assert _rules(_file(tmp_path, "0001", upgrade)) == []
+
+
+@pytest.mark.parametrize(
+    "upgrade",
+    [
+        'op.execute("CREATE INDEX ix_occurred ON events (occurred)")',
+        'op.execute("CREATE INDEX IF NOT EXISTS ix_a ON a (x); DROP TABLE b")',  # more than the repair
+        'op.execute(f"ALTER TABLE {TABLE} ADD COLUMN note text")',
+        'op.execute(f"{VERB} TABLE x")',  # nothing to read: may change the schema
+        "op.execute(\"ALTER TYPE state_type ADD VALUE IF NOT EXISTS 'CRASHED'\")",  # not a CREATE: its own label
+    ],
+)
+def test_other_ddl_needs_a_downgrade(tmp_path: Path, upgrade: str) -> None:
+    assert _rules(_file(tmp_path, "0001", upgrade)) == [DOWNGRADE]
