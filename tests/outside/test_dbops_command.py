@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from outside_support import make_stock_project, write
 from sqlalchemy.engine import URL
 
 from dbops.core.urls import plain_url
@@ -119,3 +120,42 @@ def test_models_that_do_not_build_are_not_blamed_on_the_history(
     assert 'relation "ix_notes_key" already exists' in run.stdout
     assert "C6-history" not in run.stdout and "the history does not apply" not in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_a_revision_that_raises_is_named_and_the_history_does_not_apply(
+    tmp_path: Path, new_database: Callable[[str], URL]
+) -> None:
+    """A revision's own bug (not SQL): where the history stopped and the file and line, exit 1 as for any failing
+    migration; the file is named even when the history is installed (outside the project's folder)."""
+    root = tmp_path / "project"
+    make_stock_project(root, "stock_app", "postgresql+psycopg://nobody@localhost:1/not_configured")
+    installed = tmp_path / "site" / "stock_history"  # the history as a package would ship it
+    shutil.move(root / "migrations", installed)
+    ini = root / "alembic.ini"
+    ini.write_text(
+        ini.read_text().replace(f"script_location = {root / 'migrations'}", f"script_location = {installed}")
+    )
+    write(
+        installed / "versions" / "0002_broken.py",
+        '''
+        """a revision with a bug of its own"""
+
+        import datetime
+
+        revision = "0002_broken"
+        down_revision = "0001_notes"
+
+
+        def upgrade() -> None:
+            datetime.datetime.now()._replace(microsecond=0)
+
+
+        def downgrade() -> None:
+            pass
+        ''',
+    )
+    run = dbops(["migrate", "--metadata", "stock_app.models:metadata"], root, new_database("o_cmd_raise"))
+    assert run.returncode == 1, run.stdout + run.stderr
+    # The generated env.py runs every revision in one transaction: all of it is rolled back.
+    assert "upgrade to head failed after revision base: AttributeError: " in run.stderr
+    assert "(at 0002_broken.py:10)" in run.stderr and "Traceback" not in run.stderr

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL
 
 from dbops.core import database
 from dbops.core.config import Settings
-from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked
+from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked, ProjectCodeError
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard
 from dbops.migrations.graph import History
@@ -145,7 +145,7 @@ class Migrator:
     def _migrate(self, what: str, **args: Any) -> None:
         try:
             self.project.request("migrate", what, **args)
-        except StatementFailed as exc:
+        except (StatementFailed, ProjectCodeError) as exc:  # a revision failed: the history does not apply (exit 1)
             try:
                 at = f"after revision {self.current() or 'base'}"
             except DbopsError as again:

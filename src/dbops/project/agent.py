@@ -311,6 +311,12 @@ class Agent:
             files.add(real)
         return sorted(files)
 
+    def history_folders(self) -> tuple[str, ...]:
+        """The version folders, once Alembic has read them (env.py may have chosen them); () before."""
+        if self._script is None:
+            return ()
+        return tuple(str(folder) for folder in self._script._version_locations)
+
     def close(self) -> None:
         """Close the handed-over connection."""
         if self.connection is not None:
@@ -440,8 +446,11 @@ def locate(resource: str, root: str) -> str | None:
     return next((c for c in candidates if os.path.isdir(c)), candidates[0])
 
 
-def describe_error(exc: BaseException, root: str) -> dict[str, Any]:
-    """A failure as plain data: its kind, the message, and where in the project it happened."""
+def describe_error(exc: BaseException, root: str, history: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A failure as plain data: its kind, the message, and where in the project (or its history) it happened.
+
+    ``history``: the version folders, whose revision files are the project's even when installed (optuna's).
+    """
     where = ""
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         if frame.f_code.co_filename.startswith("<"):
@@ -449,6 +458,8 @@ def describe_error(exc: BaseException, root: str) -> dict[str, Any]:
         path = os.path.realpath(frame.f_code.co_filename)
         if path.startswith(os.path.realpath(root) + os.sep) and "site-packages" not in path:
             where = f"{os.path.relpath(path, root)}:{lineno}"
+        elif any(path.startswith(os.path.realpath(folder) + os.sep) for folder in history):
+            where = f"{os.path.basename(path)}:{lineno}"
     error: dict[str, Any] = {"type": type(exc).__name__, "message": _first_line(exc), "where": where}
     if isinstance(exc, Refused):
         error.update(kind=exc.kind, **exc.extra)
@@ -519,7 +530,7 @@ def main() -> None:
                 result = getattr(agent, op)(**args)
             reply: dict[str, Any] = {"ok": True, "result": result}
         except BaseException as exc:  # every failure goes back to dbops as data; the process lives on
-            reply = {"ok": False, "error": describe_error(exc, root)}
+            reply = {"ok": False, "error": describe_error(exc, root, agent.history_folders() if agent else ())}
             if os.environ.get("DBOPS_DEBUG"):
                 reply["error"]["traceback"] = traceback.format_exc()
             if isinstance(exc, KeyboardInterrupt):
