@@ -117,7 +117,7 @@ def test_models_that_do_not_build_are_not_blamed_on_the_history(
     assert "not checked: C1-model-table: the models could not be built: building the models (create_all) failed: " in (
         run.stdout
     )
-    assert 'relation "ix_notes_key" already exists' in run.stdout
+    assert 'failed: index ix_notes_key on notes: relation "ix_notes_key" already exists' in run.stdout  # the model
     assert "C6-history" not in run.stdout and "the history does not apply" not in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -228,9 +229,17 @@ class Agent:
         schemas = sorted({t.schema for t in meta.tables.values() if t.schema} | ({schema} if schema else set()))
 
         def build(conn: Any) -> None:
+            from sqlalchemy.exc import DBAPIError
+
             for name in schemas:
                 conn.execute(text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(name.replace('"', '""'))))
-            meta.create_all(conn.execution_options(schema_translate_map={None: schema}) if schema else conn)
+            try:
+                meta.create_all(conn.execution_options(schema_translate_map={None: schema}) if schema else conn)
+            except DBAPIError as exc:  # the model it failed on, not the statement's text
+                failed = _ddl_object(str(exc.statement or ""))
+                if not failed:
+                    raise
+                raise Refused("statement", f"{failed}: {describe_error(exc, self.root)['message']}") from exc
 
         if self.engine is not None:
             with self.engine.begin() as conn:
@@ -323,6 +332,26 @@ class Agent:
             self.connection.close()
         if self.engine is not None:
             self.engine.dispose()
+
+
+_DDL_OBJECT = (
+    (
+        re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF NOT EXISTS\s+)?(\S+)\s+ON\s+(?:ONLY\s+)?(\S+)", re.I),
+        "index {} on {}",
+    ),
+    (re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF NOT EXISTS\s+)?(\S+)", re.I), "table {}"),
+    (re.compile(r"^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(\S+)", re.I), "table {}"),
+    (re.compile(r"^\s*CREATE\s+TYPE\s+(\S+)", re.I), "type {}"),
+)
+
+
+def _ddl_object(statement: str) -> str:
+    """What a DDL statement of create_all creates or alters ("index ix_a on notes"), '' when it is none of those."""
+    for pattern, template in _DDL_OBJECT:
+        found = pattern.match(statement)
+        if found:
+            return template.format(*(name.strip('"') for name in found.groups()))
+    return ""
 
 
 def _settle(connection: Any) -> None:
