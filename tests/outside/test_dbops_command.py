@@ -159,3 +159,20 @@ def test_a_revision_that_raises_is_named_and_the_history_does_not_apply(
     # The generated env.py runs every revision in one transaction: all of it is rolled back.
     assert "upgrade to head failed after revision base: AttributeError: " in run.stderr
     assert "(at 0002_broken.py:10)" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_lock_held_by_a_session_of_the_projects_own_names_it(
+    tmp_path: Path, new_database: Callable[[str], URL]
+) -> None:
+    """A revision leaves its own session in a transaction: the next ALTER gives up after lock_timeout, and the
+    line says who held the lock (a connection left idle in a transaction) and what to do."""
+    root = tmp_path / "own_session"
+    shutil.copytree(PROJECTS / "own_session", root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "pyproject.toml").write_text('[tool.dbops]\nmetadata = "os_app.models:metadata"\nlock_timeout = 1\n')
+    run = dbops(["migrate"], root, new_database("o_cmd_lock"))
+    assert run.returncode == 1, run.stdout + run.stderr
+    line = run.stderr.strip()
+    assert line.startswith("error: upgrade to head failed after revision 0002_count: ")
+    assert "lock timeout (at migrations/versions/0003_title.py:11)" in line
+    assert "it waited lock_timeout (1 s) for a lock held by a connection to this database left idle in a " in line
+    assert "one the project's own code opened" in line and "commit and close it" in line

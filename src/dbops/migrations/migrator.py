@@ -29,6 +29,17 @@ from dbops.migrations.scripts import no_revisions
 from dbops.project.errors import StatementFailed
 from dbops.project.runner import Project
 
+# SQLSTATE of "canceling statement due to lock timeout".
+LOCK_NOT_AVAILABLE = "55P03"
+IDLE_IN_TRANSACTION = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND state = 'idle in transaction' ORDER BY pid"
+)
+LOCK_HINT = (
+    "Alembic runs each revision on env.py's one connection: make the revision that opens a session of its own "
+    "commit and close it (or use op.get_bind()); lock_timeout under [tool.dbops] sets how long a statement waits"
+)
+
 
 @dataclass(frozen=True)
 class EnvView:
@@ -150,7 +161,24 @@ class Migrator:
                 at = f"after revision {self.current() or 'base'}"
             except DbopsError as again:
                 at = f"(where it stopped could not be read: {again.message})"
-            raise MigrationError(exc.message.replace(" failed: ", f" failed {at}: ", 1), exc.hint) from None
+            message, hint = exc.message.replace(" failed: ", f" failed {at}: ", 1), exc.hint
+            if isinstance(exc, StatementFailed) and exc.sqlstate == LOCK_NOT_AVAILABLE:
+                message, hint = self._lock_holders(message), LOCK_HINT
+            raise MigrationError(message, hint) from None
+
+    def _lock_holders(self, message: str) -> str:
+        """The lock timeout's message with who held the lock: connections to this database left in a transaction."""
+        own = self.project.request("backend_pid", "reading the handed-over connection's process")
+        with database.connect(self.url) as conn:
+            held = [(pid,) for (pid,) in conn.execute(IDLE_IN_TRANSACTION).fetchall() if pid != own]
+        waited = f"it waited lock_timeout ({self.settings.lock_timeout:g} s) for a lock"
+        if not held:
+            return f"{message} ({waited})"
+        pids = ", ".join(str(pid) for (pid,) in held)
+        return (
+            f"{message} ({waited} held by a connection to this database left idle in a transaction (pid {pids}): "
+            "one the project's own code opened, such as a session a revision opens and does not close)"
+        )
 
     def upgrade(self, revision: str = "head") -> None:
         """Upgrade to ``revision``."""

@@ -320,6 +320,14 @@ class Agent:
             files.add(real)
         return sorted(files)
 
+    def backend_pid(self) -> int | None:
+        """The server process of the handed-over connection (None without one): not a stranger holding locks."""
+        if self.connection is None:
+            return None
+        from sqlalchemy import text
+
+        return int(self.connection.execute(text("SELECT pg_backend_pid()")).scalar())
+
     def history_folders(self) -> tuple[str, ...]:
         """The version folders, once Alembic has read them (env.py may have chosen them); () before."""
         if self._script is None:
@@ -502,6 +510,7 @@ def describe_error(exc: BaseException, root: str, history: tuple[str, ...] = ())
         primary = getattr(diag, "message_primary", None) if diag is not None else None
         error["message"] = primary or _first_line(orig)
         error["url"] = _failed_url(exc)
+        error["sqlstate"] = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     return error
 
 

@@ -28,6 +28,10 @@ FIX = (
 class StatementFailed(MigrationError):
     """A statement of a migration failed on the server: exit 1, the database stays where it stopped."""
 
+    def __init__(self, message: str, hint: str = "", sqlstate: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.sqlstate = sqlstate
+
 
 class WrongDatabase(ConfigError):
     """env.py opened another database than the one dbops means: exit 2, nothing changed."""
@@ -54,7 +58,7 @@ def agent_error(error: dict[str, Any], what: str, url: URL) -> DbopsError:
         return MigrationError(f"{what} failed: {message}", f"see `{command_hint('migrate.history')}`")
     if kind == "statement":
         hint = "fix the migration; the database stays at the last revision that succeeded"
-        return StatementFailed(f"{what} failed: {message}{_at(error)}", hint)
+        return StatementFailed(f"{what} failed: {message}{_at(error)}", hint, error.get("sqlstate"))
     if kind == "config":
         return ConfigError(message, "check the setting named, and that the project's interpreter has the package")
     if kind == "incomplete":
