@@ -252,6 +252,8 @@ def _findings(revision: str, lines: list[str], before: dict[str, Any], after: di
             continue
         if line.startswith("leftover sequence ") and _owned_by(line, leftover, after):
             continue  # an owned sequence goes with its column or table: no separate DROP SEQUENCE
+        if line.startswith(("leftover index ", "leftover constraint ")) and _on_leftover_table(line, leftover, after):
+            continue  # it goes with its table, which is named
         out.append(
             Finding(
                 RULE,
@@ -278,6 +280,14 @@ def _mentions(line: str, tables: set[str], before: dict[str, Any], after: dict[s
         if seq and (seq.get("owned_by") or "").split(".", 1)[0] in tables:
             return True
     return False
+
+
+def _on_leftover_table(line: str, leftover: set[str], after: dict[str, Any]) -> bool:
+    """True if the leftover index or constraint on ``line`` belongs to a leftover table."""
+    name = line.split(" ")[2].split(":")[0]
+    if line.startswith("leftover constraint "):
+        return name.split(".", 1)[0] in leftover
+    return after["indexes"].get(name, {}).get("table") in leftover
 
 
 def _owned_by(line: str, leftover: set[str], after: dict[str, Any]) -> bool:

@@ -103,6 +103,34 @@ def downgrade() -> None:
 '''
 
 
+LEAKY_TABLE = '''
+"""Creates a table with a key, a foreign key and an index; the downgrade does nothing.
+
+Revision ID: 0004_notes
+Revises: 0003_tags
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_notes"
+down_revision = "0003_tags"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "notes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tag_id", sa.Integer, sa.ForeignKey("tags.id", name="fk_notes_tag")),
+    )
+    op.create_index("ix_notes_tag_id", "notes", ["tag_id"])
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
 def test_fixture_project_round_trip_is_clean(mini_project: Settings, mini_empty: URL) -> None:
     assert round_trip(mini_project, mini_empty) == []
     assert migrations.current(mini_project, mini_empty) == "0003_tags"
@@ -159,3 +187,13 @@ def test_a_leftover_is_not_blamed_again_on_a_revision_that_renames_its_table(
     lines = [finding_line(f) for f in findings]
     assert [f.object for f in findings] == ["0005_label_color"], lines  # 0003 drops tags, color and all
     assert findings[0].message.endswith("did not restore the schema: leftover column labels.color")
+
+
+def test_a_leftover_table_is_one_finding_with_its_keys_and_indexes(
+    mini_project: Settings, mini_empty: URL, add_revision: Callable[[str, str], Path]
+) -> None:
+    """Its primary key, foreign key and index go with it: one finding, one fix."""
+    add_revision("0004_notes.py", LEAKY_TABLE)
+    findings = [f for f in round_trip(mini_project, mini_empty) if f.object == "0004_notes"]
+    assert [f.message for f in findings] == ["downgrade of 0004_notes did not restore the schema: leftover table notes"]
+    assert findings[0].hint == "drop it in downgrade() of 0004_notes: op.drop_table('notes')"
