@@ -98,3 +98,11 @@ def test_what_shapes_the_built_database_changes_the_template(tiny: Settings, pg_
     mutate, shapes = CHANGES[change]
     mutate(tiny.root)
     assert (ensure_template(tiny, pg_server) != before) is shapes
+
+
+def test_the_models_settings_do_not_rebuild_the_history(tiny: Settings, pg_server: URL) -> None:
+    """Another models module to import changes the models' build, not the history's (unless create_all starts it)."""
+    before = ensure_template(tiny, pg_server)
+    assert ensure_template(tiny.replace(models=("tinytypes",), import_all="tinyhook:prepare"), pg_server) == before
+    baseline = tiny.replace(baseline="create_all", baseline_revision="r1")
+    assert ensure_template(baseline.replace(models=("tinytypes",)), pg_server) != ensure_template(baseline, pg_server)
