@@ -254,6 +254,8 @@ def _findings(revision: str, lines: list[str], before: dict[str, Any], after: di
             continue  # an owned sequence goes with its column or table: no separate DROP SEQUENCE
         if line.startswith(("leftover index ", "leftover constraint ")) and _on_leftover_table(line, leftover, after):
             continue  # it goes with its table, which is named
+        if _backs_a_named_constraint(line, lines, before, after):
+            continue  # the index of a primary key or unique constraint: the constraint's line says it
         out.append(
             Finding(
                 RULE,
@@ -278,6 +280,19 @@ def _mentions(line: str, tables: set[str], before: dict[str, Any], after: dict[s
             return True
         seq = snap["sequences"].get(obj) if name.startswith("sequence ") else None
         if seq and (seq.get("owned_by") or "").split(".", 1)[0] in tables:
+            return True
+    return False
+
+
+def _backs_a_named_constraint(line: str, lines: list[str], before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """True if ``line`` is about the index of a constraint that another line names."""
+    if line.split(" ", 2)[1] != "index":
+        return False
+    name = line.split(" ")[2].split(":")[0]
+    for snap in (before, after):
+        index = snap["indexes"].get(name) or {}
+        owner = f"constraint {index.get('table')}.{index.get('constraint')}"
+        if index.get("constraint") and any(other.split(":", 1)[0].endswith(owner) for other in lines):
             return True
     return False
 

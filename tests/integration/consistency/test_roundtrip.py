@@ -131,6 +131,28 @@ def downgrade() -> None:
 '''
 
 
+RENAMED_KEY = """
+\"\"\"Renames the unique constraint on tags.name; the downgrade does nothing.
+
+Revision ID: 0004_tag_key
+Revises: 0003_tags
+\"\"\"
+
+from alembic import op
+
+revision = "0004_tag_key"
+down_revision = "0003_tags"
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE tags RENAME CONSTRAINT uq_tags_name TO tags_name_key")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
 def test_fixture_project_round_trip_is_clean(mini_project: Settings, mini_empty: URL) -> None:
     assert round_trip(mini_project, mini_empty) == []
     assert migrations.current(mini_project, mini_empty) == "0003_tags"
@@ -197,3 +219,12 @@ def test_a_leftover_table_is_one_finding_with_its_keys_and_indexes(
     findings = [f for f in round_trip(mini_project, mini_empty) if f.object == "0004_notes"]
     assert [f.message for f in findings] == ["downgrade of 0004_notes did not restore the schema: leftover table notes"]
     assert findings[0].hint == "drop it in downgrade() of 0004_notes: op.drop_table('notes')"
+
+
+def test_a_constraint_not_restored_is_named_without_its_index(
+    mini_project: Settings, mini_empty: URL, add_revision: Callable[[str, str], Path]
+) -> None:
+    """A unique constraint renamed and not renamed back: its two lines, not its index's two as well."""
+    add_revision("0004_tag_key.py", RENAMED_KEY)
+    found = [f.message.split(": ", 1)[1] for f in round_trip(mini_project, mini_empty) if f.object == "0004_tag_key"]
+    assert found == ["leftover constraint tags.tags_name_key", "missing constraint tags.uq_tags_name"]
