@@ -115,8 +115,19 @@ def _primary_keys(table: str, model: dict[str, _Item], db: dict[str, _Item]) -> 
         )
 
 
-def _missing_and_extra(table: str, model: dict[str, _Item], db: dict[str, _Item]) -> Iterator[Finding]:
+def _missing_and_extra(
+    table: str, model: dict[str, _Item], db: dict[str, _Item], declared: dict[str, _Item] | None = None
+) -> Iterator[Finding]:
     for name, item in sorted(model.items()):
+        twin = next((n for n, other in sorted((declared or {}).items()) if n != name and other == item), None)
+        if twin is not None and twin not in model:  # create_all makes both; the history, the one it matched
+            yield _finding(
+                name,
+                f"model {item.kind} {name} on {table} ({item.definition}) repeats {twin}: the model declares it "
+                "twice, the database has it once",
+                f"declare it once in the model (drop {name})",
+            )
+            continue
         yield _finding(
             name,
             f"model {item.kind} {name} on {table} ({item.definition}) does not exist in the database",
@@ -134,6 +145,7 @@ def compare_constraints(models: dict[str, Any], history: dict[str, Any], tables:
     """Constraint and index findings for ``tables`` (present on both sides)."""
     for table in tables:
         model_cons, model_ixs = _pools(models, table)
+        declared = {**model_cons, **model_ixs}
         db_cons, db_ixs = _pools(history, table)
         for model, db in ((model_cons, db_cons), (model_ixs, db_ixs)):
             yield from _same_names(table, model, db)
@@ -142,5 +154,5 @@ def compare_constraints(models: dict[str, Any], history: dict[str, Any], tables:
         # A constraint on one side, a plain index of its name on the other (a unique constraint made an index).
         yield from _same_names(table, model_cons, db_ixs)
         yield from _same_names(table, model_ixs, db_cons)
-        yield from _missing_and_extra(table, model_cons, db_cons)
-        yield from _missing_and_extra(table, model_ixs, db_ixs)
+        yield from _missing_and_extra(table, model_cons, db_cons, declared)
+        yield from _missing_and_extra(table, model_ixs, db_ixs, declared)

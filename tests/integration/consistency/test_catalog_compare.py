@@ -528,3 +528,24 @@ def test_billing_models_and_history_agree_and_a_drift_is_found(
             "model column users.nickname (character varying(40) NULL) does not exist in the database",
         )
     ]
+
+
+def test_c4_a_foreign_key_the_model_declares_twice(build: Callable[..., Catalog]) -> None:
+    """create_all makes both (ForeignKey on the column, and a named ForeignKeyConstraint); the history one."""
+    parent = "CREATE TABLE p (id int PRIMARY KEY)"
+    models = build(
+        [
+            parent,
+            "CREATE TABLE c (pid int, CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p (id),"
+            " CONSTRAINT fk_c_pid FOREIGN KEY (pid) REFERENCES p (id))",
+        ]
+    )
+    history = build([parent, "CREATE TABLE c (pid int, CONSTRAINT fk_c_pid FOREIGN KEY (pid) REFERENCES p (id))"])
+    assert [(f.object, f.message, f.hint) for f in compare_catalogs(models, history)] == [
+        (
+            "c_pid_fkey",
+            "model foreign key c_pid_fkey on c (FOREIGN KEY (pid) REFERENCES p(id)) repeats fk_c_pid: "
+            "the model declares it twice, the database has it once",
+            "declare it once in the model (drop c_pid_fkey)",
+        )
+    ]
