@@ -148,5 +148,13 @@ def readme_table() -> str:
     return "\n".join([head, rule, *rows])
 
 
+def readme_real_table() -> str:
+    """The README's table of the real projects (tests/outside/real_findings.py)."""
+    from real_cases import real_table
+    from real_findings import REAL
+
+    return real_table(REAL)
+
+
 if __name__ == "__main__":
-    print(readme_table())
+    print(readme_table(), readme_real_table(), sep="\n\n")
