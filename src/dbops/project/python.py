@@ -56,7 +56,24 @@ def installed(python: Path) -> dict[str, Any]:
             "install the project's dependencies there, or name the interpreter that has them (python = ...)",
         )
     versions: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    _supported(python, "SQLAlchemy", versions["sqlalchemy"], SUPPORTED["sqlalchemy"])
+    _supported(python, "Alembic", versions["alembic"], SUPPORTED["alembic"])
     return versions
+
+
+# The oldest releases the agent runs on (it uses nothing newer than these offer); no upper bound is known.
+SUPPORTED = {"sqlalchemy": (1, 3), "alembic": (1, 0)}
+
+
+def _supported(python: Path, name: str, version: str, oldest: tuple[int, int]) -> None:
+    """Refuse, in one line, a library older than dbops can drive."""
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    if parts < oldest:
+        raise ConfigError(
+            f"the project's interpreter {python} has {name} {version}; dbops runs projects on "
+            f"{name} {'.'.join(map(str, oldest))} or newer",
+            f"upgrade {name} in the project's environment, or name another interpreter (python = ...)",
+        )
 
 
 def _named_driver(raw: str | None) -> str | None:
