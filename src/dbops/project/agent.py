@@ -191,7 +191,13 @@ class Agent:
         """Build the models in this (scratch) database; per tenant when ``schema`` names one for schema=None."""
         # What env.py sees when Alembic runs the history: revision files may import model modules as a side
         # effect (a registry completed only then), so they are loaded first, as Alembic would load them.
-        self.script.revision_map.heads  # noqa: B018 - loading the map imports every revision file
+        from alembic.script.revision import RevisionError
+        from alembic.util import CommandError
+
+        try:
+            self.script.revision_map.heads  # noqa: B018 - loading the map imports every revision file
+        except (CommandError, RevisionError, KeyError):
+            pass  # a history Alembic cannot walk: the history scan names it; the models are built all the same
         for name in modules:
             importlib.import_module(name)
         if import_all:
