@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -123,6 +124,7 @@ def run_checks(
     url: URL | str,
     models_url: URL | None = None,
     rules: Sequence[str] | None = None,
+    view_record: Path | None = None,
 ) -> CheckResult:
     """Compare the models, the migrations and the database at ``url``; every rule when ``rules`` is None.
 
@@ -137,7 +139,9 @@ def run_checks(
 
         models_url = models_database(settings, url.set(database="postgres"))
     schema = settings.tenant_schema or settings.schemas[0]
-    ctx = CheckContext(settings=settings, url=url, models_url=models_url, script=script, schema=schema)
+    ctx = CheckContext(
+        settings=settings, url=url, models_url=models_url, script=script, schema=schema, view_record=view_record
+    )
     not_checked: dict[str, str] = {}
     findings: list[Finding] = []
     for rule in selected:

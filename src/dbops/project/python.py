@@ -43,9 +43,37 @@ def interpreter(settings: Settings) -> Path:
     return Path(sys.executable)
 
 
+def _ours(python: Path) -> bool:
+    """True if ``python`` is the interpreter of dbops's own environment (its venv's, or the very same binary)."""
+    return os.path.abspath(python) == os.path.abspath(sys.executable) or (
+        Path(python).parent.parent.absolute() == Path(sys.prefix).absolute()
+    )
+
+
+def _installed_here() -> dict[str, Any]:
+    """The same answer for dbops's own environment, from its distribution records (nothing imported)."""
+    from importlib import metadata
+    from importlib.util import find_spec
+
+    try:
+        versions = {"sqlalchemy": metadata.version("sqlalchemy"), "alembic": metadata.version("alembic")}
+    except metadata.PackageNotFoundError as exc:
+        raise ConfigError(
+            f"the project's interpreter {sys.executable} cannot run Alembic: no {exc.name} installed",
+            "install the project's dependencies there, or name the interpreter that has them (python = ...)",
+        ) from None
+    drivers = [d for d in DRIVERS if find_spec(d) is not None]
+    return {"python": ".".join(map(str, sys.version_info[:3])), **versions, "drivers": drivers}
+
+
 @functools.lru_cache(maxsize=8)
 def installed(python: Path) -> dict[str, Any]:
     """The interpreter's Python, SQLAlchemy and Alembic versions and PostgreSQL drivers (asked once a process)."""
+    if _ours(python):
+        here = _installed_here()
+        _supported(python, "SQLAlchemy", here["sqlalchemy"], SUPPORTED["sqlalchemy"])
+        _supported(python, "Alembic", here["alembic"], SUPPORTED["alembic"])
+        return here
     run = subprocess.run(
         [str(python), "-c", _HELLO, str(_AGENT)], capture_output=True, text=True, timeout=120, check=False
     )
