@@ -37,6 +37,8 @@ CHOSEN = [os.environ["DBOPS_TEST_SQLALCHEMY"]] if os.environ.get("DBOPS_TEST_SQL
 def legacy_python(request: pytest.FixtureRequest) -> tuple[Path, str, str]:
     """(interpreter, SQLAlchemy major, driver) of a venv of the project's own, made once and kept between runs."""
     major: str = request.param
+    if os.environ.get("DBOPS_TEST_PROJECT_VENVS") == "0":
+        pytest.skip("DBOPS_TEST_PROJECT_VENVS=0: the projects' own venvs are tested once per CI run, not per cell")
     version, packages, driver = STACKS[major]
     base = Path(os.environ.get("DBOPS_TEST_VENVS") or Path.home() / ".cache" / "dbops-tests" / "venvs")
     tag = hashlib.sha256(f"{version}|{packages}".encode()).hexdigest()[:10]
