@@ -11,19 +11,20 @@ and only rebuilt when the migrations or models change.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, Connection
 
 from dbops import lifecycle
 from dbops.backends import orphans, servers
 from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 from dbops.lifecycle import templates
 
@@ -122,12 +123,17 @@ def worker_database(pg_server: URL, head_template: str, dbops_settings: Settings
 
 
 @pytest.fixture()
-def db_connection(worker_database: URL) -> Iterator[Connection]:
-    """A connection to the worker's database at head, in a transaction rolled back after the test.
+def db_connection(worker_database: URL, dbops_settings: Settings) -> Iterator[Any]:
+    """A SQLAlchemy connection to the worker's database at head, in a transaction rolled back after the test.
 
-    Tests that need to commit take ``migrated_database`` (a database of their own) instead.
+    The project's own SQLAlchemy and driver (this runs in the project's test environment). Tests that need
+    to commit take ``migrated_database`` (a database of their own) instead.
     """
-    engine = create_engine(plain_url(worker_database))
+    from sqlalchemy import create_engine
+
+    from dbops.project.python import project_url
+
+    engine = create_engine(plain_url(project_url(dbops_settings, worker_database, Path(sys.executable))))
     try:
         with engine.connect() as conn:
             trans = conn.begin()

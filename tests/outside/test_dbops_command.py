@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
 
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 PROJECTS = Path(__file__).resolve().parent / "projects"

@@ -17,19 +17,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import URL
-
 from dbops.checks.compare import compare_catalogs
 from dbops.checks.hints import migrate_hint, new_revision_hint
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import DbopsError, NotChecked
 from dbops.core.findings import Finding
 from dbops.core.private import write_private
 from dbops.migrations import EnvView, Migrator
 from dbops.migrations.graph import History, Revision
+from dbops.migrations.scriptdir import Scripts
 from dbops.migrations.scripts import version_files
 
 __all__ = ["CheckContext", "created_tables", "migrate_hint", "new_revision_hint"]
@@ -47,7 +46,7 @@ class CheckContext:
     settings: Settings
     url: URL
     models_url: URL
-    script: ScriptDirectory
+    script: Scripts
     schema: str = "public"
     # Where env.py's view of these two databases is kept, when both are templates (their names are their
     # identity: the same names, the same env.py, the same view); None for a live database.

@@ -10,12 +10,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy.engine import URL
-
 from dbops.checks.blockers import blocked_files, scan_blockers
 from dbops.checks.context import CheckContext
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DbopsError, NotChecked, command_hint
 from dbops.core.findings import CheckResult, Finding, sort_key, status_block
 from dbops.core.urls import parse_url

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core import database, marker
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
 from dbops.core.procs import spawn_spare_builder

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import URL
 
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard

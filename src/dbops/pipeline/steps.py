@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL
-
 from dbops import lifecycle, migrations
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import NotChecked
 from dbops.core.findings import Finding
 from dbops.core.locks import file_lock

@@ -399,6 +399,7 @@ def versions() -> dict[str, Any]:
         "sqlalchemy": sqlalchemy.__version__,
         "alembic": alembic.__version__,
         "drivers": drivers,
+        "sys_path": [p for p in sys.path if p],  # where dbops finds a script_location = package:path
     }
 
 

@@ -9,13 +9,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dbops.core.config import Settings
+from dbops.core.dburl import URL, make_url
 from dbops.core.errors import ConfigError
-
-if TYPE_CHECKING:  # the interpreter is found without SQLAlchemy: a remembered verdict never imports it
-    from sqlalchemy.engine import URL
 
 _AGENT = Path(__file__).with_name("agent.py")
 # The drivers SQLAlchemy's postgresql dialect knows, in the order dbops picks one the project has.
@@ -63,7 +61,8 @@ def _installed_here() -> dict[str, Any]:
             "install the project's dependencies there, or name the interpreter that has them (python = ...)",
         ) from None
     drivers = [d for d in DRIVERS if find_spec(d) is not None]
-    return {"python": ".".join(map(str, sys.version_info[:3])), **versions, "drivers": drivers}
+    here = {"python": ".".join(map(str, sys.version_info[:3])), **versions, "drivers": drivers}
+    return {**here, "sys_path": [p for p in sys.path if p]}
 
 
 @functools.lru_cache(maxsize=8)
@@ -108,12 +107,9 @@ def _named_driver(raw: str | None) -> str | None:
     """The driver a URL's scheme names (postgresql+psycopg2 -> psycopg2), None without one or for a placeholder."""
     if not raw or "://" not in raw:
         return None
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         url = make_url(raw)
-    except (ArgumentError, ValueError):
+    except ValueError:
         return None
     name = url.drivername
     return name.split("+", 1)[1] if "+" in name and name.startswith("postgres") else None

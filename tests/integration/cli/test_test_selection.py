@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import URL
-
 from dbops.core.config import load_settings
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 from dbops.pipeline import testselect
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from cli_support import REVISION, invoke, make_project
-from sqlalchemy.engine import URL
 
 from dbops.commands import check, verdicts
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.core.findings import CheckResult
 from dbops.core.urls import plain_url, with_database
 

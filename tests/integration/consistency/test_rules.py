@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.checks import run_checks
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DatabaseUnreachable
 from dbops.core.findings import CheckResult
 from dbops.report import finding_line
