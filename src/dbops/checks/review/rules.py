@@ -280,7 +280,7 @@ def _failure_rules(f: _Findings, measured: list[Measured], ctx: Context, server_
                 "M10",
                 m,
                 f"adds a value to enum {_unquote(enum.group(1))} inside a transaction"
-                + (f"; then `{short(failed.statement.sql, 60)}` failed: {failed.error}" if failed else ""),
+                + (f"; then `{short(failed.statement.sql, 60)}` failed (measured): {failed.error}" if failed else ""),
                 "a new enum value cannot be used before its transaction commits (and before PostgreSQL 12 cannot "
                 "be added in one at all)",
                 f'{AUTOCOMMIT} op.execute("ALTER TYPE {_unquote(enum.group(1))} ADD VALUE ...")',
@@ -293,7 +293,7 @@ def _failure_rules(f: _Findings, measured: list[Measured], ctx: Context, server_
     f.add(
         "M11",
         failed,
-        f"failed on {where}: {failed.error}",
+        f"failed on {where} (measured): {failed.error}",
         "the migration stops here in production too, and everything after it is not measured",
         "make the existing data fit first (an UPDATE in this or an earlier revision), or add the constraint NOT VALID",
     )

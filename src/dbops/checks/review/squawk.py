@@ -6,7 +6,8 @@ squawk's word is added to dbops's finding on the same statement, or dropped when
 lock, scan or rewrite that hurts (a table created by the same revision). Where squawk knows something
 no measurement on an empty copy can show (a NOT NULL column added without a default fails on a
 table with rows), its finding stands on its own as ``S-<squawk rule>``. Style rules (integer widths,
-IF NOT EXISTS, timestamptz) are not production hazards and are left out.
+IF NOT EXISTS, timestamptz, where a new enum value goes) are not production hazards and are left out, and
+so is dropping a constraint (a brief lock, the last step of the safe SET NOT NULL).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ EXCLUDED = (
     "require-statement-timeout",
     "require-lock-timeout",
     "require-timeout-settings",
+    "require-enum-value-ordering",
+    "ban-drop-constraint",
 )
 # squawk rule -> the dbops rule that measures it (the measurement decides).
 MEASURED = {
