@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from dbops.core import database
 from dbops.core.config import Settings, load_settings
 from dbops.core.urls import plain_url
 from dbops.lifecycle import templates
+from dbops.lifecycle.stepdata import RevisionData
 
 
 def _unique(prefix: str) -> str:
@@ -135,3 +136,19 @@ def db_connection(worker_database: URL) -> Iterator[Connection]:
             trans.rollback()
     finally:
         engine.dispose()
+
+
+@pytest.fixture()
+def revision_data(pg_server: URL, dbops_settings: Settings) -> Iterator[Callable[[str], RevisionData]]:
+    """``revision_data("0003_x")``: a copy at that revision's parent; put rows in, ``.upgrade()``, assert,
+    ``.downgrade()``, assert again (``.engine`` reaches the copy). Every copy is dropped after the test."""
+    made: list[RevisionData] = []
+
+    def at_parent(revision: str) -> RevisionData:
+        step = RevisionData(dbops_settings, pg_server, revision)
+        made.append(step)
+        return step
+
+    yield at_parent
+    for step in made:
+        step.close()
