@@ -87,5 +87,5 @@ def test_each_incident_added_fails_phase_3_with_its_finding(copy: Path, name: st
     assert "review" in run.out and rule in run.out, run.out
     assert review.code == 1
     [line] = [ln for ln in review.out.splitlines() if f" {rule}: " in ln]
-    assert line.startswith("src/billing/migrations/versions/0012_incident.py:12: error ")
+    assert line.startswith("src/billing/migrations/versions/0012_incident.py:11: error ")
     assert measured in line and "(fix: " in line
