@@ -43,21 +43,20 @@ class _Statements:
 
 def offline_sql(agent: Any, revision: str, parents: list[str]) -> dict[str, Any]:
     """The statements of ``revision``'s upgrade from ``parents`` in Alembic's offline (``--sql``) mode."""
-    from alembic.runtime.environment import EnvironmentContext
     from alembic.runtime.migration import RevisionStep
 
     script = agent.script
-    rev = script.get_revision(revision)
-    out = _Statements(os.path.realpath(rev.path))
-    started: list[bool] = []
+    out = _Statements("")
+    found: list[Any] = []
 
     def steps(heads: Any, context: Any) -> list[Any]:
-        started.append(True)
+        # Resolved only now: env.py may have chosen the version folders (the revision map is read after it).
+        rev = script.get_revision(revision)
+        out.path = os.path.realpath(rev.path)
+        found.append(rev)
         return [RevisionStep(script.revision_map, rev, True)]
 
     start = parents[0] if len(parents) == 1 else (tuple(parents) or None)
-    with EnvironmentContext(
-        agent.cfg, script, fn=steps, as_sql=True, starting_rev=start, destination_rev=revision, output_buffer=out
-    ):
-        script.run_env()
-    return {"statements": out.chunks, "ran": bool(started), "path": rev.path}
+    # As the agent runs env.py (an env.py that calls .connect() on what it is handed gets an Engine).
+    agent.run_env(steps, as_sql=True, starting_rev=start, destination_rev=revision, output_buffer=out)
+    return {"statements": out.chunks, "ran": bool(found), "path": found[0].path if found else None}

@@ -107,6 +107,15 @@ def _bring_to(settings: Settings, url: URL, history: History, downs: list[str]) 
         m.close()
 
 
+def _view(settings: Settings, url: URL) -> None:
+    """Run env.py once on ``url``, changing nothing: the version folders it chooses are remembered."""
+    m = Migrator(settings, url)
+    try:
+        m.view()
+    finally:
+        m.close()
+
+
 def _offline(settings: Settings, url: URL, history: History, revs: list[str]) -> dict[str, dict[str, object] | str]:
     """Each revision's offline SQL (the agent's statements), or why Alembic could not emit it."""
     out: dict[str, dict[str, object] | str] = {}
@@ -174,8 +183,12 @@ def review(
     """Review the revisions chosen by ``base`` / ``since`` / ``everything`` on copies of the database at their parents."""
     if data not in DATA:
         raise ConfigError(f"--data {data!r} is not a kind of data", "use --data seed or --data dev")
-    files = project_revision_files(settings)
-    history = History.read(files)
+    history = History.read(project_revision_files(settings))
+    if not history:  # env.py may choose its folders when it runs: learn them once, then read again
+        tgt = tgt or lifecycle.target(settings)
+        with lifecycle.empty_database(tgt, "review") as url:
+            _view(settings, url)
+        history = History.read(project_revision_files(settings))
     if not history:
         empty = Selection([], "no revisions")
         return Review(CheckResult(rules=RULE_IDS, not_checked={NOT_MEASURED: no_revisions(settings)}), empty)
@@ -201,6 +214,8 @@ def review(
             if note:
                 found.append(Finding(NOT_MEASURED, WARNING, where, f"{rev}: {note}", "make the seed load there"))
             emitted = sql[rev]
+            if isinstance(emitted, dict) and not emitted.get("ran"):
+                emitted = "env.py did not run the migrations in offline mode"
             if isinstance(emitted, str):
                 run = _online(settings, url, rev, settings.version_table)
                 stmts: list[measure.Statement] = []
@@ -215,8 +230,9 @@ def review(
                     )
                 )
             else:
-                stmts = measure.statements(emitted["statements"], settings.version_table)  # type: ignore[arg-type]
-                run = measure.run_statements(url, stmts, {settings.version_table}, count_rows=data is not None)
+                stmts, version = measure.statements(emitted["statements"])  # type: ignore[arg-type]
+                exclude = {settings.version_table, *version}
+                run = measure.run_statements(url, stmts, exclude, count_rows=data is not None)
             found += rules.findings(run, ctx)
             if stmts:
                 try:

@@ -60,13 +60,19 @@ class Statement:
     transaction: int = 0  # which of the step's transactions (counted from 1); 0 outside any
 
 
-def statements(chunks: Iterable[dict[str, Any]], version_table: str) -> list[Statement]:
-    """The agent's offline output as statements: comments and the version table's bookkeeping left out."""
-    bookkeeping = re.compile(
-        rf"^(UPDATE|INSERT\s+INTO|DELETE\s+FROM|CREATE\s+TABLE|DROP\s+TABLE)\s+(\S+\.)?\"?{re.escape(version_table)}\b",
-        re.I,
-    )
+# Alembic's own bookkeeping (its version table, whatever env.py names it): not the revision's statements.
+_BOOKKEEPING = re.compile(
+    r"^(?:CREATE\s+TABLE|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+((?:\"[^\"]+\"|\w+)(?:\.(?:\"[^\"]+\"|\w+))?)"
+    r".*\bversion_num\b",
+    re.I | re.S,
+)
+
+
+def statements(chunks: Iterable[dict[str, Any]]) -> tuple[list[Statement], set[str]]:
+    """The agent's offline output as statements (comments and the version table's bookkeeping left out), and
+    the version table's name."""
     out: list[Statement] = []
+    version_tables: set[str] = set()
     in_transaction, number = False, 0
     for chunk in chunks:
         sql = str(chunk["sql"]).strip()
@@ -74,13 +80,16 @@ def statements(chunks: Iterable[dict[str, Any]], version_table: str) -> list[Sta
         if not body or body.startswith("--"):
             continue
         word = body.upper()
+        bookkeeping = _BOOKKEEPING.match(body) if chunk.get("line") is None else None
         if word in ("BEGIN", "BEGIN TRANSACTION", "START TRANSACTION"):
             in_transaction, number = True, number + 1
         elif word in ("COMMIT", "END", "COMMIT TRANSACTION"):
             in_transaction = False
-        elif not bookkeeping.match(body):
+        elif bookkeeping:
+            version_tables.add(bookkeeping.group(1).split(".")[-1].strip('"'))
+        else:
             out.append(Statement(body, chunk.get("line"), in_transaction, number if in_transaction else 0))
-    return out
+    return out, version_tables
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ lock, scan or rewrite that hurts (a table created by the same revision). Where s
 no measurement on an empty copy can show (a NOT NULL column added without a default fails on a
 table with rows), its finding stands on its own as ``S-<squawk rule>``. Style rules (integer widths,
 IF NOT EXISTS, timestamptz, where a new enum value goes) are not production hazards and are left out, and
-so is dropping a constraint (a brief lock, the last step of the safe SET NOT NULL).
+so are dropping a constraint or a default (brief locks: the last steps of the safe SET NOT NULL and of a
+backfilled NOT NULL column).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ EXCLUDED = (
     "require-timeout-settings",
     "require-enum-value-ordering",
     "ban-drop-constraint",
+    "ban-drop-default",
 )
 # squawk rule -> the dbops rule that measures it (the measurement decides).
 MEASURED = {
