@@ -15,7 +15,7 @@ def review(
     everything: bool = False,
     data: str | None = None,
 ) -> Review:
-    """Review the revisions new since ``base`` (or after ``since``, or all) on copies of the database at their parents."""
+    """Review the revisions new since ``base`` (or after ``since``, or all) on copies at their parents."""
     # The server is started only when there is something to review (the review asks for it then).
     return run_review(settings, None, base=base, since=since, everything=everything, data=data)
 

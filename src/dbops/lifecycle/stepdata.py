@@ -34,7 +34,9 @@ class RevisionData:
         downs = history.revisions[revision].downs
         self.parent = downs[0] if len(downs) == 1 else "base"
         if len(downs) > 1:
-            raise ConfigError(f"{revision} merges {len(downs)} revisions: it moves no data", "test a revision it merges")
+            raise ConfigError(
+                f"{revision} merges {len(downs)} revisions: it moves no data", "test a revision it merges"
+            )
         template = templates.ensure_template(settings, server, self.parent)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         self.name = f"t_{settings.database[:20]}_step_{worker}_{uuid.uuid4().hex[:8]}"

@@ -287,7 +287,7 @@ class Agent:
         return sorted(files)
 
     def offline_sql(self, revision: str, parents: list[str]) -> dict[str, Any]:
-        """The SQL Alembic emits offline for ``revision``'s one upgrade step (``agent_offline.py``, beside this file)."""
+        """The SQL Alembic emits offline for ``revision``'s one upgrade step (``agent_offline.py``, beside it)."""
         import importlib.util
 
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_offline.py")

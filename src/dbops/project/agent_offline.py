@@ -29,7 +29,7 @@ class _Statements:
             if name not in self._real:
                 self._real[name] = os.path.realpath(name) if not name.startswith("<") else name
             if self._real[name] == self.path:
-                return frame.f_lineno
+                return int(frame.f_lineno)
             frame = frame.f_back
         return None
 

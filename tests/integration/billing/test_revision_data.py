@@ -45,7 +45,9 @@ def test_0003_fills_provider_from_the_old_columns_and_gives_them_back_on_downgra
             )
         )
         conn.execute(
-            text("INSERT INTO webhook_events (source, event_id, event_type, payload) VALUES ('paypal', 'e1', 'x', '{}')")
+            text(
+                "INSERT INTO webhook_events (source, event_id, event_type, payload) VALUES ('paypal', 'e1', 'x', '{}')"
+            )
         )
 
     step.upgrade()

@@ -86,7 +86,9 @@ CASES = [
     # -- hazards -----------------------------------------------------------------------------------------
     case("set_not_null", 'op.alter_column("users", "full_name", nullable=False)', "M3-set-not-null"),
     case(
-        "index_plain", 'op.create_index("ix_users_last_login_at", "users", ["last_login_at"])', "M1-index-not-concurrent"
+        "index_plain",
+        'op.create_index("ix_users_last_login_at", "users", ["last_login_at"])',
+        "M1-index-not-concurrent",
     ),
     case(
         "type_rewrite",
@@ -158,9 +160,14 @@ CASES = [
         'op.execute("ALTER TABLE users VALIDATE CONSTRAINT fk_users_org_id")',
         down="fk_not_valid",
     ),
-    case("check_not_valid", "op.execute(\"ALTER TABLE users ADD CONSTRAINT ck_users_named CHECK (full_name IS NOT NULL) NOT VALID\")"),
     case(
-        "check_validated_later", 'op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_named")', down="check_not_valid"
+        "check_not_valid",
+        'op.execute("ALTER TABLE users ADD CONSTRAINT ck_users_named CHECK (full_name IS NOT NULL) NOT VALID")',
+    ),
+    case(
+        "check_validated_later",
+        'op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck_users_named")',
+        down="check_not_valid",
     ),
     case(
         "set_not_null_proven",
@@ -193,7 +200,7 @@ CASES = [
     case("enum_value_outside", AUTOCOMMIT + "op.execute(\"ALTER TYPE mood ADD VALUE 'meh'\")"),
     case(
         "accepted_index",
-        '# dbops: allow M1 orgs holds a few hundred rows, built in milliseconds\n'
+        "# dbops: allow M1 orgs holds a few hundred rows, built in milliseconds\n"
         'op.create_index("ix_orgs_name", "orgs", ["name"])',
         "M1-index-not-concurrent",
     ),

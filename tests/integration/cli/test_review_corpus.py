@@ -72,7 +72,11 @@ def test_every_hazard_is_found_measured_with_a_fix_and_no_safe_spelling_is(tmp_p
 
 
 def test_a_revision_taking_access_exclusive_without_lock_timeout(tmp_path: Path) -> None:
-    root = corpus_project(tmp_path / "no_timeout", [case("nullable_column", 'op.add_column("users", sa.Column("x", sa.Text))')], lock_timeout=False)
+    root = corpus_project(
+        tmp_path / "no_timeout",
+        [case("nullable_column", 'op.add_column("users", sa.Column("x", sa.Text))')],
+        lock_timeout=False,
+    )
     code, result, _ = _review(root, "--since", "r0")
     assert code == 1
     [finding] = result["findings"]
@@ -93,7 +97,9 @@ def test_with_the_seed_a_statement_fails_on_existing_rows_and_is_timed_per_thous
     found = _by_revision(result)
     [failed] = found["set_not_null"]
     assert failed["rule"] == "M11-fails-on-data"
-    assert "failed on the existing rows of the copy (measured)" in failed["message"] and "null values" in failed["message"]
+    assert (
+        "failed on the existing rows of the copy (measured)" in failed["message"] and "null values" in failed["message"]
+    )
     [index] = found["index_plain"]
     assert "per 1000 rows of 2000 in users" in index["message"]
     # Without data the same NOT NULL is a scan, not a failure.
@@ -103,7 +109,10 @@ def test_with_the_seed_a_statement_fails_on_existing_rows_and_is_timed_per_thous
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run(
-        ["git", "-c", "user.email=dev@example.test", "-c", "user.name=dev", *args], cwd=root, check=True, capture_output=True
+        ["git", "-c", "user.email=dev@example.test", "-c", "user.name=dev", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -121,9 +130,7 @@ def test_by_default_only_the_revisions_new_since_main_are_reviewed(tmp_path: Pat
     versions = root / "migrations" / "versions"
     write_case(versions, case("add_tmp", 'op.add_column("users", sa.Column("tmp", sa.Text))', down="index_plain"))
     write_case(versions, case("drop_tmp", 'op.drop_column("users", "tmp")', down="add_tmp"))
-    write_case(
-        versions, case("rename", 'op.alter_column("users", "email", new_column_name="mail")', down="drop_tmp")
-    )
+    write_case(versions, case("rename", 'op.alter_column("users", "email", new_column_name="mail")', down="drop_tmp"))
     code, result, err = _review(root)
     assert code == 1
     assert "reviewed 3 revision(s)" in err and "new since main" in err

@@ -150,7 +150,9 @@ def _online(settings: Settings, url: URL, rev: str, version_table: str) -> measu
     return run
 
 
-def _squawk(stmts: list[measure.Statement], run: measure.Run, found: list[Finding], ctx: rules.Context) -> list[Finding]:
+def _squawk(
+    stmts: list[measure.Statement], run: measure.Run, found: list[Finding], ctx: rules.Context
+) -> list[Finding]:
     """squawk's findings on the statements, folded into the measured ones (see :mod:`squawk`)."""
     out = list(found)
     for said in squawk.run(stmts, run.server_version):
@@ -180,7 +182,7 @@ def review(
     everything: bool = False,
     data: str | None = None,
 ) -> Review:
-    """Review the revisions chosen by ``base`` / ``since`` / ``everything`` on copies of the database at their parents."""
+    """Review the revisions ``base`` / ``since`` / ``everything`` choose, each on a copy at its parents."""
     if data not in DATA:
         raise ConfigError(f"--data {data!r} is not a kind of data", "use --data seed or --data dev")
     history = History.read(project_revision_files(settings))

@@ -14,7 +14,7 @@ from pathlib import Path
 from dbops.core.errors import ConfigError
 from dbops.core.findings import WARNING, Finding
 
-_COMMENT = re.compile(r"#\s*dbops:\s*allow\s+([A-Za-z][\w-]*)\s+(\S.*?)\s*$", re.M)
+_COMMENT = re.compile(r"#[ \t]*dbops:[ \t]*allow[ \t]+([A-Za-z][\w-]*)[ \t]+(\S.*?)[ \t]*$", re.M)
 
 
 def from_file(path: Path) -> dict[str, str]:

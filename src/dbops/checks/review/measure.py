@@ -35,7 +35,9 @@ FROM pg_class c LEFT JOIN pg_stat_xact_all_tables s ON s.relid = c.oid
 WHERE c.oid = ANY(%s)
 """
 _LOCKS = "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted"
-_COLUMNS = "SELECT attrelid, attnum, attname FROM pg_attribute WHERE attrelid = ANY(%s) AND attnum > 0 AND NOT attisdropped"
+_COLUMNS = (
+    "SELECT attrelid, attnum, attname FROM pg_attribute WHERE attrelid = ANY(%s) AND attnum > 0 AND NOT attisdropped"
+)
 # Lock modes as pg_locks names them, weakest first, and as a reader knows them.
 MODES = {
     "AccessShareLock": "ACCESS SHARE",
@@ -47,7 +49,9 @@ MODES = {
     "ExclusiveLock": "EXCLUSIVE",
     "AccessExclusiveLock": "ACCESS EXCLUSIVE",
 }
-_OUTSIDE = re.compile(r"\bCONCURRENTLY\b|^\s*(VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|REINDEX\s+.*CONCURRENTLY)\b", re.I)
+_OUTSIDE = re.compile(
+    r"\bCONCURRENTLY\b|^\s*(VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|REINDEX\s+.*CONCURRENTLY)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -140,11 +144,11 @@ class Probe:
         self.conn = conn
         self.relations: dict[int, Relation] = {}
         rows = conn.execute(_EXISTING).fetchall()
-        names = {oid: name for oid, _, name, _, _ in rows}
+        names: dict[int, str] = {oid: name for oid, _, name, _, _ in rows}
         for oid, schema, name, kind, table_oid in rows:
             if name in exclude or names.get(table_oid) in exclude:
                 continue
-            table = names.get(table_oid, name) if kind in ("i", "I") else name
+            table = str(names.get(table_oid, name) if kind in ("i", "I") else name)
             self.relations[oid] = Relation(oid, schema, name, "index" if kind in ("i", "I") else "table", table)
         self.tables = [oid for oid, rel in self.relations.items() if rel.kind == "table"]
 

@@ -168,7 +168,8 @@ def _scan_rules(f: _Findings, m: Measured) -> None:
             "every read and write of the table waits for the scan, and it fails once a row holds NULL",
             f'op.execute("ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID"); '
             f'in a later revision op.execute("ALTER TABLE {table} VALIDATE CONSTRAINT {check}"), then '
-            f'op.alter_column("{table}", "{column}", nullable=False) (no scan) and op.drop_constraint("{check}", "{table}")',
+            f'op.alter_column("{table}", "{column}", nullable=False) (no scan) and '
+            f'op.drop_constraint("{check}", "{table}")',
         )
 
 
@@ -199,7 +200,7 @@ def _rewrite_rules(f: _Findings, m: Measured) -> None:
         measured,
         "the whole table is copied while every read and write waits",
         "expand and contract: add a new column of the new type, fill it in batches, switch the code, drop the old "
-        "column in a later release (or a change PostgreSQL makes in place, e.g. varchar(n) to a longer varchar or text)",
+        "column in a later release (or a change PostgreSQL makes in place, e.g. varchar(n) to longer or text)",
     )
 
 
