@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL
 
 from dbops import lifecycle
 from dbops.checks.review import allow, measure, rules, squawk
+from dbops.checks.review.emit import OfflineSql
 from dbops.checks.review.select import Selection, select
 from dbops.core import database
 from dbops.core.config import Settings
@@ -31,7 +32,6 @@ from dbops.migrations.graph import History
 from dbops.migrations.migrator import Migrator
 from dbops.migrations.scriptdir import open_scripts, project_revision_files
 from dbops.migrations.scripts import no_revisions
-from dbops.project.runner import Project
 
 NOT_MEASURED = "M0-not-measured"
 SQUAWK = "S-squawk"
@@ -83,7 +83,9 @@ def _parent_copy(
         except SeedFailed as exc:
             note = f"not checked with data: the seed does not load at {first} ({exc.message})"
             tpl = templates.ensure_template(settings, tgt.server, first)
-        url = templates.clone(tgt.server, tpl, name)
+        # The template's ready copy, renamed in milliseconds when there is one (the next is made in the background).
+        url = templates.take_spare(tgt.server, tpl, name) or templates.clone(tgt.server, tpl, name)
+        templates.prepare_spare_in_background(settings, tgt.server, tpl)
     try:
         if data == "dev" or len(downs) > 1:
             _bring_to(settings, url, history, downs)
@@ -114,19 +116,6 @@ def _view(settings: Settings, url: URL) -> None:
         m.view()
     finally:
         m.close()
-
-
-def _offline(settings: Settings, url: URL, history: History, revs: list[str]) -> dict[str, dict[str, object] | str]:
-    """Each revision's offline SQL (the agent's statements), or why Alembic could not emit it."""
-    out: dict[str, dict[str, object] | str] = {}
-    with Project(settings, url, {"a": 0, "b": 0}) as project:
-        for rev in revs:
-            downs = list(history.revisions[rev].downs)
-            try:
-                out[rev] = project.request("offline_sql", f"emitting {rev}'s SQL offline", revision=rev, parents=downs)
-            except DbopsError as exc:
-                out[rev] = exc.message
-    return out
 
 
 def _online(settings: Settings, url: URL, rev: str, version_table: str) -> measure.Run:
@@ -200,22 +189,44 @@ def review(
     if not chosen.revisions:
         return done
     tgt = tgt or lifecycle.target(settings)
+    first = (history.revisions[chosen.revisions[0]].downs or ("base",))[0]
+    server = tgt.server
+
+    def reader() -> URL:  # made only when the project's interpreter has something to emit
+        return templates.reader_copy(settings, server, templates.ensure_template(settings, server, first))
+
+    offline = OfflineSql(settings, reader, history, chosen.revisions)
+    try:
+        _review_each(settings, tgt, history, chosen, data, offline, done)
+    finally:
+        offline.join()
+    return done
+
+
+def _review_each(
+    settings: Settings,
+    tgt: lifecycle.Target,
+    history: History,
+    chosen: Selection,
+    data: str | None,
+    offline: OfflineSql,
+    done: Review,
+) -> None:
+    """Measure each chosen revision on a copy at its parents, in history order."""
+    result = done.result
     in_env = _env_sets_lock_timeout(settings)
     created: set[str] = set()
-    sql: dict[str, dict[str, object] | str] = {}
     for number, rev in enumerate(chosen.revisions):
         started = time.perf_counter()
         revision = history.revisions[rev]
         where = os.path.relpath(revision.path, settings.root)
         parent = ",".join(revision.downs) or "base"
-        ctx = rules.Context(rev, where, parent, data, in_env, set(created), settings.allow_tables)
+        ctx = rules.Context(rev, where, parent, data, in_env, set(created), allow_tables=settings.allow_tables)
         found: list[Finding] = []
         with _parent_copy(settings, tgt, history, rev, data, number) as (url, note):
-            if not sql:
-                sql = _offline(settings, url, history, chosen.revisions)
             if note:
                 found.append(Finding(NOT_MEASURED, WARNING, where, f"{rev}: {note}", "make the seed load there"))
-            emitted = sql[rev]
+            emitted = offline.get()[rev]
             if isinstance(emitted, dict) and not emitted.get("ran"):
                 emitted = "env.py did not run the migrations in offline mode"
             if isinstance(emitted, str):
@@ -232,7 +243,7 @@ def review(
                     )
                 )
             else:
-                stmts, version = measure.statements(emitted["statements"])  # type: ignore[arg-type]
+                stmts, version = measure.statements(emitted["statements"])
                 exclude = {settings.version_table, *version}
                 run = measure.run_statements(url, stmts, exclude, count_rows=data is not None)
             found += rules.findings(run, ctx)
@@ -241,10 +252,9 @@ def review(
                     found = _squawk(stmts, run, found, ctx)
                 except (FileNotFoundError, RuntimeError) as exc:
                     result.not_checked[SQUAWK] = str(exc)
-        if not everything:  # one change, one release: what it created is not the previous release's
-            created |= run.created
+        if chosen.one_change:
+            created |= run.created  # what the change created is not the previous release's
         allowed = {**allow.from_settings(settings.review_allow, rev), **allow.from_file(revision.path)}
         result.findings += allow.apply(found, allowed)
         done.statements += len(run.measured)
         done.seconds[rev] = time.perf_counter() - started
-    return done

@@ -24,6 +24,8 @@ class Selection:
     revisions: list[str]
     described: str
     base_commit: str = ""
+    # The revisions are one change (one release): what one creates, a later one may drop without breaking code.
+    one_change: bool = True
 
 
 def _git(root: Path, *args: str, stdin: str | None = None) -> str | None:
@@ -85,7 +87,7 @@ def select(
     """The revisions to review, in history order."""
     order = history.order()
     if everything:
-        return Selection(order, "every revision")
+        return Selection(order, "every revision", one_change=False)
     if since:
         if since not in history.revisions:
             raise ConfigError(f"--since {since!r} is not a revision of this history", "name a revision id")
