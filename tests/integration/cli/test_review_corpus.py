@@ -101,7 +101,7 @@ def test_with_the_seed_a_statement_fails_on_existing_rows_and_is_timed_per_thous
         "failed on the existing rows of the copy (measured)" in failed["message"] and "null values" in failed["message"]
     )
     [index] = found["index_plain"]
-    assert "per 1000 rows of 2000 in users" in index["message"]
+    assert "per 1000 rows of 2000 rows in users" in index["message"]
     # Without data the same NOT NULL is a scan, not a failure.
     code, result, _ = _review(root, "--since", "r0")
     assert {f["rule"] for f in _by_revision(result)["set_not_null"]} == {"M3-set-not-null"}

@@ -73,6 +73,7 @@ class OfflineSql:
     def __init__(self, settings: Settings, where: Callable[[], URL], history: History, revisions: list[str]) -> None:
         self.sql: dict[str, Emitted] = {}
         self._error: BaseException | None = None
+        self._done: tuple[Settings, dict[str, str], set[str] | None, dict[str, Any]] | None = None
         self._ready = threading.Event()
         self._revisions = list(revisions)
         statics = _statics(settings, history, revisions)
@@ -113,8 +114,9 @@ class OfflineSql:
                         self.sql[rev] = exc.message
                 self.sql.update(emitted)
                 self._ready.set()  # the agent ends while the statements are measured
-            for rev, body in emitted.items():  # what it loaded is known once it ended
-                _remember(settings, rev, statics[rev], loaded.files, body)
+            # What it loaded is known once it ended; remembered by join(), in the caller's thread (Python 3.11's
+            # ast.parse, which the record's key uses, is not safe in two threads at once).
+            self._done = (settings, statics, loaded.files, emitted)
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits, which raises it
             self._error = exc
         finally:
@@ -128,6 +130,11 @@ class OfflineSql:
         return self.sql
 
     def join(self) -> None:
-        """Wait for the agent to end."""
+        """Wait for the agent to end; remember what it emitted."""
         if self._thread.is_alive():
             self._thread.join()
+        if self._done is not None:
+            settings, statics, loaded, emitted = self._done
+            self._done = None
+            for rev, body in emitted.items():
+                _remember(settings, rev, statics[rev], loaded, body)

@@ -75,8 +75,11 @@ def _timing(m: Measured, ctx: Context) -> str:
     """How long the statement ran and held its locks; with data, per 1000 rows of the tables it locked."""
     text = f"ran {_ms(m.seconds)}, locks held {_ms(m.held)} to the end of its transaction"
     rows = sum(m.rows.values())
-    if ctx.data and rows:
-        text += f"; {_ms(m.seconds * 1000 / rows)} per 1000 rows of {rows} in {', '.join(sorted(m.rows))}"
+    if ctx.data and m.rows:
+        tables = ", ".join(sorted(m.rows))
+        # Per 1000 rows only where there are that many: a few rows say nothing about a large table.
+        rate = f"{_ms(m.seconds * 1000 / rows)} per 1000 rows of " if rows >= 1000 else "on "
+        text += f"; {rate}{rows} rows in {tables}"
     return text
 
 
