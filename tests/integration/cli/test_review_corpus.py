@@ -137,3 +137,16 @@ def test_by_default_only_the_revisions_new_since_main_are_reviewed(tmp_path: Pat
     assert {stem: sorted(f["rule"] for f in fs) for stem, fs in _by_revision(result).items()} == {
         "rename": ["M7-breaks-running-code"]
     }
+
+
+def test_bad_choices_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    root = corpus_project(tmp_path / "bad", [])
+    for args, said in (
+        (["--data", "prod"], "unknown --data 'prod': use --data seed or --data dev"),
+        (["--base", "no-such-ref"], "--base 'no-such-ref' is not a commit git knows here"),
+        (["--since", "r9"], "--since 'r9' is not a revision of this history"),
+        (["--all", "--since", "r0"], "--base, --since and --all choose the revisions in different ways"),
+    ):
+        run = invoke("review", *args, cwd=root)
+        assert run.code == 2, run.text
+        assert said in run.err and "Traceback" not in run.text
