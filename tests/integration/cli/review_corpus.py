@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli_support import make_project
+from cli_support import ENV_PY, make_project
 
 AUTOCOMMIT = "with op.get_context().autocommit_block():\n        "
 
@@ -206,23 +206,11 @@ CASES = [
     ),
 ]
 
-ENV_PY_WITH_LOCK_TIMEOUT = """
-from alembic import context
-from sqlalchemy import create_engine
-import models
-
-def run():
-    conn = context.config.attributes.get("connection")
-    if conn is None:
-        engine = create_engine(context.config.attributes["url"])
-        conn = engine.connect()
-    context.configure(connection=conn, target_metadata=models.metadata, transaction_per_migration=True)
-    with context.begin_transaction():
-        context.execute("SET lock_timeout = '5s'")
-        context.run_migrations()
-
-run()
-"""
+# The tiny project's env.py, setting lock_timeout for every revision (as the review's M8 fix says).
+ENV_PY_WITH_LOCK_TIMEOUT = ENV_PY.replace(
+    "        context.run_migrations()",
+    "        context.execute(\"SET lock_timeout = '5s'\")\n        context.run_migrations()",
+)
 
 
 def write_case(versions: Path, c: Case) -> None:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from cli_support import invoke
 from review_corpus import CASES, case, corpus_project, write_case
 
@@ -77,8 +78,10 @@ def test_a_revision_taking_access_exclusive_without_lock_timeout(tmp_path: Path)
         [case("nullable_column", 'op.add_column("users", sa.Column("x", sa.Text))')],
         lock_timeout=False,
     )
-    code, result, _ = _review(root, "--since", "r0")
+    code, result, _ = _review(root, "--since", "r0", "--junit", str(tmp_path / "review.xml"))
     assert code == 1
+    junit = (tmp_path / "review.xml").read_text()
+    assert '<failure message="migrations/versions/nullable_column.py:' in junit and 'type="M8-no-lock-timeout"' in junit
     [finding] = result["findings"]
     assert finding["rule"] == "M8-no-lock-timeout"
     assert "takes ACCESS EXCLUSIVE on users (measured) with no lock_timeout set" in finding["message"]
@@ -150,3 +153,25 @@ def test_bad_choices_are_one_line_and_exit_2(tmp_path: Path) -> None:
         run = invoke("review", *args, cwd=root)
         assert run.code == 2, run.text
         assert said in run.err and "Traceback" not in run.text
+
+
+def test_with_the_developers_database_a_copy_is_measured_and_the_database_is_left_alone(tmp_path: Path) -> None:
+    root = corpus_project(tmp_path / "dev", [])
+    assert invoke("reset-db", "--no-seed", "--yes", cwd=root, env={"PYTHONPATH": str(root)}).code == 0
+    url = invoke("db.url", "--show-password", cwd=root).out.strip().rsplit("/", 1)[0] + "/tiny"
+    rows = (
+        "INSERT INTO users (id, full_name) "
+        "SELECT g, CASE WHEN g = 3 THEN NULL ELSE 'x' END FROM generate_series(1, 1500) g"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(rows)
+    write_case(
+        root / "migrations" / "versions", case("set_not_null", 'op.alter_column("users", "full_name", nullable=False)')
+    )
+    code, result, _ = _review(root, "--since", "r0", "--data", "dev")
+    assert code == 1
+    [failed] = result["findings"]
+    assert failed["rule"] == "M11-fails-on-data" and "contains null values" in failed["message"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*), count(full_name) FROM users").fetchone() == (1500, 1499)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("r0",)]
