@@ -175,3 +175,23 @@ def test_with_the_developers_database_a_copy_is_measured_and_the_database_is_lef
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*), count(full_name) FROM users").fetchone() == (1500, 1499)
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("r0",)]
+
+
+def test_a_revision_alembic_cannot_emit_offline_is_run_online_and_says_what_was_not_measured(tmp_path: Path) -> None:
+    reads = case(
+        "reads_rows",
+        """
+        if op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar() == 0:
+            op.drop_column("users", "email")
+        """,
+    )
+    root = corpus_project(tmp_path / "online", [reads])
+    code, result, _ = _review(root, "--since", "r0")
+    assert code == 1
+    by_rule = {f["rule"]: f for f in result["findings"]}
+    assert set(by_rule) == {"M0-not-measured", "M7-breaks-running-code"}
+    assert by_rule["M0-not-measured"]["severity"] == "warning"
+    assert (
+        "locks and scans not measured: Alembic could not emit its SQL offline" in by_rule["M0-not-measured"]["message"]
+    )
+    assert "dropped users.email (measured)" in by_rule["M7-breaks-running-code"]["message"]
