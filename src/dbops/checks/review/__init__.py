@@ -75,7 +75,13 @@ def _parent_copy(
     if data == "dev":
         if not database.exists(tgt.server, tgt.name):
             raise ConfigError(f"--data dev: database {tgt.name!r} does not exist", f"run `{command_hint('reset-db')}`")
-        url = database.create(tgt.server, name, template=tgt.name)  # a copy: the database itself is never touched
+        try:  # a copy: the database itself is never touched
+            url = database.create(tgt.server, name, template=tgt.name)
+        except DbopsError as exc:
+            raise ConfigError(
+                f"--data dev: database {tgt.name!r} could not be copied: {exc.message.splitlines()[0]}",
+                "PostgreSQL copies a database no one is connected to: close its sessions (the API, psql) first",
+            ) from None
     else:
         build = (lambda u: lifecycle.seed(settings, u)) if data == "seed" else None
         try:

@@ -127,9 +127,9 @@ def _index_rules(f: _Findings, m: Measured) -> None:
             "every query on the table waits until the drop commits",
             f"{AUTOCOMMIT} op.drop_index(..., postgresql_concurrently=True)",
         )
-    unique = _UNIQUE.search(sql)
-    if unique and _ALTER_TABLE.search(sql) and tables:
-        table = _unquote(_ALTER_TABLE.search(sql).group(1))  # type: ignore[union-attr]
+    unique, altered = _UNIQUE.search(sql), _ALTER_TABLE.search(sql)
+    if unique and altered and tables:
+        table = _unquote(altered.group(1))
         name = _unquote(unique.group(1) or f"uq_{table}")
         f.add(
             "M6",
