@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from dbops.core.config import Settings, load_settings
 from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 from dbops.lifecycle import templates
+from dbops.lifecycle.stepdata import RevisionData
 
 
 def _unique(prefix: str) -> str:
@@ -141,3 +142,27 @@ def db_connection(worker_database: URL, dbops_settings: Settings) -> Iterator[An
             trans.rollback()
     finally:
         engine.dispose()
+
+
+@pytest.fixture()
+def revision_data(pg_server: URL, dbops_settings: Settings) -> Iterator[Callable[[str], RevisionData]]:
+    """``revision_data("0003_x")``: a copy at that revision's parent; put rows in, ``.upgrade()``, assert,
+    ``.downgrade()``, assert again (``.engine`` reaches the copy). Every copy is dropped after the test."""
+    made: list[RevisionData] = []
+
+    def engine_for(url: URL) -> Any:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        from dbops.project.python import project_url
+
+        return create_engine(plain_url(project_url(dbops_settings, url, Path(sys.executable))), poolclass=NullPool)
+
+    def at_parent(revision: str) -> RevisionData:
+        step = RevisionData(dbops_settings, pg_server, revision, engine_for)
+        made.append(step)
+        return step
+
+    yield at_parent
+    for step in made:
+        step.close()

@@ -81,6 +81,8 @@ class Settings:
     # A history that does not start empty: a schema dump (a .sql file) or "create_all", stamped at a revision.
     baseline: str | None = None
     baseline_revision: str | None = None
+    # Review findings the project accepts: "REVISION:RULE:REASON" ("*" for every revision).
+    review_allow: tuple[str, ...] = ()
     # What full-check runs besides the database work (the library's core never reads these).
     pipeline: PipelineSettings = field(default_factory=lambda: PipelineSettings())
 
@@ -169,6 +171,7 @@ LIST_KEYS = (
     "schemas",
     "extra_tests",
     "models",
+    "review_allow",
 )
 NUMBER_KEYS = ("idle_stop", "lock_timeout")
 

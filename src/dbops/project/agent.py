@@ -292,6 +292,18 @@ class Agent:
             files.add(real)
         return sorted(files)
 
+    def offline_sql(self, revision: str, parents: list[str]) -> dict[str, Any]:
+        """The SQL Alembic emits offline for ``revision``'s one upgrade step (``agent_offline.py``, beside it)."""
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_offline.py")
+        spec = importlib.util.spec_from_file_location("_dbops_agent_offline", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        result: dict[str, Any] = module.offline_sql(self, revision, parents)
+        return result
+
     def close(self) -> None:
         """Close the handed-over connection."""
         if self.connection is not None:
