@@ -29,7 +29,7 @@ import lib
 
 
 def test_one_matches_the_database(pg_server):
-    engine = create_engine(pg_server)
+    engine = create_engine(pg_server.render_as_string(hide_password=False))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == lib.one()
     engine.dispose()
