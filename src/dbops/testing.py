@@ -11,21 +11,23 @@ and only rebuilt when the migrations or models change.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, Connection
 
 from dbops import lifecycle
 from dbops.backends import orphans, servers
 from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 from dbops.lifecycle import templates
+from dbops.lifecycle.stepdata import RevisionData
 
 
 def _unique(prefix: str) -> str:
@@ -122,12 +124,17 @@ def worker_database(pg_server: URL, head_template: str, dbops_settings: Settings
 
 
 @pytest.fixture()
-def db_connection(worker_database: URL) -> Iterator[Connection]:
-    """A connection to the worker's database at head, in a transaction rolled back after the test.
+def db_connection(worker_database: URL, dbops_settings: Settings) -> Iterator[Any]:
+    """A SQLAlchemy connection to the worker's database at head, in a transaction rolled back after the test.
 
-    Tests that need to commit take ``migrated_database`` (a database of their own) instead.
+    The project's own SQLAlchemy and driver (this runs in the project's test environment). Tests that need
+    to commit take ``migrated_database`` (a database of their own) instead.
     """
-    engine = create_engine(plain_url(worker_database))
+    from sqlalchemy import create_engine
+
+    from dbops.project.python import project_url
+
+    engine = create_engine(plain_url(project_url(dbops_settings, worker_database, Path(sys.executable))))
     try:
         with engine.connect() as conn:
             trans = conn.begin()
@@ -135,3 +142,27 @@ def db_connection(worker_database: URL) -> Iterator[Connection]:
             trans.rollback()
     finally:
         engine.dispose()
+
+
+@pytest.fixture()
+def revision_data(pg_server: URL, dbops_settings: Settings) -> Iterator[Callable[[str], RevisionData]]:
+    """``revision_data("0003_x")``: a copy at that revision's parent; put rows in, ``.upgrade()``, assert,
+    ``.downgrade()``, assert again (``.engine`` reaches the copy). Every copy is dropped after the test."""
+    made: list[RevisionData] = []
+
+    def engine_for(url: URL) -> Any:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        from dbops.project.python import project_url
+
+        return create_engine(plain_url(project_url(dbops_settings, url, Path(sys.executable))), poolclass=NullPool)
+
+    def at_parent(revision: str) -> RevisionData:
+        step = RevisionData(dbops_settings, pg_server, revision, engine_for)
+        made.append(step)
+        return step
+
+    yield at_parent
+    for step in made:
+        step.close()

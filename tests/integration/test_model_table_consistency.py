@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import URL
-
 import billing.models  # noqa: F401 - a broken models module must fail these tests, not skip them
 from dbops.checks import run_checks
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.report import finding_line
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from outside_cases import CASES, Case
 from outside_support import PROJECTS, make_stock_project, unique
-from sqlalchemy.engine import URL
 
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 
 BY_NAME = {c.name: c for c in CASES}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from outside_support import make_stock_project, write
-from sqlalchemy.engine import URL
 
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 PROJECTS = Path(__file__).resolve().parent / "projects"

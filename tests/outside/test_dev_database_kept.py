@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from outside_support import make_stock_project
-from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url, with_database
 
 REPO = Path(__file__).resolve().parents[2]

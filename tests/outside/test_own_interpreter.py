@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
 
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
 DBOPS = Path(sys.executable).with_name("dbops")
+SRC = Path(__file__).resolve().parents[2] / "src"
 UV = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 # SQLAlchemy major -> (the Python it runs on, what is installed, the driver the project's URL names).
 STACKS = {
@@ -37,6 +38,8 @@ CHOSEN = [os.environ["DBOPS_TEST_SQLALCHEMY"]] if os.environ.get("DBOPS_TEST_SQL
 def legacy_python(request: pytest.FixtureRequest) -> tuple[Path, str, str]:
     """(interpreter, SQLAlchemy major, driver) of a venv of the project's own, made once and kept between runs."""
     major: str = request.param
+    if os.environ.get("DBOPS_TEST_PROJECT_VENVS") == "0":
+        pytest.skip("DBOPS_TEST_PROJECT_VENVS=0: the projects' own venvs are tested once per CI run, not per cell")
     version, packages, driver = STACKS[major]
     base = Path(os.environ.get("DBOPS_TEST_VENVS") or Path.home() / ".cache" / "dbops-tests" / "venvs")
     tag = hashlib.sha256(f"{version}|{packages}".encode()).hexdigest()[:10]
@@ -103,3 +106,45 @@ def test_a_drift_on_the_projects_own_stack_is_found(
     run = _dbops(["consistency"], root, new_database("o_legacy_drift"), legacy_python)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "notes.title" in run.stdout
+
+
+def test_the_pytest_plugin_in_a_sqlalchemy_14_environment(tmp_path: Path, new_database: Callable[[str], URL]) -> None:
+    """dbops installed into a SQLAlchemy 1.4 project's test environment changes none of its pins, and its fixtures
+    hand out databases and connections there (the project's own SQLAlchemy and psycopg2)."""
+    if os.environ.get("DBOPS_TEST_PROJECT_VENVS") == "0":
+        pytest.skip("DBOPS_TEST_PROJECT_VENVS=0: the projects' own venvs are tested once per CI run, not per cell")
+    found = shutil.which("python3.11")
+    assert found, "python3.11 is needed (see .ci/run's PYENV_VERSION)"
+    venv = tmp_path / "venv"
+    python = venv / "bin" / "python"
+    subprocess.run([UV, "venv", "-q", "--python", found, str(venv)], check=True)
+    subprocess.run([UV, "pip", "install", "-q", "--python", str(python), *STACKS["1.4"][1], "pytest"], check=True)
+    before = _freeze(python)
+    source = tmp_path / "dbops-dist"  # built from a copy: setuptools writes build/ next to the sources
+    shutil.copytree(SRC / "dbops", source / "dbops", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SRC / "pyproject.toml", source / "pyproject.toml")
+    subprocess.run([UV, "pip", "install", "-q", "--python", str(python), str(source)], check=True)
+    after = _freeze(python)
+    pins = [line for line in before.splitlines() if line.lower().startswith(("sqlalchemy==", "alembic==", "psycopg2"))]
+    assert pins and all(pin in after.splitlines() for pin in pins), (pins, after)
+    root = _copy(tmp_path)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_db.py").write_text(
+        "import sqlalchemy as sa\n\npytest_plugins = ['dbops.testing']\n\n\n"
+        "def test_at_head(migrated_database, db_connection):\n"
+        "    assert sa.__version__.startswith('1.4.')\n"
+        "    assert {'accounts', 'notes'} <= set(sa.inspect(db_connection).get_table_names())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "VIRTUAL_ENV"))}
+    env["DATABASE_URL"] = plain_url(new_database("o_plugin").set(drivername="postgresql+psycopg2"))
+    env["DBOPS_METADATA"] = "legacy_app.models:Base.metadata"
+    run = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout

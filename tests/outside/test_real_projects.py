@@ -23,8 +23,8 @@ import pytest
 from real_cases import ALEMBIC, CLEAN, FINDINGS, NOT_CHECKED, TASKS, Expect, RealProject, Run
 from real_findings import REAL
 from real_venvs import DATA, UV, project_python
-from sqlalchemy.engine import URL
 
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 if sys.version_info >= (3, 11):

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from outside_support import PROJECTS, write
-from sqlalchemy.engine import URL
 
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.migrations.roundtrip import round_trip
 
 REVISION = '''

@@ -48,10 +48,13 @@ def test_importing_billing_or_invoke_from_the_library_breaks_a_contract(tmp_path
     assert "never imports invoke or nox BROKEN" in result.stdout
 
 
-def test_sqlalchemy_in_the_catalog_comparison_breaks_a_contract(tmp_path: Path) -> None:
-    result = _broken_copy(tmp_path, "dbops/core/errors.py", "import sqlalchemy  # noqa")
-    assert result.returncode == 1
-    assert "catalog reading and comparison: no SQLAlchemy, no Alembic BROKEN" in result.stdout
+def test_sqlalchemy_in_dbops_breaks_a_contract(tmp_path: Path) -> None:
+    """dbops runs without the project's libraries: importing SQLAlchemy or Alembic anywhere but the agent breaks."""
+    cases = (("dbops/core/errors.py", "sqlalchemy"), ("dbops/checks/c6_history.py", "alembic"))
+    for module, library in cases:
+        result = _broken_copy(tmp_path / library, module, f"import {library}  # noqa")
+        assert result.returncode == 1
+        assert f"dbops is not allowed to import {library}" in result.stdout
 
 
 def test_a_cycle_between_siblings_is_found(tmp_path: Path) -> None:

@@ -8,10 +8,9 @@ from importlib.metadata import entry_points
 from types import TracebackType
 from typing import ClassVar
 
-from sqlalchemy.engine import URL
-
 from dbops.backends import orphans
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError
 
 # Built-in backends, imported only when chosen so that e.g. the Docker SDK stays optional.

@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL
-
 from dbops.backends import servers
 from dbops.backends.base import Backend
 from dbops.core.database import wait_ready
+from dbops.core.dburl import URL
 from dbops.core.errors import BackendUnavailable, ConfigError, DatabaseUnreachable
 from dbops.core.locks import file_lock
 from dbops.core.ports import free_port, port_taken

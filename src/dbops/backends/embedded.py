@@ -18,14 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy.engine import URL
-
 from dbops.backends import orphans, servers
 from dbops.backends.base import Backend
 from dbops.backends.pgbin import PgBin, find_pgbin, read_postmaster_pid
 from dbops.backends.watchdog import spawn as spawn_watchdog
 from dbops.backends.watchdog import touch_last_use
 from dbops.core.database import wait_ready
+from dbops.core.dburl import URL
 from dbops.core.errors import BackendUnavailable, ConfigError, command_hint
 from dbops.core.locks import file_lock
 from dbops.core.ports import free_port, port_taken

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import URL
-
 from dbops.backends.base import Backend
 from dbops.core.database import wait_ready
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError
 from dbops.core.urls import mask_url, parse_url, with_database
 

@@ -11,6 +11,7 @@ findings and says, per rule, what was not checked and why.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from dbops import lifecycle
@@ -113,7 +114,10 @@ def check_project(
     try:
         with lifecycle.database_at(settings, tgt, at) as db:
             models = lifecycle.models_database(settings, tgt.server, like=db)
-            return run_checks(settings, db, models, rules=rules)
+            # Two templates: their names are their identity, so env.py's view of them can be kept.
+            pair = hashlib.sha256(f"{db.database}|{models.database}".encode()).hexdigest()[:16]
+            record = None if live else settings.cache_dir / "views" / f"{pair}.json"
+            return run_checks(settings, db, models, rules=rules, view_record=record)
     except HistoryBroken as exc:  # a revision that does not import in the project's interpreter, say
         return _broken(settings, tgt, selected, rule_ids, codes, exc)
     except ModelsUnbuilt as exc:  # the history built its database; the models could not build theirs

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import URL
-
 from dbops.checks.compare import compare_catalogs
 from dbops.checks.hints import migrate_hint, new_revision_hint
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import DbopsError, NotChecked
 from dbops.core.findings import Finding
+from dbops.core.private import write_private
 from dbops.migrations import EnvView, Migrator
 from dbops.migrations.graph import History, Revision
+from dbops.migrations.scriptdir import Scripts
 from dbops.migrations.scripts import version_files
 
 __all__ = ["CheckContext", "created_tables", "migrate_hint", "new_revision_hint"]
@@ -45,8 +46,11 @@ class CheckContext:
     settings: Settings
     url: URL
     models_url: URL
-    script: ScriptDirectory
+    script: Scripts
     schema: str = "public"
+    # Where env.py's view of these two databases is kept, when both are templates (their names are their
+    # identity: the same names, the same env.py, the same view); None for a live database.
+    view_record: Path | None = None
 
     @cached_property
     def catalog(self) -> dict[str, Any]:
@@ -61,6 +65,29 @@ class CheckContext:
     @cached_property
     def _env(self) -> tuple[EnvView, dict[str, bool]]:
         """env.py's view of the checked database, and which model-less tables its filters keep (one agent run)."""
+        recalled = self._recalled()
+        if recalled is not None:
+            return recalled
+        view, kept = self._ask_env()
+        if self.view_record is not None:
+            try:
+                write_private(self.view_record, json.dumps({"opts": view.opts, "kept": kept}))
+            except OSError:
+                pass  # not kept: the next run asks env.py again
+        return view, kept
+
+    def _recalled(self) -> tuple[EnvView, dict[str, bool]] | None:
+        """The view kept for these two templates, if any."""
+        if self.view_record is None:
+            return None
+        try:
+            body = json.loads(self.view_record.read_text())
+            return EnvView(tuple(body["opts"]["heads"]), body["opts"]), dict(body["kept"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # none yet, or unreadable: env.py is asked
+
+    def _ask_env(self) -> tuple[EnvView, dict[str, bool]]:
+        """Run env.py on the checked database: its view, and its filters' verdicts on the model-less tables."""
         try:
             migrator = Migrator(self.settings, self.url)
         except DbopsError as exc:

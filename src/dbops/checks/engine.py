@@ -6,15 +6,15 @@ import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import Any
-
-from sqlalchemy.engine import URL
 
 from dbops.checks.blockers import blocked_files, scan_blockers
 from dbops.checks.context import CheckContext
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DbopsError, NotChecked, command_hint
 from dbops.core.findings import CheckResult, Finding, sort_key, status_block
 from dbops.core.urls import parse_url
@@ -123,6 +123,7 @@ def run_checks(
     url: URL | str,
     models_url: URL | None = None,
     rules: Sequence[str] | None = None,
+    view_record: Path | None = None,
 ) -> CheckResult:
     """Compare the models, the migrations and the database at ``url``; every rule when ``rules`` is None.
 
@@ -137,7 +138,9 @@ def run_checks(
 
         models_url = models_database(settings, url.set(database="postgres"), like=url)
     schema = settings.tenant_schema or settings.schemas[0]
-    ctx = CheckContext(settings=settings, url=url, models_url=models_url, script=script, schema=schema)
+    ctx = CheckContext(
+        settings=settings, url=url, models_url=models_url, script=script, schema=schema, view_record=view_record
+    )
     not_checked: dict[str, str] = {}
     findings: list[Finding] = []
     for rule in selected:

@@ -197,7 +197,7 @@ def db_shell(c: Context, backend: str | None = None, url: str | None = None) -> 
 
 def namespace() -> Collection:
     """A new invoke Collection of every dbops task (add your own tasks to it)."""
-    from dbops.cli import checktasks
+    from dbops.cli import checktasks, reviewtask
 
     ns = Collection(
         reset_db,
@@ -212,6 +212,7 @@ def namespace() -> Collection:
         checktasks.audit,
         checktasks.blockers,
         checktasks.round_trip,
+        reviewtask.review,
     )
     ns.add_task(checktasks.doctor_, name="doctor")  # type: ignore[arg-type]  # invoke types @task loosely
     ns.add_collection(

@@ -6,13 +6,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import URL
-
 from dbops import lifecycle, migrations
 from dbops.backends import orphans, servers
 from dbops.backends.base import get_backend
 from dbops.commands import fastreset
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError
 
 

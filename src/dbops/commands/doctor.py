@@ -9,8 +9,9 @@ import sys
 from dataclasses import dataclass
 
 from dbops.backends.pgbin import find_pgbin
-from dbops.core.config import Settings, import_object
+from dbops.core.config import Settings
 from dbops.core.errors import DbopsError
+from dbops.project.python import installed, interpreter
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,25 @@ class Check:
 
 
 def _packages() -> Check:
-    missing = [m for m in ("sqlalchemy", "alembic", "psycopg", "invoke", "rich") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("psycopg", "invoke", "rich") if importlib.util.find_spec(m) is None]
     return Check(
-        "python packages",
+        "dbops's packages",
         not missing,
         "missing: " + ", ".join(missing) if missing else "all installed",
         "pip install -e '.[dev]'",
     )
+
+
+def _interpreter(settings: Settings) -> Check:
+    """The project's interpreter: its SQLAlchemy, Alembic and drivers (its code runs there, never in dbops)."""
+    try:
+        python = interpreter(settings)
+        found = installed(python)
+    except DbopsError as exc:
+        return Check("project's interpreter", False, exc.message, exc.hint)
+    drivers = ", ".join(found["drivers"]) or "no PostgreSQL driver"
+    detail = f"{python}: SQLAlchemy {found['sqlalchemy']}, Alembic {found['alembic']}, {drivers}"
+    return Check("project's interpreter", bool(found["drivers"]), detail, "install the project's PostgreSQL driver")
 
 
 def _server(settings: Settings) -> Check:
@@ -75,11 +88,7 @@ def _project(settings: Settings) -> list[Check]:
             "set alembic_ini under [tool.dbops]",
         )
     ]
-    try:
-        import_object(settings.metadata, "metadata")
-        checks.append(Check("models", True, f"{settings.metadata} imports"))
-    except DbopsError as exc:
-        checks.append(Check("models", False, exc.message, exc.hint))
+    checks.append(Check("models", bool(settings.metadata), settings.metadata or "not named", "set metadata = ..."))
     return checks
 
 
@@ -89,6 +98,7 @@ def run_doctor(settings: Settings) -> list[Check]:
     checks = [
         Check("python", py_ok, sys.version.split()[0], "install Python 3.10 or newer"),
         _packages(),
+        _interpreter(settings),
         _server(settings),
         *_project(settings),
         Check(

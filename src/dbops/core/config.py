@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dbops.core import discover
-from dbops.core.errors import ConfigError, ProjectCodeError, run_project_code
+from dbops.core.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -81,6 +80,8 @@ class Settings:
     # A history that does not start empty: a schema dump (a .sql file) or "create_all", stamped at a revision.
     baseline: str | None = None
     baseline_revision: str | None = None
+    # Review findings the project accepts: "REVISION:RULE:REASON" ("*" for every revision).
+    review_allow: tuple[str, ...] = ()
     # What full-check runs besides the database work (the library's core never reads these).
     pipeline: PipelineSettings = field(default_factory=lambda: PipelineSettings())
 
@@ -169,6 +170,7 @@ LIST_KEYS = (
     "schemas",
     "extra_tests",
     "models",
+    "review_allow",
 )
 NUMBER_KEYS = ("idle_stop", "lock_timeout")
 
@@ -202,31 +204,3 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if sep and key and not key.startswith("#"):
             out[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
     return out
-
-
-def import_object(path: str, what: str) -> Any:
-    """Import ``module:attribute``; a failure is one ConfigError line naming the path."""
-    module_name, _, attr = path.partition(":")
-    if not module_name or not attr:
-        raise ConfigError(f"{what} path {path!r} is not of the form module:attribute", 'e.g. "billing.models:metadata"')
-    try:
-        module = run_project_code(lambda: importlib.import_module(module_name), f"{what} module {module_name!r}")
-    except ProjectCodeError as exc:
-        if not isinstance(exc.original, ModuleNotFoundError):
-            raise
-        raise ConfigError(
-            f"{what} module {module_name!r} cannot be imported: {exc.original}",
-            "check the path and that the package is installed",
-        ) from None
-    value: Any = module
-    for i, part in enumerate(attr.split(".")):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            walked = ".".join(attr.split(".")[:i])
-            raise ConfigError(
-                f"{what} module {module_name!r} has no attribute {attr!r}"
-                + (f" ({walked!r} has no {part!r})" if walked else ""),
-                "check the name after the colon (a dotted path such as Base.metadata is allowed)",
-            ) from None
-    return value

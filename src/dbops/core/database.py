@@ -11,13 +11,11 @@ from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, Engine
-from sqlalchemy.pool import NullPool
 
 from dbops.core import marker
+from dbops.core.dburl import URL
 from dbops.core.errors import DatabaseUnreachable, UnsafeOperation, command_hint
-from dbops.core.urls import is_local, libpq_url, mask_text, mask_url, plain_url, with_database
+from dbops.core.urls import is_local, libpq_url, mask_text, mask_url, with_database
 
 PROTECTED = frozenset({"postgres", "template0", "template1"})
 # Tables up to this size are counted row by row when a database's contents are described; larger ones
@@ -60,11 +58,6 @@ _admin = threading.local()
 def app_name() -> str:
     """application_name for our sessions: pg_stat_activity shows which dbops process holds what."""
     return f"dbops-{os.getpid()}"
-
-
-def engine(url: URL) -> Engine:
-    """A SQLAlchemy engine without pooling (dbops connects rarely), tagged with our application_name."""
-    return create_engine(plain_url(url), poolclass=NullPool, connect_args={"application_name": app_name()})
 
 
 @contextlib.contextmanager

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import traceback
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 # Documented exit codes (README, "Exit codes").
 EXIT_OK = 0
@@ -119,38 +113,3 @@ class ProjectCodeError(DbopsError):
     def __init__(self, message: str, hint: str, original: BaseException) -> None:
         super().__init__(message, hint)
         self.original = original
-
-
-def project_frame(exc: BaseException, root: Path | None = None) -> str:
-    """file:line of the deepest traceback frame outside dbops (inside ``root`` when given), or ''."""
-    where = ""
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        path = Path(frame.f_code.co_filename)
-        if root is not None and path.is_relative_to(root):
-            where = f"{path.relative_to(root)}:{lineno}"
-        elif root is None and "dbops" not in path.parts and "site-packages" not in path.parts:
-            where = f"{path.name}:{lineno}"
-    return where
-
-
-@contextlib.contextmanager
-def project_code(what: str, root: Path | None = None) -> Iterator[None]:
-    """Run the project's code inside; whatever it raises comes out as one ProjectCodeError naming ``what``."""
-    try:
-        yield
-    except DbopsError:
-        raise
-    except Exception as exc:  # the one boundary to the project's own code: it may raise anything; all is named
-        first = (str(exc).strip().splitlines() or [""])[0]
-        where = project_frame(exc, root)
-        raise ProjectCodeError(
-            f"{what} raised {type(exc).__name__}: {first}" + (f" (at {where})" if where else ""),
-            f"fix the code named (`{command_hint('--debug ...')}` shows the traceback)",
-            exc,
-        ) from exc
-
-
-def run_project_code(fn: Callable[[], T], what: str, root: Path | None = None) -> T:
-    """Call the project's code; whatever it raises becomes one ProjectCodeError line naming ``what`` and where."""
-    with project_code(what, root):
-        return fn()

@@ -7,25 +7,24 @@ import os
 from collections.abc import Mapping
 
 from psycopg.conninfo import conninfo_to_dict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
+from dbops.core.dburl import URL, make_url
 from dbops.core.errors import ConfigError
 from dbops.core.masking import MASK, mask_text
 
-__all__ = ["MASK", "mask_text"]  # re-exported: masking lives apart so it can be used without SQLAlchemy
+__all__ = ["MASK", "URL", "mask_text"]  # re-exported: masking lives apart, importable on its own
 
 _SCHEMES = ("postgresql", "postgres")
 
 
 def parse_url(raw: str) -> URL:
-    """Parse a PostgreSQL URL into a psycopg 3 SQLAlchemy URL, or raise ConfigError."""
+    """Parse a PostgreSQL URL into dbops's own (psycopg 3) URL, or raise ConfigError."""
     text = (raw or "").strip()
     if not text:
         raise ConfigError("the database URL is empty", "set DATABASE_URL=postgresql://user:pass@host:5432/db")
     try:
         url = make_url(text)
-    except (ArgumentError, ValueError):
+    except ValueError:
         raise ConfigError(
             f"malformed database URL {mask_text(text)!r}",
             "use the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME, port a number",

@@ -9,13 +9,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy.engine import URL
-
 from dbops import migrations
 from dbops.backends.base import get_backend
 from dbops.core import database
 from dbops.core.catalog import read_extensions
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import (
     DatabaseUnreachable,
     MigrationError,

@@ -12,11 +12,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg
 from psycopg import sql
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core import database, marker
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
 from dbops.core.procs import spawn_spare_builder
@@ -108,7 +108,7 @@ def _ensure(settings: Settings, server: URL, family: str, kind: tuple[str, str],
             return known
         # One build name per family: a leftover from an interrupted build is simply dropped.
         building = f"dbops_bld_{family[len(TEMPLATE_PREFIX) :]}"[:63]
-        database.drop(server, building)
+        database.drop(server, building, disposable=(building,))  # dbops's own scratch name
         url = database.create(server, building)
         try:
             with collecting() as loaded:
@@ -116,21 +116,21 @@ def _ensure(settings: Settings, server: URL, family: str, kind: tuple[str, str],
             name = identity.name_for(family, static, loaded.files)
             with database.admin(server) as conn:
                 if database.exists(server, name):  # the same inputs built it before (its record was lost)
-                    database.drop(server, building)
+                    database.drop(server, building, disposable=(building,))  # dbops's own scratch name
                 else:
                     # Renamed only when complete, so an interrupted build never looks like a template.
                     conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
                     conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
         except BaseException:
-            database.drop(server, building)
+            database.drop(server, building, disposable=(building,))  # dbops's own scratch name
             raise
         identity.remember(settings, family, static, loaded.files, name)
         for old in database.list_databases(server, family + "_"):
             if old != name:  # stale: built from older migrations, models or seed
-                database.drop(server, old)
+                database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
         for prefix in (SPARE_PREFIX, READER_PREFIX):
             for old in database.list_databases(server, prefix + family[len(TEMPLATE_PREFIX) :] + "_"):
-                database.drop(server, old)
+                database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
     return name
 
 

@@ -12,7 +12,6 @@ from dbops.migrations.migrator import (
     upgrade,
 )
 from dbops.migrations.scriptdir import (
-    alembic_config,
     open_scripts,
     revision_files,
     version_folders,
@@ -21,7 +20,6 @@ from dbops.migrations.scriptdir import (
 __all__ = [
     "EnvView",
     "Migrator",
-    "alembic_config",
     "check_history",
     "current",
     "downgrade",

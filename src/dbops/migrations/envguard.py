@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 
 import psycopg
-from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.dburl import URL
 
 
 class Guard:

@@ -12,12 +12,10 @@ import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-
 from dbops.core.config import Settings
 from dbops.core.errors import DbopsError, HistoryBroken, command_hint
 from dbops.core.findings import ERROR, Finding
-from dbops.migrations.scriptdir import revision_files
+from dbops.migrations.scriptdir import Scripts, revision_files
 from dbops.migrations.scripts import module_literals, parse_source
 
 RULE = "C6-history"
@@ -166,7 +164,7 @@ def history_failure(obj: str, exc: DbopsError) -> Finding:
     return _finding(obj, f"the history does not apply: {exc.message}", exc.hint or "fix the migration")
 
 
-def check_history(settings: Settings, script: ScriptDirectory) -> None:
+def check_history(settings: Settings, script: Scripts) -> None:
     """Raise HistoryBroken with one finding per problem, before anything runs (the files are read, not imported)."""
     check_files(settings, revision_files(script))
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import URL
 
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DbopsError, MigrationError, NotChecked, ProjectCodeError
 from dbops.core.urls import plain_url
 from dbops.migrations import envguard
@@ -197,15 +197,17 @@ class Migrator:
 
 
 @contextlib.contextmanager
-def migrator(settings: Settings, url: URL) -> Iterator[Migrator]:
+def migrator(settings: Settings, url: URL, check: bool = True) -> Iterator[Migrator]:
     """A Migrator on ``url``; the history is checked first (files read, then imported by the project), so a
     broken one changes nothing."""
-    check_files(settings, project_revision_files(settings))  # read as text, before anything runs
+    if check:
+        check_files(settings, project_revision_files(settings))  # read as text, before anything runs
     m = Migrator(settings, url)
     try:
-        files = m.view().revision_files  # the folders env.py chose: what Alembic will read
-        errors = m.project.request("imports", "importing the revision files", paths=[str(f) for f in files])
-        check_files(settings, files, {path: error for path, error in errors.items() if error})
+        if check:  # a run that may change the database: every revision file must import first
+            files = m.view().revision_files  # the folders env.py chose: what Alembic will read
+            errors = m.project.request("imports", "importing the revision files", paths=[str(f) for f in files])
+            check_files(settings, files, {path: error for path, error in errors.items() if error})
         yield m
     finally:
         m.close()
@@ -225,7 +227,7 @@ def downgrade(settings: Settings, url: URL, revision: str) -> None:
 
 def current(settings: Settings, url: URL) -> str | None:
     """The database's current revision as env.py's version table holds it, or None when it is at base."""
-    with migrator(settings, url) as m:
+    with migrator(settings, url, check=False) as m:  # it only reads: the history's files need no check
         return m.current()
 
 

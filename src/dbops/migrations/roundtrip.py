@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, MigrationError, NotChecked, command_hint
 from dbops.core.findings import ERROR, Finding
 from dbops.core.urls import mask_url, parse_url

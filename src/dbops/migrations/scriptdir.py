@@ -1,66 +1,123 @@
-"""The project's revision scripts read with Alembic's ScriptDirectory: the folders, the files, the history's shape.
+"""The project's migration folders, read from alembic.ini as Alembic reads them, without Alembic or the project's code.
 
-Reading only: no env.py runs here (that happens in the project's interpreter, :mod:`dbops.project`).
+``script_location`` and ``version_locations`` may be paths (``%(here)s`` is the ini's folder, a relative
+one is relative to the project's root, where its code runs) or ``package:path``, found on the project's
+own interpreter's import path without importing anything. Reading only: env.py runs in the project's
+interpreter (:mod:`dbops.project`).
 """
 
 from __future__ import annotations
 
+import configparser
 import hashlib
-import io
 import json
 import os
+import re
+from dataclasses import dataclass
+from importlib.machinery import PathFinder
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-
 from dbops.core.config import Settings
-from dbops.core.errors import (
-    ConfigError,
-)
+from dbops.core.errors import ConfigError
 from dbops.core.private import write_private
-from dbops.project.python import interpreter, resource_folder
 
 
-def alembic_config(settings: Settings) -> Config:
-    """An Alembic Config for reading the project's scripts (the ini file and section checked first)."""
+@dataclass(frozen=True)
+class Scripts:
+    """Where a project's migrations are: the script folder (env.py), the version folders, whether Alembic recurses."""
+
+    dir: str
+    version_locations: tuple[str, ...]
+    recursive_version_locations: bool = False
+
+
+def _ini(settings: Settings) -> configparser.SectionProxy:
     ini = settings.alembic_ini
     if not ini.is_file():
         raise ConfigError(
             f"alembic config {ini} does not exist", "set alembic_ini under [tool.dbops] or create the file"
         )
-    cfg = Config(str(ini), ini_section=settings.alembic_name, stdout=io.StringIO())
-    if settings.alembic_name != "alembic" and not cfg.file_config.has_section(settings.alembic_name):
-        raise ConfigError(
-            f"{ini} has no [{settings.alembic_name}] section", "pass the name of one of its sections (--name)"
-        )
-    location = cfg.get_main_option("script_location")
-    if location and ":" in location and not os.path.isabs(location):
-        # `package:path`: Alembic would import the package, which is installed for the project's interpreter,
-        # not dbops's (and dbops never runs the project's code in its own process).
-        folder = resource_folder(interpreter(settings), settings.root, location)
-        cfg.set_section_option(settings.alembic_name, "script_location", str(folder).replace("%", "%%"))
-    return cfg
-
-
-def version_folders(script: ScriptDirectory) -> list[Path]:
-    """The folders holding the revision files (Alembic keeps the list private)."""
-    return [Path(folder) for folder in script._version_locations]
-
-
-def revision_files(script: ScriptDirectory) -> list[Path]:
-    """The .py files Alembic reads as revisions: in the version folders, below them only if it recurses."""
-    pattern = "**/*.py" if getattr(script, "recursive_version_locations", False) else "*.py"
-    return sorted(p for folder in version_folders(script) for p in folder.glob(pattern) if p.name != "__init__.py")
-
-
-def open_scripts(settings: Settings) -> ScriptDirectory:
-    """The project's ScriptDirectory without loading any script: its folders, read by dbops, never imported here."""
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent.resolve()), "__file__": str(ini.resolve())})
     try:
-        return ScriptDirectory.from_config(alembic_config(settings))
-    except CommandError as exc:
-        raise ConfigError(f"cannot read the migration scripts: {exc}", "check script_location in alembic.ini") from None
+        parser.read(ini, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ConfigError(f"{ini} is not a valid ini file: {exc}", "fix its syntax") from None
+    if not parser.has_section(settings.alembic_name):
+        if settings.alembic_name != "alembic":
+            raise ConfigError(
+                f"{ini} has no [{settings.alembic_name}] section", "pass the name of one of its sections (--name)"
+            )
+        raise ConfigError(f"{ini} has no [alembic] section", "add one with script_location = ...")
+    return parser[settings.alembic_name]
+
+
+def _split(value: str, section: configparser.SectionProxy) -> list[str]:
+    """A list option as Alembic splits it: path_separator / version_path_separator, else spaces and commas."""
+    sep = section.get("path_separator") or section.get("version_path_separator")
+    named = {"os": os.pathsep, "space": " ", "newline": "\n", ":": ":", ";": ";"}
+    if sep in named:
+        parts = value.split(named[sep]) if named[sep] != " " else value.split()
+    else:
+        parts = re.split(r"[\s,]+", value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _locate(location: str, settings: Settings) -> Path:
+    """A location as a folder: ``package:path`` found on the project's import path, else relative to the root."""
+    if ":" in location and not os.path.isabs(location) and not re.match(r"^[A-Za-z]:[\\/]", location):
+        package, _, sub = location.partition(":")
+        return _package_folder(package, settings) / sub.replace(":", os.sep)
+    path = Path(location)
+    return path if path.is_absolute() else settings.root / path
+
+
+def _package_folder(package: str, settings: Settings) -> Path:
+    """Where ``package`` lives for the project's interpreter (its import path), found without importing it."""
+    from dbops.project.python import installed, interpreter
+
+    python = interpreter(settings)
+    search = [str(settings.root), *installed(python).get("sys_path", [])]
+    top, *rest = package.split(".")
+    spec = PathFinder.find_spec(top, search)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"script_location names package {package!r}, which the project's interpreter {python} cannot find",
+            "install the package there, or name the interpreter that has it (python = ...)",
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return folder.joinpath(*rest)
+
+
+def open_scripts(settings: Settings) -> Scripts:
+    """The project's migration folders as its alembic.ini names them (nothing imported)."""
+    section = _ini(settings)
+    location = section.get("script_location")
+    if not location:
+        raise ConfigError(
+            f"{settings.alembic_ini.name} has no script_location in [{settings.alembic_name}]",
+            "add script_location = the folder of env.py",
+        )
+    folder = _locate(location, settings)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"cannot read the migration scripts: script_location {location!r} is no folder ({folder})",
+            "check script_location in alembic.ini",
+        )
+    versions = section.get("version_locations")
+    folders = [_locate(v, settings) for v in _split(versions, section)] if versions else [folder / "versions"]
+    recursive = section.getboolean("recursive_version_locations", fallback=False)
+    return Scripts(str(folder), tuple(str(f) for f in folders), recursive)
+
+
+def version_folders(script: Scripts) -> list[Path]:
+    """The folders holding the revision files."""
+    return [Path(folder) for folder in script.version_locations]
+
+
+def revision_files(script: Scripts) -> list[Path]:
+    """The .py files Alembic reads as revisions: in the version folders, below them only if it recurses."""
+    pattern = "**/*.py" if script.recursive_version_locations else "*.py"
+    return sorted(p for folder in version_folders(script) for p in folder.glob(pattern) if p.name != "__init__.py")
 
 
 # env.py may choose the version folders when it runs (``context.script.version_locations = [...]``). A run
@@ -71,7 +128,7 @@ def _learnt_path(settings: Settings) -> Path:
     return settings.cache_dir / "learnt" / f"version-folders-{tag}.json"
 
 
-def _inputs(settings: Settings, script: ScriptDirectory) -> list[str]:
+def _inputs(settings: Settings, script: Scripts) -> list[str]:
     env_py = Path(script.dir) / "env.py"
     texts = [p.read_text(errors="replace") if p.is_file() else "" for p in (settings.alembic_ini, env_py)]
     return [hashlib.sha256(text.encode()).hexdigest() for text in texts]
@@ -81,7 +138,7 @@ def learn_folders(settings: Settings, folders: list[str], recursive: bool) -> No
     """Remember the version folders env.py chose (nothing to remember when they are the ini's)."""
     script = open_scripts(settings)
     path = _learnt_path(settings)
-    if sorted(folders) == sorted(str(f) for f in script._version_locations):
+    if sorted(folders) == sorted(script.version_locations):
         path.unlink(missing_ok=True)
         return
     body = {"inputs": _inputs(settings, script), "folders": folders, "recursive": recursive}

@@ -8,16 +8,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-
 from dbops.core.config import Settings
 from dbops.core.discover import installed_code
-from dbops.migrations.scriptdir import open_scripts, revision_files
+from dbops.migrations.scriptdir import Scripts, open_scripts, revision_files
 
 FLOOR_MARKER = re.compile(r"#\s*dbops:\s*downgrade-floor\b")
 
 
-def version_files(script: ScriptDirectory) -> list[Path]:
+def version_files(script: Scripts) -> list[Path]:
     """The .py files in a script directory's version locations (read, never imported)."""
     return revision_files(script)
 
@@ -164,7 +162,7 @@ def imported_project_files(files: Iterable[Path], skip: Iterable[Path] = ()) -> 
 
 def no_revisions(settings: Settings, folders: list[str] | None = None) -> str:
     """Why a task that walks the history saw nothing: the folders it looked in (env.py's, else the ini's)."""
-    chosen = folders if folders is not None else [str(f) for f in open_scripts(settings)._version_locations]
+    chosen = folders if folders is not None else [str(f) for f in open_scripts(settings).version_locations]
     where = (
         "the version folders env.py chose" if folders is not None else f"the folders {settings.alembic_ini.name} names"
     )

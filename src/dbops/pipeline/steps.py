@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL
-
 from dbops import lifecycle, migrations
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import NotChecked
 from dbops.core.findings import Finding
 from dbops.core.locks import file_lock
 from dbops.core.procs import run_child
 from dbops.core.urls import is_local, mask_text, with_database
 from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
+from dbops.pipeline.reviewstep import step_review, with_base
 from dbops.pipeline.stepcache import StepCache, input_key
 from dbops.project.runner import call_project
 
@@ -287,6 +287,8 @@ def build_steps(ctx: RunContext) -> list[Step]:
         Step("migrate", 2, exclusive=True, **loaded("migrate", lambda: step_migrate(ctx))),
         Step("round-trip", 2, needs=("migrate",), exclusive=True, **loaded("round-trip", lambda: step_round_trip(ctx))),
         Step("blockers", 3, **loaded("blockers", lambda: step_blockers(ctx))),
+        # Only the revisions new since the base ref: the history already applied is not judged again.
+        Step("review", 3, exclusive=True, **with_base(s, loaded("review", lambda: step_review(s, ctx.target)))),
         # The fast subset: tests that start servers or processes are left to `invoke test --all`.
         Step(
             "integration-tests",

@@ -334,6 +334,18 @@ class Agent:
             return ()
         return tuple(str(folder) for folder in self._script._version_locations)
 
+    def offline_sql(self, revision: str, parents: list[str]) -> dict[str, Any]:
+        """The SQL Alembic emits offline for ``revision``'s one upgrade step (``agent_offline.py``, beside it)."""
+        import importlib.util
+
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent_offline.py")
+        spec = importlib.util.spec_from_file_location("_dbops_agent_offline", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        result: dict[str, Any] = module.offline_sql(self, revision, parents)
+        return result
+
     def close(self) -> None:
         """Close the handed-over connection."""
         if self.connection is not None:
@@ -467,20 +479,8 @@ def versions() -> dict[str, Any]:
         "sqlalchemy": sqlalchemy.__version__,
         "alembic": alembic.__version__,
         "drivers": drivers,
+        "sys_path": [p for p in sys.path if p],  # where dbops finds a script_location = package:path
     }
-
-
-def locate(resource: str, root: str) -> str | None:
-    """The folder a ``package:path`` script_location names, found without importing the package (None: no package)."""
-    import importlib.machinery
-
-    package, *parts = resource.split(":")
-    top, *sub = package.split(".")
-    spec = importlib.machinery.PathFinder.find_spec(top, [root, *sys.path])
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    candidates = [os.path.join(base, *sub, *parts) for base in spec.submodule_search_locations]
-    return next((c for c in candidates if os.path.isdir(c)), candidates[0])
 
 
 def describe_error(exc: BaseException, root: str, history: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -577,6 +577,11 @@ def main() -> None:
         out.write(json.dumps(reply, default=str) + "\n")
     if agent is not None:
         agent.close()
+    out.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Nothing is left to do: skip the interpreter's teardown of everything the project imported (seconds, at times).
+    os._exit(0)
 
 
 if __name__ == "__main__":

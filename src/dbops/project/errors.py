@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
+from dbops.core.dburl import URL, make_url
 from dbops.core.errors import (
     ConfigError,
     DatabaseUnreachable,
@@ -93,5 +91,5 @@ def _same(failed: str, url: Any) -> bool:
     """True if the failed URL's host, port and database are ours (it was printed with the password hidden)."""
     try:
         return same_database(make_url(failed), url)
-    except (ArgumentError, ValueError):
+    except ValueError:
         return False  # not a URL we can read: not provably ours

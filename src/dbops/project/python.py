@@ -9,20 +9,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dbops.core.config import Settings
+from dbops.core.dburl import URL, make_url
 from dbops.core.errors import ConfigError
-
-if TYPE_CHECKING:  # the interpreter is found without SQLAlchemy: a remembered verdict never imports it
-    from sqlalchemy.engine import URL
 
 _AGENT = Path(__file__).with_name("agent.py")
 # The drivers SQLAlchemy's postgresql dialect knows, in the order dbops picks one the project has.
 DRIVERS = ("psycopg2", "psycopg", "asyncpg", "pg8000")
 _CALL = "import json, runpy, sys; agent = runpy.run_path(sys.argv[1]); print(json.dumps(agent[{!r}](*sys.argv[2:])))"
 _HELLO = _CALL.format("versions")
-_LOCATE = _CALL.format("locate")
 
 
 def interpreter(settings: Settings) -> Path:
@@ -45,9 +42,38 @@ def interpreter(settings: Settings) -> Path:
     return Path(sys.executable)
 
 
+def _ours(python: Path) -> bool:
+    """True if ``python`` is the interpreter of dbops's own environment (its venv's, or the very same binary)."""
+    return os.path.abspath(python) == os.path.abspath(sys.executable) or (
+        Path(python).parent.parent.absolute() == Path(sys.prefix).absolute()
+    )
+
+
+def _installed_here() -> dict[str, Any]:
+    """The same answer for dbops's own environment, from its distribution records (nothing imported)."""
+    from importlib import metadata
+    from importlib.util import find_spec
+
+    try:
+        versions = {"sqlalchemy": metadata.version("sqlalchemy"), "alembic": metadata.version("alembic")}
+    except metadata.PackageNotFoundError as exc:
+        raise ConfigError(
+            f"the project's interpreter {sys.executable} cannot run Alembic: no {exc.name} installed",
+            "install the project's dependencies there, or name the interpreter that has them (python = ...)",
+        ) from None
+    drivers = [d for d in DRIVERS if find_spec(d) is not None]
+    here = {"python": ".".join(map(str, sys.version_info[:3])), **versions, "drivers": drivers}
+    return {**here, "sys_path": [p for p in sys.path if p]}
+
+
 @functools.lru_cache(maxsize=8)
 def installed(python: Path) -> dict[str, Any]:
     """The interpreter's Python, SQLAlchemy and Alembic versions and PostgreSQL drivers (asked once a process)."""
+    if _ours(python):
+        here = _installed_here()
+        _supported(python, "SQLAlchemy", here["sqlalchemy"], SUPPORTED["sqlalchemy"])
+        _supported(python, "Alembic", here["alembic"], SUPPORTED["alembic"])
+        return here
     run = subprocess.run(
         [str(python), "-c", _HELLO, str(_AGENT)], capture_output=True, text=True, timeout=120, check=False
     )
@@ -58,41 +84,33 @@ def installed(python: Path) -> dict[str, Any]:
             "install the project's dependencies there, or name the interpreter that has them (python = ...)",
         )
     versions: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    _supported(python, "SQLAlchemy", versions["sqlalchemy"], SUPPORTED["sqlalchemy"])
+    _supported(python, "Alembic", versions["alembic"], SUPPORTED["alembic"])
     return versions
 
 
-@functools.lru_cache(maxsize=32)
-def resource_folder(python: Path, root: Path, resource: str) -> Path:
-    """The folder a ``package:path`` script_location names, as the project's interpreter finds the package."""
-    run = subprocess.run(
-        [str(python), "-c", _LOCATE, str(_AGENT), resource, str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=root,
-    )
-    found = json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 and run.stdout.strip() else None
-    if not found:
-        package = resource.split(":", 1)[0]
+# The oldest releases the agent runs on (it uses nothing newer than these offer); no upper bound is known.
+SUPPORTED = {"sqlalchemy": (1, 3), "alembic": (1, 0)}
+
+
+def _supported(python: Path, name: str, version: str, oldest: tuple[int, int]) -> None:
+    """Refuse, in one line, a library older than dbops can drive."""
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    if parts < oldest:
         raise ConfigError(
-            f"script_location = {resource} names package {package!r}, which the project's interpreter {python} "
-            "does not have",
-            "install the package there, or name the interpreter that has it (python = ...)",
+            f"the project's interpreter {python} has {name} {version}; dbops runs projects on "
+            f"{name} {'.'.join(map(str, oldest))} or newer",
+            f"upgrade {name} in the project's environment, or name another interpreter (python = ...)",
         )
-    return Path(found)
 
 
 def _named_driver(raw: str | None) -> str | None:
     """The driver a URL's scheme names (postgresql+psycopg2 -> psycopg2), None without one or for a placeholder."""
     if not raw or "://" not in raw:
         return None
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         url = make_url(raw)
-    except (ArgumentError, ValueError):
+    except ValueError:
         return None
     name = url.drivername
     return name.split("+", 1)[1] if "+" in name and name.startswith("postgres") else None

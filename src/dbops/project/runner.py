@@ -19,9 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.engine import URL
-
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DbopsError, ModelsUnbuilt, command_hint
 from dbops.core.urls import mask_text, mask_url, plain_url
 from dbops.project.errors import StatementFailed, agent_error

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import URL
 
 from billing.api.app import create_app, dispose_engines
 from billing.security import TEST_HASHER, new_secret
 from billing.services.mail import InMemoryMailer
 from billing.services.throttle import ThrottlePolicy
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 

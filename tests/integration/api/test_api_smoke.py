@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
 
 from billing.seed import _seed_catalogue
 from billing.smoke import FEATURES, smoke
 from dbops import migrations
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 # Every sign-up and login counts against the auth throttle (0010, after the sprint): at the sprint start

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
 
 from dbops.backends.pgbin import find_pgbin
+from dbops.core.dburl import URL
 from dbops.core.errors import BackendUnavailable
 from dbops.core.urls import libpq_url, plain_url
 

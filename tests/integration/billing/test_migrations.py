@@ -358,7 +358,7 @@ def test_unknown_provider_stops_the_upgrade_at_the_previous_revision(
 
 
 def test_offline_mode_writes_the_sql(dbops_settings: Settings) -> None:
-    cfg = migrations.alembic_config(dbops_settings)
+    cfg = Config(str(dbops_settings.alembic_ini), stdout=io.StringIO())
     cfg.output_buffer = io.StringIO()
     command.upgrade(cfg, "head", sql=True)
     sql = cfg.output_buffer.getvalue()

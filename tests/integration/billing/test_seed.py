@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlalchemy.engine import URL
 
 import billing.models
 from billing.seed import ADMIN_EMAIL, ADMIN_PASSWORD_ENV, seed
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 

@@ -6,11 +6,11 @@ import json
 import uuid
 from pathlib import Path
 
-from sqlalchemy.engine import URL
 from test_variants import _clean, _run
 from variants import REPO
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import with_database
 from dbops.lifecycle import templates
 

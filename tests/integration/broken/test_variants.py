@@ -14,10 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import URL
 from variants import VARIANTS, Variant, make
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import libpq_url, plain_url, with_database
 from dbops.lifecycle import templates
 

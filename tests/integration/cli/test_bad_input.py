@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import REPO, Run, invoke, make_project
-from sqlalchemy.engine import URL
 
 from dbops.backends import orphans
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url, with_database
 
 SENTINEL = "S3ntinel-pw-93x"

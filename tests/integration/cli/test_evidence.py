@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from cli_support import invoke, make_project
-from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import libpq_url, plain_url
 
 # env.py that ignores the connection dbops hands over and opens its own engine from DATABASE_URL, with a

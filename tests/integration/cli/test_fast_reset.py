@@ -13,11 +13,11 @@ import psycopg
 import pytest
 from cli_support import REVISION, make_project
 from psycopg import sql
-from sqlalchemy.engine import URL
 
 from dbops.commands import db, fastreset
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.core.urls import libpq_url, with_database
 from dbops.lifecycle import templates
 

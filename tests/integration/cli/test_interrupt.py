@@ -12,11 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from cli_support import INVOKE, REPO, invoke, make_project
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.core.urls import libpq_url, plain_url, with_database
 from dbops.lifecycle import templates
 

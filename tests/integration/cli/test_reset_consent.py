@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from cli_support import Run, invoke
 from psycopg import sql
-from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url, with_database
 
 HELD = "4 rows in 2 tables (counted)"

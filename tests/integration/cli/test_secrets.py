@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cli_support import invoke
 from psycopg import sql
-from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.errors import DatabaseUnreachable
 from dbops.core.urls import plain_url, with_database
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import make_project
-from sqlalchemy.engine import URL
 
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.lifecycle.templates import ensure_template
 
 MODELS = '''"""Models of the tiny project."""

@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import URL
-
 from dbops.core.config import load_settings
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 from dbops.pipeline import testselect
 
@@ -30,7 +29,7 @@ import lib
 
 
 def test_one_matches_the_database(pg_server):
-    engine = create_engine(pg_server)
+    engine = create_engine(pg_server.render_as_string(hide_password=False))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == lib.one()
     engine.dispose()

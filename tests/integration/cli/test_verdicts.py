@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from cli_support import REVISION, invoke, make_project
-from sqlalchemy.engine import URL
 
 from dbops.commands import check, verdicts
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
+from dbops.core.dburl import URL
 from dbops.core.findings import CheckResult
 from dbops.core.urls import plain_url, with_database
 
@@ -291,3 +291,14 @@ def test_the_command_remembers_only_passing_history_built_verdicts(tmp_path: Pat
         assert broken.code != 0 and "orders" in broken.out and verdicts.NOTE not in broken.out, broken.text
     finally:
         invoke("db.stop", cwd=root, env=env)
+
+
+def test_an_unreadable_record_says_so_and_the_rules_run(tiny: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """A record that is not JSON is a miss with one warning line, never a silent cold cache or a verdict."""
+    _pass(tiny)
+    (record,) = verdicts.records(tiny)
+    record.write_text("{ not json")
+    assert _lookup(tiny) is None
+    err = capsys.readouterr().err
+    assert f"warning: the remembered verdict {record} could not be read (JSONDecodeError" in err
+    assert "every rule runs" in err

@@ -17,9 +17,9 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from cli_support import invoke
-from sqlalchemy.engine import URL
 
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import libpq_url, plain_url
 
 REVISION = '''"""things"""

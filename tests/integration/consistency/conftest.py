@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MINIPROJ = FIXTURES / "miniproj"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.engine import URL
 
 import billing.models  # noqa: F401 - a broken models module must fail these tests, not skip them
 from dbops import migrations
 from dbops.checks import run_checks, status_metrics
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 
 # The sprint's nine tables (0004..0008) and those that came after it (0010, 0011).
 MISSING = [

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 import billing.models
@@ -24,6 +23,7 @@ from dbops.checks.compare import compare_catalogs
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 
 Catalog = dict[str, Any]

@@ -6,11 +6,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.engine import URL
-
 from dbops import migrations
 from dbops.checks import run_checks
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 
 EMPTY_REVISION = '''
 """An extra revision for the test.

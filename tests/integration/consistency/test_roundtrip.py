@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError
 from dbops.migrations.roundtrip import round_trip
 from dbops.report import finding_line

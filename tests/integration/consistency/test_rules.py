@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
 
 from dbops import migrations
 from dbops.checks import run_checks
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DatabaseUnreachable
 from dbops.core.findings import CheckResult
 from dbops.report import finding_line
@@ -186,3 +187,23 @@ def test_unknown_rule_is_a_usage_error(mini_project: Settings, name: str) -> Non
 def test_unreachable_database_is_one_error(mini_project: Settings) -> None:
     with pytest.raises(DatabaseUnreachable):
         run_checks(mini_project, "postgresql://nobody@127.0.0.1:1/nowhere")
+
+
+def test_a_rule_plug_in_that_breaks_is_not_checked(
+    mini_project: Settings, mini_db: URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plug-in rule (an installed entry point) that raises: its rule is 'not checked' with why, the others run."""
+    site = tmp_path / "site"
+    (site / "brokenrule").mkdir(parents=True)
+    (site / "brokenrule" / "__init__.py").write_text(
+        'RULES = ("X1-broken",)\n\n\ndef check(ctx):\n    raise RuntimeError("the plug-in is broken")\n'
+    )
+    dist = site / "brokenrule-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenrule\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[dbops.checks]\nX1 = brokenrule\n")
+    monkeypatch.syspath_prepend(str(site))
+    result = run_checks(mini_project, mini_db, rules=["C1", "X1"])
+    assert result.not_checked == {"X1-broken": result.not_checked["X1-broken"]}
+    assert "the rule failed: RuntimeError: the plug-in is broken" in result.not_checked["X1-broken"]
+    assert not result.ok and "C1-model-table" in result.rules

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from dbops.core import database
 from dbops.core.catalog import read_catalog
+from dbops.core.dburl import URL
 from dbops.core.urls import plain_url
 from dbops.migrations.snapshot import diff_snapshots, snapshot
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from sqlalchemy.engine import URL
-
 from dbops.core import database
+from dbops.core.dburl import URL
 from dbops.core.urls import with_database
 from dbops.lifecycle import templates
 

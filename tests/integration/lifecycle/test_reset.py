@@ -7,11 +7,11 @@ import uuid
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy.engine import URL
 
 from dbops import lifecycle, migrations
 from dbops.core import database
 from dbops.core.config import Settings
+from dbops.core.dburl import URL
 from dbops.core.errors import DatabaseUnreachable, UnsafeOperation
 from dbops.core.urls import libpq_url, parse_url, plain_url, with_database
 from dbops.lifecycle import templates

@@ -59,7 +59,7 @@ def test_is_local(raw: str, local: bool) -> None:
     port=st.integers(1, 65535),
 )
 def test_masked_url_never_contains_the_password(user: str, password: str, host: str, port: int) -> None:
-    from sqlalchemy.engine import URL
+    from dbops.core.dburl import URL
 
     url = URL.create("postgresql+psycopg", user, password, host, port, "db")
     rendered = url.render_as_string(hide_password=False)
@@ -75,3 +75,32 @@ def test_mask_text_hides_password_pairs_and_known_secrets(password: str) -> None
     masked = mask_text(text, (password,))
     assert password not in masked
     assert masked.count("***") >= 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgresql+psycopg://postgres:p%40ss%3Aw@127.0.0.1:5432/app",
+        "postgresql://u@localhost/db?host=/tmp&sslmode=disable",
+        "postgresql+psycopg2://user:pa ss+x@[::1]:6543/db",
+        "postgresql:///app",
+        "postgresql+asyncpg://a:b@h/d?password=zz",
+    ],
+)
+def test_dbops_urls_read_and_render_as_sqlalchemys(text: str) -> None:
+    """dbops's own URL (no SQLAlchemy) parses and prints as SQLAlchemy does: the project reads dbops's text."""
+    from sqlalchemy.engine import make_url as sqlalchemy_url
+
+    from dbops.core.dburl import make_url
+
+    ours, theirs = make_url(text), sqlalchemy_url(text)
+    assert ours.render_as_string(hide_password=False) == theirs.render_as_string(hide_password=False)
+    assert ours.render_as_string() == theirs.render_as_string()
+    assert (ours.username, ours.password, ours.host, ours.port, ours.database, dict(ours.query)) == (
+        theirs.username,
+        theirs.password,
+        theirs.host,
+        theirs.port,
+        theirs.database,
+        dict(theirs.query),
+    )
