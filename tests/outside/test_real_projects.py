@@ -168,6 +168,9 @@ def judge(lines: list[str], expected: tuple[Expect, ...]) -> tuple[list[str], li
 def real_project(tmp_path: Path) -> Callable[[RealProject], Project]:
     """real_project(case): a fresh copy of real/NAME with the project's venv (built once per machine)."""
 
+    if os.environ.get("DBOPS_TEST_PROJECT_VENVS") == "0":
+        pytest.skip("DBOPS_TEST_PROJECT_VENVS=0: the projects' own venvs are tested once per CI run, not per cell")
+
     def make(case: RealProject) -> Project:
         python = project_python(case.name, case.python)
         root = tmp_path / case.name
