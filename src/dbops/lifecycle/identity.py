@@ -84,13 +84,19 @@ def static_key(settings: Settings, kind: str, extra: str) -> str:
             extra,
             fields,
             str(python),
-            installed(python),
+            _libraries(installed(python)),
             [(str(p), _file_digest(p)) for p in files],
             [f for f in project_files(settings.root) if f.endswith(".py")],
         ],
         sort_keys=True,
     )
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _libraries(found: dict[str, Any]) -> dict[str, Any]:
+    """The interpreter's versions and drivers: not its import path, which differs between a command and a
+    test session in one environment (pytest prepends the tests' folders) and would rebuild a template in use."""
+    return {k: v for k, v in found.items() if k != "sys_path"}
 
 
 def loaded_key(files: list[str]) -> str:

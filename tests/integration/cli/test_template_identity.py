@@ -16,6 +16,7 @@ from cli_support import make_project
 from dbops.core.config import Settings, load_settings
 from dbops.core.dburl import URL
 from dbops.lifecycle.templates import ensure_template
+from dbops.project.python import installed
 
 MODELS = '''"""Models of the tiny project."""
 
@@ -106,3 +107,13 @@ def test_the_models_settings_do_not_rebuild_the_history(tiny: Settings, pg_serve
     assert ensure_template(tiny.replace(models=("tinytypes",), import_all="tinyhook:prepare"), pg_server) == before
     baseline = tiny.replace(baseline="create_all", baseline_revision="r1")
     assert ensure_template(baseline.replace(models=("tinytypes",)), pg_server) != ensure_template(baseline, pg_server)
+
+
+def test_the_import_path_of_the_process_asking_is_not_an_input(
+    tiny: Settings, pg_server: URL, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A test session prepends its folders to sys.path; a command beside it finds its template, never rebuilds it."""
+    before = ensure_template(tiny, pg_server)
+    monkeypatch.syspath_prepend(str(tmp_path / "tests-folder"))
+    installed.cache_clear()  # asked again, as another process would
+    assert ensure_template(tiny, pg_server) == before
