@@ -25,6 +25,9 @@ target_metadata = billing.models.metadata
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+# How long a migration waits for a table lock in production (a deploy retries; its users do not wait).
+LOCK_TIMEOUT = os.environ.get("MIGRATION_LOCK_TIMEOUT", "5s")
+
 COMPARE_OPTIONS: dict[str, Any] = {
     "target_metadata": target_metadata,
     "compare_type": True,
@@ -80,6 +83,9 @@ def run_migrations_online() -> None:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
+            # A DDL statement queued behind a long query blocks every reader of its table: give up and retry.
+            connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            connection.commit()
             run_with_connection(connection)
             connection.commit()
     finally:

@@ -86,6 +86,7 @@ def test_each_incident_added_fails_phase_3_with_its_finding(copy: Path, name: st
     assert run.code == 1, run.text
     assert "review" in run.out and rule in run.out, run.out
     assert review.code == 1
+    assert "M8-no-lock-timeout" not in review.out  # env.py sets lock_timeout for every revision
     [line] = [ln for ln in review.out.splitlines() if f" {rule}: " in ln]
     assert line.startswith("src/billing/migrations/versions/0012_incident.py:11: error ")
     assert measured in line and "(fix: " in line
