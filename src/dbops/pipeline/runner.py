@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 
 from dbops.core.errors import DbopsError
 from dbops.core.procs import terminate_children
@@ -120,13 +122,132 @@ def _call(step: Step, lock: threading.Lock) -> Outcome:
         return Outcome(1, mask_text(f"{type(exc).__name__}: {first}"))
 
 
+Emit = Callable[[str, Step, StepResult | None], None]
+
+
+class _Run:
+    """One run's scheduling: the dependency graph (graphlib), results so far, steps waiting for a worker, running."""
+
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        pool: ThreadPoolExecutor,
+        *,
+        workers: int,
+        fail_fast: bool,
+        cache: StepCache | None,
+        emit: Emit,
+    ) -> None:
+        self.steps, self.pool, self.workers, self.emit = steps, pool, workers, emit
+        self.fail_fast, self.cache = fail_fast, cache
+        self.by_name = {s.name: s for s in steps}
+        self.order = {s.name: i for i, s in enumerate(steps)}
+        self.graph: TopologicalSorter[str] = TopologicalSorter({s.name: (*s.needs, *s.after) for s in steps})
+        # Who needs each step, in declaration order: a step that does not pass skips them (``after`` never does).
+        self.dependents: dict[str, list[Step]] = {s.name: [d for d in steps if s.name in d.needs] for s in steps}
+        self.results: dict[str, StepResult] = {}
+        self.waiting: list[Step] = []  # ready, started only when a worker is free so --fail-fast can hold it back
+        self.running: dict[Future[Outcome], tuple[Step, float]] = {}
+        self.keys: dict[str, str | None] = {}
+        self.lock = threading.Lock()
+        self.stop_reason = ""
+
+    def run(self) -> None:
+        """Run every step that can run; the rest end skipped, each saying why."""
+        with contextlib.suppress(CycleError):
+            self.graph.prepare()  # a cycle's steps never become ready: they are skipped at the end
+        self._advance()
+        while self.running:
+            done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+            failed = [name for name in (self._finish(fut) for fut in done) if name]
+            if failed and self.fail_fast and not self.stop_reason:
+                self.stop_reason = f"--fail-fast: {failed[0]} failed"
+            if self.stop_reason:
+                self._skip_unstarted(self.stop_reason)
+            else:
+                self._skip_dependents(failed)
+                self._advance()
+        self._skip_unstarted("dependency cycle")  # nothing runs and nothing can: what is left waits on a cycle
+
+    def _end(self, step: Step, result: StepResult) -> None:
+        self.results[step.name] = result
+        self.emit("end", step, result)
+
+    def _skip(self, step: Step, why: str, caused_by: str | None = None) -> None:
+        self._end(step, StepResult(step.name, step.phase, SKIPPED, 0, 0.0, why, caused_by=caused_by))
+
+    def _cached(self, step: Step) -> bool:
+        """End ``step`` as passed if it passed before with the same inputs (hashed once, when it becomes ready)."""
+        key = self.keys[step.name] = _cache_key(step) if self.cache is not None else None
+        record = self.cache.hit(step.name, key) if self.cache is not None and key else None
+        if record is not None:
+            summary = f"cached, inputs unchanged: {record['summary']}"
+            self._end(step, StepResult(step.name, step.phase, PASSED, 0, 0.0, summary))
+        return record is not None
+
+    def _advance(self) -> None:
+        """Queue the steps whose dependencies all ended (the skipped and cached end at once), then start some."""
+        while names := self.graph.get_ready():
+            for name in names:
+                step = self.by_name[name]
+                if name in self.results or self._cached(step):
+                    self.graph.done(name)  # skipped before it was ready, or cached: it needs no worker
+                else:
+                    self.waiting.append(step)
+        self.waiting.sort(key=lambda st: self.order[st.name])  # declaration order, as the pipeline lists them
+        for step in list(self.waiting):
+            if len(self.running) >= self.workers:
+                break
+            if step.exclusive and any(st.exclusive for st, _ in self.running.values()):
+                continue  # it would only wait for the lock while holding a worker others could use
+            self.waiting.remove(step)
+            self.emit("start", step, None)
+            self.running[self.pool.submit(_call, step, self.lock)] = (step, time.perf_counter())
+
+    def _finish(self, fut: Future[Outcome]) -> str | None:
+        """Record a finished step; return its name if it failed."""
+        step, t0 = self.running.pop(fut)
+        outcome = fut.result()
+        status = PASSED if outcome.code == 0 else FAILED
+        res = StepResult(
+            step.name, step.phase, status, outcome.code, time.perf_counter() - t0, outcome.summary, outcome.output
+        )
+        self.results[step.name] = res
+        if status == PASSED and self.cache is not None and self.keys.get(step.name):
+            self.cache.store(step.name, str(self.keys[step.name]), res.summary, res.seconds)
+        self.emit("end", step, res)
+        self.graph.done(step.name)
+        return step.name if status == FAILED else None
+
+    def _skip_dependents(self, names: list[str]) -> None:
+        """Skip at once, transitively, every step needing one that did not pass; the reason names the root failure."""
+        pending = list(names)
+        while pending:
+            for step in self.dependents[pending.pop(0)]:
+                if step.name in self.results:
+                    continue
+                # A skipped dependency propagates its failure: the step cannot be meaningful until it is fixed.
+                failed = [n for n in step.needs if n in self.results and self.results[n].status != PASSED]
+                root = self.results[failed[0]].caused_by or failed[0]
+                self._skip(step, f"{root} did not pass; this step means nothing until it does", caused_by=root)
+                pending.append(step.name)
+
+    def _skip_unstarted(self, why: str) -> None:
+        """Skip every step neither ended nor running (--fail-fast, or a cycle once nothing else can run)."""
+        self.waiting.clear()
+        running = {st.name for st, _ in self.running.values()}
+        for step in self.steps:
+            if step.name not in self.results and step.name not in running:
+                self._skip(step, why)
+
+
 def run_pipeline(
     title: str,
     steps: Sequence[Step],
     *,
     fail_fast: bool = False,
     workers: int = 3,
-    on_event: Callable[[str, Step, StepResult | None], None] | None = None,
+    on_event: Emit | None = None,
     cache: StepCache | None = None,
     phase_names: dict[int, str] | None = None,
 ) -> PipelineResult:
@@ -136,83 +257,17 @@ def run_pipeline(
         missing = [n for n in (*s.needs, *s.after) if n not in by_name]
         if missing:
             raise DbopsError(f"step {s.name!r} needs unknown step(s) {missing}", "fix the pipeline definition")
-    results: dict[str, StepResult] = {}
-    running: dict[Future[Outcome], tuple[Step, float]] = {}
-    lock = threading.Lock()
-    keys: dict[str, str | None] = {}
     started = time.perf_counter()
-    stop_reason = ""
-    emit = on_event or (lambda *_: None)
-
-    def skip(step: Step, why: str, caused_by: str | None = None) -> None:
-        results[step.name] = StepResult(step.name, step.phase, SKIPPED, 0, 0.0, why, caused_by=caused_by)
-        emit("end", step, results[step.name])
-
     pool = ThreadPoolExecutor(max_workers=workers)
+    emit = on_event or (lambda *_: None)
+    run = _Run(steps, pool, workers=workers, fail_fast=fail_fast, cache=cache, emit=emit)
     try:
-        while len(results) < len(steps):
-            done_before = len(results)
-            active = {st.name for st, _ in running.values()}
-            for step in steps:
-                if step.name in results or step.name in active:
-                    continue
-                if stop_reason:
-                    skip(step, stop_reason)
-                    continue
-                failed = [n for n in step.needs if n in results and results[n].status != PASSED]
-                if failed:
-                    # A skipped dependency propagates its failure: the step cannot be meaningful until it is fixed.
-                    root = results[failed[0]].caused_by or failed[0]
-                    skip(step, f"{root} did not pass; this step means nothing until it does", caused_by=root)
-                    continue
-                if all(n in results for n in (*step.needs, *step.after)):
-                    if step.name not in keys:  # hashed once, when the step first becomes ready
-                        key = keys[step.name] = _cache_key(step) if cache is not None else None
-                        record = cache.hit(step.name, key) if cache is not None and key else None
-                        if record is not None:
-                            results[step.name] = StepResult(
-                                step.name, step.phase, PASSED, 0, 0.0, f"cached, inputs unchanged: {record['summary']}"
-                            )
-                            emit("end", step, results[step.name])
-                            continue
-                    if len(running) >= workers:
-                        continue  # started only when a worker is free, so --fail-fast can still hold it back
-                    if step.exclusive and any(st.exclusive for st, _ in running.values()):
-                        continue  # it would only wait for the lock while holding a worker others could use
-                    emit("start", step, None)
-                    running[pool.submit(_call, step, lock)] = (step, time.perf_counter())
-            if not running and len(results) > done_before:
-                continue  # cached or skipped steps unblocked others: schedule again
-            if not running:
-                for step in steps:  # nothing runnable and nothing running: a dependency cycle
-                    if step.name not in results:
-                        skip(step, "dependency cycle")
-                break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in done:
-                step, t0 = running.pop(fut)
-                outcome = fut.result()
-                status = PASSED if outcome.code == 0 else FAILED
-                res = StepResult(
-                    step.name,
-                    step.phase,
-                    status,
-                    outcome.code,
-                    time.perf_counter() - t0,
-                    outcome.summary,
-                    outcome.output,
-                )
-                results[step.name] = res
-                if status == PASSED and cache is not None and keys.get(step.name):
-                    cache.store(step.name, str(keys[step.name]), res.summary, res.seconds)
-                emit("end", step, res)
-                if status == FAILED and fail_fast and not stop_reason:
-                    stop_reason = f"--fail-fast: {step.name} failed"
+        run.run()
     except BaseException:
         # Ctrl-C or SIGTERM: stop the tools we started, drop queued steps; in-process steps end on their own.
         terminate_children()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    ordered = [results[s.name] for s in steps]
+    ordered = [run.results[s.name] for s in steps]
     return PipelineResult(title, ordered, time.perf_counter() - started, dict(phase_names or {}))
