@@ -10,7 +10,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from dbops.cli import DB_HELP, fail, handled, settings_for
+from dbops.cli.shared import DB_HELP, fail, handled, settings_for
 from dbops.core.errors import EXIT_FINDINGS, EXIT_USAGE
 
 # The sprint's phases by number (kept here, not imported from the pipeline, so listing tasks stays light).

@@ -7,7 +7,7 @@ import sys
 from invoke.context import Context
 from invoke.tasks import task
 
-from dbops.cli import DB_HELP, fail, handled, settings_for
+from dbops.cli.shared import DB_HELP, fail, handled, settings_for
 from dbops.core.errors import EXIT_USAGE
 
 

@@ -15,7 +15,7 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from dbops.cli import BACKEND_HELP, DB_HELP, fail, handled, settings_for
+from dbops.cli.shared import BACKEND_HELP, DB_HELP, fail, handled, settings_for
 from dbops.core.errors import EXIT_USAGE
 
 

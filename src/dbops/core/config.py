@@ -98,9 +98,46 @@ class Settings:
         return name
 
 
+_PIPELINE_KEYS = {f.name for f in dataclasses.fields(PipelineSettings)}
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above ``start`` holding a pyproject.toml or an alembic.ini (else ``start``)."""
     return discover.project_root(start or Path.cwd())
+
+
+def _dbops_table(pyproject: Path) -> dict[str, Any]:
+    """``[tool.dbops]`` of ``pyproject`` (empty without the file), its keys and their types checked."""
+    data: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{pyproject} is not valid TOML: {exc}", "fix the file's syntax") from None
+    table: dict[str, Any] = dict(data.get("tool", {}).get("dbops", {}))
+    known = {f.name for f in dataclasses.fields(Settings)} - {"pipeline"} | _PIPELINE_KEYS
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
+    _check_types(table, pyproject)
+    return table
+
+
+def _environment_values(env: dict[str, str]) -> dict[str, Any]:
+    """What DATABASE_URL and the DBOPS_* variables that are not [tool.dbops] keys set."""
+    values: dict[str, Any] = {"url": env.get("DATABASE_URL") or None}
+    if env.get("DBOPS_PG_VERSION"):
+        values["pg_version"] = env["DBOPS_PG_VERSION"]
+    if env.get("DBOPS_IDLE_STOP"):
+        try:
+            values["idle_stop"] = float(env["DBOPS_IDLE_STOP"])
+        except ValueError:
+            raise ConfigError(
+                f"DBOPS_IDLE_STOP={env['DBOPS_IDLE_STOP']!r} is not a number of seconds", "e.g. DBOPS_IDLE_STOP=1800"
+            ) from None
+    if env.get("DBOPS_DOCKER_IMAGE"):
+        values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
+    return values
 
 
 def load_settings(start: Path | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -110,20 +147,7 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     """
     root = find_root(start)
     env = {**read_dotenv(root / ".env"), **(os.environ if env is None else env)}
-    pyproject = root / "pyproject.toml"
-    data: dict[str, Any] = {}
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{pyproject} is not valid TOML: {exc}", "fix the file's syntax") from None
-    table: dict[str, Any] = dict(data.get("tool", {}).get("dbops", {}))
-    pipeline_keys = {f.name for f in dataclasses.fields(PipelineSettings)}
-    known = {f.name for f in dataclasses.fields(Settings)} - {"pipeline"} | pipeline_keys
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"unknown [tool.dbops] keys: {', '.join(unknown)}", f"known keys: {', '.join(sorted(known))}")
-    _check_types(table, pyproject)
+    table = _dbops_table(root / "pyproject.toml")
     for key, var in discover.OVERRIDES.items():
         if env.get(var):
             table[key] = env[var].split(",") if key == "schemas" else env[var]
@@ -140,23 +164,10 @@ def load_settings(start: Path | None = None, env: dict[str, str] | None = None) 
     values: dict[str, Any] = dict(table)
     values["alembic_ini"] = root / table.get("alembic_ini", "alembic.ini")
     values["cache_dir"] = root / str(env.get("DBOPS_CACHE_DIR") or table.get("cache_dir", ".dbops"))
-    for key in LIST_KEYS:
-        if key in table:
-            values[key] = tuple(table[key])
-    values["url"] = env.get("DATABASE_URL") or None
+    values.update((key, tuple(table[key])) for key in LIST_KEYS if key in table)
     values["backend"] = env.get("DBOPS_BACKEND") or table.get("backend")
-    if env.get("DBOPS_PG_VERSION"):
-        values["pg_version"] = env["DBOPS_PG_VERSION"]
-    if env.get("DBOPS_IDLE_STOP"):
-        try:
-            values["idle_stop"] = float(env["DBOPS_IDLE_STOP"])
-        except ValueError:
-            raise ConfigError(
-                f"DBOPS_IDLE_STOP={env['DBOPS_IDLE_STOP']!r} is not a number of seconds", "e.g. DBOPS_IDLE_STOP=1800"
-            ) from None
-    if env.get("DBOPS_DOCKER_IMAGE"):
-        values["docker_image"] = env["DBOPS_DOCKER_IMAGE"]
-    pipeline = PipelineSettings(**{k: values.pop(k) for k in pipeline_keys if k in values})
+    values.update(_environment_values(env))
+    pipeline = PipelineSettings(**{k: values.pop(k) for k in _PIPELINE_KEYS if k in values})
     return Settings(root=root, pipeline=pipeline, **values)
 
 

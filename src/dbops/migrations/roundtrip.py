@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 
-from dbops import migrations
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
@@ -27,6 +26,7 @@ from dbops.core.findings import ERROR, Finding
 from dbops.core.urls import mask_url, parse_url
 from dbops.migrations.graph import History
 from dbops.migrations.history_scan import history_failure
+from dbops.migrations.migrator import Migrator, migrator
 from dbops.migrations.scripts import floor_revisions, no_revisions
 from dbops.migrations.snapshot import diff_snapshots
 
@@ -94,7 +94,7 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     conn = database.connect(url)
     try:
         start = read_catalog(conn)
-        with migrations.migrator(settings, url) as m:
+        with migrator(settings, url) as m:
             view = m.view()  # the folders env.py chose are the ones walked
             order, floor = plan(settings, view.revision_files)
             if not order:
@@ -135,9 +135,7 @@ def snapshot_all(conn: psycopg.Connection[Any], main: str, version: tuple[str, s
     return merged
 
 
-def _walk_with(
-    m: migrations.Migrator, conn: psycopg.Connection[Any], order: list[str], floor: set[str]
-) -> list[Finding]:
+def _walk_with(m: Migrator, conn: psycopg.Connection[Any], order: list[str], floor: set[str]) -> list[Finding]:
     findings: list[Finding] = []
     main = m.settings.tenant_schema or m.settings.schemas[0]
     version = m.view().version_table

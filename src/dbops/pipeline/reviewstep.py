@@ -8,7 +8,7 @@ from typing import Any
 from dbops.checks.review import review
 from dbops.checks.review.select import base_commit
 from dbops.core.config import Settings
-from dbops.pipeline import Outcome
+from dbops.pipeline.runner import Outcome
 from dbops.report import finding_line, summarize_findings
 
 

@@ -21,9 +21,10 @@ from dbops.core.findings import Finding
 from dbops.core.locks import file_lock
 from dbops.core.procs import run_child
 from dbops.core.urls import is_local, mask_text, with_database
-from dbops.pipeline import Outcome, ProgressPrinter, Step, render_summary, run_pipeline, write_json, write_junit
 from dbops.pipeline.reviewstep import step_review, with_base
+from dbops.pipeline.runner import Outcome, Step, run_pipeline
 from dbops.pipeline.stepcache import StepCache, input_key
+from dbops.pipeline.summary import ProgressPrinter, render_summary, write_json, write_junit
 from dbops.project.runner import call_project
 
 RUN_PREFIX = "_run"
