@@ -3,10 +3,10 @@
 pytest-testmon records which code each test executed (coverage.py, comments and blank lines ignored)
 and reruns the tests whose code changed, new tests and last run's failures. It cannot see what runs
 outside the test process or is not Python: every non-Python file (.sql, alembic.ini, pyproject.toml),
-the migration folders and the seed (they build the databases the tests use, in the project's own
-interpreter), and conftest.py files (their hooks run during collection). A change to any of those, or
-another server or test command, runs every test once (testmon still records). Its data lives in the
-project's cache folder, one file per step.
+the migration folders, the seed and the models (they build and define the databases the tests use,
+in the project's own interpreter), and conftest.py files (their hooks run during collection). A
+change to any of those, or another server or test command, runs every test once (testmon still
+records). Its data lives in the project's cache folder, one file per step.
 """
 
 from __future__ import annotations
@@ -46,9 +46,19 @@ def always_full_paths(root: Path, settings: Any) -> list[str]:
     return ["."] if None in out else sorted({p for p in out if p})
 
 
+def _schema_paths(root: Path, settings: Any) -> list[str]:
+    """The models' module, or their package's folder: the schema the tests' databases are checked against."""
+    spec = importlib.util.find_spec(settings.metadata.partition(":")[0]) if settings.metadata else None
+    if spec is None or not spec.origin:
+        return []
+    origin = Path(spec.origin)
+    rel = is_tracked(root, str(origin.parent if spec.submodule_search_locations else origin))
+    return [rel] if rel else []
+
+
 def unseen_files(root: Path, settings: Any) -> dict[str, str]:
     """Each file pytest-testmon cannot judge, with the hash of its content."""
-    always = always_full_paths(root, settings)
+    always = [*always_full_paths(root, settings), *_schema_paths(root, settings)]
     out: dict[str, str] = {}
     for rel in project_files(root):
         if rel.endswith(".py") and Path(rel).name != "conftest.py" and not under(rel, always):
