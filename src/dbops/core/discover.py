@@ -14,6 +14,7 @@ import configparser
 import functools
 import os
 import sysconfig
+from collections.abc import Sequence
 from pathlib import Path
 
 from dbops.core.errors import ConfigError
@@ -147,3 +148,17 @@ def project_files(root: Path) -> list[str]:
         rel = Path(dirpath).relative_to(root)
         found += [str(rel / f) for f in filenames if not f.endswith((".pyc", ".log"))]
     return sorted(found)
+
+
+def is_tracked(root: Path, path: str) -> str | None:
+    """The path relative to ``root`` if it is one of the project's own files, else None."""
+    try:
+        rel = Path(path).resolve().relative_to(root)
+    except ValueError:
+        return None
+    return None if any(skipped_dir(part) for part in rel.parts[:-1]) else str(rel)
+
+
+def under(rel: str, prefixes: Sequence[str]) -> bool:
+    """Whether ``rel`` is one of ``prefixes`` or inside one of them ("." holds everything)."""
+    return any(p == "." or rel == p or rel.startswith(p.rstrip("/") + "/") for p in prefixes)

@@ -18,9 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dbops.core.discover import project_files
+from dbops.core.discover import is_tracked, project_files, under
 from dbops.core.private import write_private
-from dbops.pipeline import testselect
 from dbops.pipeline.stepcache import input_key
 
 _TREES: dict[str, str] = {}  # content hash -> syntax-tree hash, so each file version is parsed once
@@ -49,7 +48,7 @@ def loaded_project_files(root: Path) -> list[str] | None:
     found = set()
     for path in [*paths, *by_project]:
         if isinstance(path, str) and path.endswith(".py"):
-            rel = testselect.is_tracked(root, path)
+            rel = is_tracked(root, path)
             if rel:
                 found.add(rel)
     return sorted(found)
@@ -86,7 +85,7 @@ class LoadedFilesKey:
         code = [
             f"{rel}:{_tree_digest(self.root / rel)}" if (self.root / rel).is_file() else f"{rel}: gone"
             for rel in loaded
-            if not testselect.under(rel, always)
+            if not under(rel, always)
         ]
         return input_key(self.root, [*data, *always], [*self.extra, "\0".join(py_names), *code])
 

@@ -51,7 +51,7 @@ class RunContext:
     run_id: str = field(default_factory=lambda: str(os.getpid()))
     _target: lifecycle.Target | None = None
     created: list[str] = field(default_factory=list)
-    # Test steps rerun only the tests a change can affect (dbops.pipeline.testselect); off under --no-cache.
+    # Test steps rerun only the tests a change can affect (dbops.pipeline.testmonstep); off under --no-cache.
     select_tests: bool = False
 
     @property
@@ -126,10 +126,10 @@ def _tail(text: str) -> str:
     return ((summary or kept or [""])[-1])[:300]
 
 
-def _command(ctx: RunContext, args: Sequence[str], name: str) -> Outcome:
-    """Run a tool as a subprocess in the project root; its last line is the summary."""
+def _command(ctx: RunContext, args: Sequence[str], name: str, env: dict[str, str] | None = None) -> Outcome:
+    """Run a tool as a subprocess in the project root, with ``env`` added; its last line is the summary."""
     try:
-        code, raw = run_child(args, ctx.settings.root, ctx.child_env())
+        code, raw = run_child(args, ctx.settings.root, {**ctx.child_env(), **(env or {})})
     except FileNotFoundError:
         return Outcome(2, f"{args[0]} is not installed")
     output = mask_text(raw)
@@ -147,23 +147,21 @@ def _typecheck(ctx: RunContext, args: Sequence[str]) -> Outcome:
 
 
 def _pytest(ctx: RunContext, path: str, name: str, extra: Sequence[str] = ()) -> Outcome:
-    chosen = None
-    if ctx.select_tests:
-        from dbops.pipeline.testselect import narrow
+    if not ctx.select_tests:
+        return _command(ctx, _pytest_command(ctx, name, [path, *extra, "-p", "no:cacheprovider"]), name)
+    from dbops.pipeline.testmonstep import select
 
-        chosen = narrow(ctx.settings, name, path, extra)
-        if chosen.args is None:
-            return Outcome(0, chosen.note)
-    chosen_args = chosen.args if chosen and chosen.args else [path, *extra]
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *chosen_args]
-    if ctx.junit_dir:
-        args.append(f"--junitxml={ctx.junit_dir / (name + '.xml')}")
-    try:
-        outcome = _command(ctx, args, name)
-    finally:
-        if chosen and chosen.plan_file:
-            chosen.plan_file.unlink(missing_ok=True)
-    return Outcome(outcome.code, f"{outcome.summary} ({chosen.note})", outcome.output) if chosen else outcome
+    chosen = select(ctx.settings, name, path, extra)
+    outcome = _command(ctx, _pytest_command(ctx, name, chosen.args), name, chosen.env)
+    chosen.finish(outcome.code)
+    none_left = chosen.narrowed and outcome.summary.startswith("no tests ran")
+    note = "no test affected by the changes, per pytest-testmon" if none_left else chosen.note
+    return Outcome(outcome.code, f"{outcome.summary} ({note})", outcome.output)
+
+
+def _pytest_command(ctx: RunContext, name: str, args: Sequence[str]) -> list[str]:
+    junit = [f"--junitxml={ctx.junit_dir / (name + '.xml')}"] if ctx.junit_dir else []
+    return [sys.executable, "-m", "pytest", "-q", *args, *junit]
 
 
 def _findings_outcome(findings: Sequence[Finding], what: str) -> Outcome:
@@ -255,7 +253,7 @@ def build_steps(ctx: RunContext) -> list[Step]:
     def loaded(name: str, run: Callable[[], Outcome]) -> dict[str, Any]:
         """An in-process step keyed on the Python files it loaded (pipeline.stepkeys), the scripts and all data."""
         from dbops.pipeline.stepkeys import LoadedFilesKey
-        from dbops.pipeline.testselect import always_full_paths
+        from dbops.pipeline.testmonstep import always_full_paths
 
         key = LoadedFilesKey(s.root, s.cache_dir / "steps", name, lambda: always_full_paths(s.root, s), where)
         return {"run": key.wrap(run), "cache_key": key.key}

@@ -1,19 +1,22 @@
-"""full-check's test selection on a small Alembic project whose tests use a real PostgreSQL (dbops.testing)."""
+"""full-check's test selection (pytest-testmon), through `invoke phase 4` on a small Alembic project.
+
+Phase 4's integration-tests step runs the project's tests with pytest-xdist (-n 2) and a -m filter, as
+on this repository; its tests use a real PostgreSQL (dbops.testing's pg_server).
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
+import json
 from pathlib import Path
 
-from dbops.core.config import load_settings
-from dbops.core.dburl import URL
-from dbops.core.urls import plain_url
-from dbops.pipeline import testselect
+from cli_support import invoke, make_project
 
-MINIPROJ = Path(__file__).resolve().parents[2] / "fixtures" / "miniproj"
+PROJECT = """
+lint_paths = ["models.py"]
+typecheck_paths = ["models.py"]
+unit_tests = "tests"
+integration_tests = "tests"
+"""
 LIB = """
 def one():
     return 1
@@ -38,13 +41,9 @@ TEST_B = "import lib\n\n\ndef test_two():\n    assert lib.two() == 2\n"
 
 
 def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    shutil.copytree(MINIPROJ, root, ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "__init__.py").unlink()
-    (root / "pyproject.toml").write_text(
-        '[tool.dbops]\nmetadata = "models:metadata"\ndatabase = "sel"\n\n'
-        '[tool.pytest.ini_options]\npythonpath = ["."]\n'
-    )
+    root = make_project(tmp_path / "sel", pyproject_extra=PROJECT)
+    with (root / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.pytest.ini_options]\npythonpath = ["."]\n')
     (root / "lib.py").write_text(LIB)
     (root / "tests").mkdir()
     (root / "tests" / "conftest.py").write_text('pytest_plugins = ["dbops.testing"]\n')
@@ -53,45 +52,52 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
-def _check(root: Path, env: dict[str, str]) -> tuple[str, str]:
-    """Plan the "tests" step as full-check does, run pytest if anything is left; return (note, pytest's output)."""
-    settings = load_settings(root, env=env)
-    chosen = testselect.narrow(settings, "tests", "tests", [])
-    if chosen.args is None:
-        return chosen.note, ""
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *chosen.args]
-    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    if chosen.plan_file:
-        chosen.plan_file.unlink(missing_ok=True)
-    return chosen.note, proc.stdout + proc.stderr
+def _tests_step(root: Path) -> str:
+    """Run phase 4 as a user would; return the integration-tests step's summary ("cached, ..." when not rerun)."""
+    run = invoke("phase", "4", "--json", str(root / ".dbops" / "summary.json"), cwd=root)
+    assert "Traceback" not in run.text, run.text
+    steps = {s["name"]: s for s in json.loads((root / ".dbops" / "summary.json").read_text())["steps"]}
+    return str(steps["integration-tests"]["summary"])
 
 
-def test_a_change_reruns_what_it_touches_and_failures_and_new_files_are_never_trusted(
-    tmp_path: Path, pg_server: URL
-) -> None:
+def test_a_change_reruns_what_it_touches_and_failures_and_new_files(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DBOPS_", "PYTEST_"))}
-    env["DATABASE_URL"] = plain_url(pg_server)
     lib = root / "lib.py"
 
-    note, out = _check(root, env)
-    assert note.startswith("all tests (no record") and "2 passed" in out, out
+    summary = _tests_step(root)
+    assert "2 passed" in summary and "all tests (no record of an earlier run)" in summary, summary
+    assert (root / ".dbops" / "testmon" / "integration-tests.testmondata").is_file()
+    assert not (root / ".testmondata").exists() and not (root / ".pytest_cache").exists()
+
+    assert _tests_step(root).startswith("cached")  # nothing changed: the step is not even started
 
     lib.write_text(LIB + "# only a comment\n")
-    note, out = _check(root, env)
-    assert note == "2 tests unaffected by the changes: not rerun" and out == ""
+    summary = _tests_step(root)
+    assert "no tests ran" in summary and "no test affected by the changes" in summary, summary
 
     lib.write_text(LIB.replace("return 1", "return 2 - 1"))  # the function test_a runs through the database
-    note, out = _check(root, env)
-    assert note.startswith("1 affected tests") and "1 passed" in out, out
+    summary = _tests_step(root)
+    assert summary.startswith("1 passed") and "affected by the changes" in summary, summary
 
     lib.write_text(LIB.replace("return 1", "return 0"))  # now it fails...
-    note, out = _check(root, env)
-    assert "1 failed" in out and "test_one_matches_the_database" in out, out
-    note, out = _check(root, env)  # ...and, unchanged, runs (and fails) again: a failure is never cached
-    assert note.startswith("1 affected tests") and "1 failed" in out, out
-
+    assert _tests_step(root).startswith("1 failed")
+    assert _tests_step(root).startswith("1 failed")  # ...and, unchanged, runs (and fails) again while unfixed
     lib.write_text(LIB)
+    assert _tests_step(root).startswith("1 passed")
+    (root / "tests" / "test_b.py").write_text(TEST_B + "# unrelated, again\n")
+    assert "no tests ran" in _tests_step(root)  # fixed: no longer rerun
+
     (root / "tests" / "test_c.py").write_text("def test_c():\n    pass\n")
-    note, out = _check(root, env)
-    assert note.startswith("all tests (files added") and "3 passed" in out, out
+    assert _tests_step(root).startswith("1 passed")  # only the new file
+
+
+def test_a_change_it_cannot_see_runs_everything(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert "2 passed" in _tests_step(root)
+    (root / "seed.sql").write_text("INSERT INTO things VALUES (1);\n")
+    summary = _tests_step(root)
+    assert "2 passed" in summary and "all tests (seed.sql changed, which pytest-testmon cannot see)" in summary
+    revision = root / "migrations" / "versions" / "r1.py"
+    revision.write_text(revision.read_text() + "# reviewed\n")
+    summary = _tests_step(root)
+    assert "2 passed" in summary and "all tests (migrations/versions/r1.py changed" in summary, summary
