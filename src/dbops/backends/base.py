@@ -45,10 +45,6 @@ class Backend(abc.ABC):
         """One line about the server's state, password masked."""
         return f"{self.name}: no status"
 
-    def warm_info(self) -> dict[str, object] | None:
-        """Where a psycopg-only warm reset finds the running server (dbops.commands.fastreset); None: nowhere."""
-        return None
-
     def __enter__(self) -> URL:
         return self.start()
 

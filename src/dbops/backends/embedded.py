@@ -252,22 +252,6 @@ class EmbeddedBackend(Backend):
             self._register(data, int(url.port or 0))
         return url
 
-    def warm_info(self) -> dict[str, object] | None:
-        """The running cluster as the registry knows it: port, postmaster and watchdog pids, folders."""
-        data = self._data(self._reachable_pgbin())
-        entry = servers.lookup("embedded", str(data))
-        if entry is None or not entry.pid:
-            return None
-        return {
-            "host": "127.0.0.1",
-            "port": entry.port,
-            "user": "postgres",
-            "home": str(self.home),
-            "data": str(data),
-            "pid": entry.pid,
-            "watchdog": entry.watchdog,
-        }
-
     def _owner(self) -> Path:
         """The folder whose removal makes the cluster an orphan: the cache directory, made to exist.
 

@@ -11,10 +11,14 @@ findings and says, per rule, what was not checked and why.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 
 from dbops import lifecycle
+from dbops.cache.inputs import code_key, server
+from dbops.cache.store import Entry, Hit
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import Rule, run_checks, select_rules
 from dbops.core import database
@@ -127,3 +131,34 @@ def check_project(
         failed = history_failure("history", exc)
         reason = "a migration failed (see C6-history): the database could not be built"
         return _unbuilt(settings, tgt, rule_ids, [failed, *_static(settings, codes, None)], reason)
+
+
+def history_verdict(
+    settings: Settings,
+    target: Callable[[], lifecycle.Target],
+    *,
+    revision: str | None = None,
+    rules: Sequence[str] | None = None,
+    fresh: bool = False,
+) -> tuple[CheckResult, Hit | None]:
+    """:func:`check_project` on a history-built database, remembered while nothing it depends on changes.
+
+    Such a database is a function of files, settings and the server's version, so a passing verdict is
+    kept with them; ``target`` is reached only when the rules run. ``fresh`` runs them whatever is kept.
+    A failing verdict is worked out afresh each time.
+    """
+    chosen = sorted(rules) if rules is not None else None
+    where = server(settings)  # '' when it cannot be named: nothing is remembered, the run says why
+    key = code_key(settings, "consistency", chosen, revision, where)
+    entry = Entry(settings, "consistency", json.dumps([chosen, revision]), key) if where else None
+    hit = entry.lookup() if entry is not None and not fresh else None
+    if hit is not None:
+        return CheckResult.from_dict(hit.result), hit
+    with entry.collect() if entry is not None else contextlib.nullcontext() as loaded:
+        result = check_project(settings, target(), revision=revision, rules=rules)
+    if entry is not None and loaded is not None:
+        if result.ok:
+            entry.remember(result.to_dict(), loaded.files)
+        else:
+            entry.forget()
+    return result, None

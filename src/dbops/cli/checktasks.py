@@ -151,23 +151,13 @@ def consistency(
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
     from dbops import report
-    from dbops.commands import verdicts
-
-    settings = settings_for(backend, url)
-    chosen = rules.split(",") if rules else None
-    # A history-built database is a function of files: a verdict on unchanged files is remembered.
-    asked = None if live else verdicts.question(settings, chosen, revision)
-    remembered = verdicts.lookup(settings, chosen, revision, asked) if asked and not no_cache else None
-    if remembered is not None:
-        report.emit(remembered, format, junit)
-        print(verdicts.NOTE, file=sys.stdout if format == "text" else sys.stderr)
-        return
     from dbops.commands import check
 
-    result = check.consistency(settings, live=live, revision=revision, rules=chosen)
-    if asked:  # before the report: a --junit file written into the project is not a change during the run
-        verdicts.remember(settings, chosen, revision, asked, result)
+    chosen = rules.split(",") if rules else None
+    result, note = check.verdict(settings_for(backend, url), live, revision, chosen, no_cache)
     report.emit(result, format, junit)
+    if note:
+        print(note, file=sys.stdout if format == "text" else sys.stderr)
     check.require_ok(result)
 
 

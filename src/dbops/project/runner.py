@@ -64,6 +64,18 @@ def loaded_by_project() -> set[str] | None:
     return None if files is None else set(files)
 
 
+def note_loaded(found: list[str] | None) -> None:
+    """Count files as loaded by the project (a remembered result's, reused inside this work); None: unknown."""
+    files = _LOADED["files"]
+    if files is not None:
+        if found is None:
+            _LOADED["files"] = None
+        else:
+            files.update(found)
+    for loaded in _COLLECTING.__dict__.get("stack", []):
+        loaded.add(found)
+
+
 def url_variables(settings: Settings, url: URL) -> dict[str, str]:
     """The environment variables ``url_env`` names, set to the URL (or a part of it: ``NAME={host}``)."""
     parts = {
@@ -162,20 +174,13 @@ class Project:
 
     def _record_loaded(self) -> None:
         """Add what this agent imported to the process's list (or mark the list unknown)."""
-        files = _LOADED["files"]
         try:
             found = (
                 self.request("loaded", "listing the files the project loaded") if self._proc.poll() is None else None
             )
         except DbopsError:
             found = None
-        if files is not None:
-            if found is None:
-                _LOADED["files"] = None
-            else:
-                files.update(found)
-        for loaded in _COLLECTING.__dict__.get("stack", []):
-            loaded.add(found)
+        note_loaded(found)
 
     def close(self) -> None:
         """End the agent (it closes its connection) and wait for it."""
