@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from dbops.cache.steps import StepRecords
 from dbops.core.errors import DbopsError
 from dbops.core.procs import terminate_children
 from dbops.core.urls import mask_text
-from dbops.pipeline.stepcache import StepCache
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -42,7 +42,7 @@ class Step:
     # Steps that must have finished first, whatever their outcome (ordering only, never a reason to skip).
     after: tuple[str, ...] = ()
     description: str = ""
-    # Input key (see dbops.pipeline.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
+    # Input key (see dbops.cache): a step whose inputs are unchanged since it last passed is not rerun.
     cache_key: Callable[[], str] | None = None
 
 
@@ -132,7 +132,7 @@ def run_pipeline(
     fail_fast: bool = False,
     workers: int = 3,
     on_event: Callable[[str, Step, StepResult | None], None] | None = None,
-    cache: StepCache | None = None,
+    cache: StepRecords | None = None,
     phase_names: dict[int, str] | None = None,
 ) -> PipelineResult:
     """Run ``steps`` respecting ``needs``; independent steps run concurrently."""
@@ -176,7 +176,7 @@ def run_pipeline(
                         record = cache.hit(step.name, key) if cache is not None and key else None
                         if record is not None:
                             results[step.name] = StepResult(
-                                step.name, step.phase, PASSED, 0, 0.0, f"cached, inputs unchanged: {record['summary']}"
+                                step.name, step.phase, PASSED, 0, 0.0, str(record["summary"])
                             )
                             emit("end", step, results[step.name])
                             continue

@@ -195,7 +195,7 @@ def plan(record: dict[str, Any] | None, current: Snapshot, key: str, always_full
 
 def record_key(extra: Iterable[str]) -> str:
     """What a record is only valid for: the interpreter, the installed packages and ``extra`` (the command)."""
-    from dbops.pipeline.stepcache import input_key
+    from dbops.cache.inputs import input_key
 
     return input_key(Path.cwd(), [], [sys.version, *extra])
 
