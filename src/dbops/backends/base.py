@@ -67,7 +67,8 @@ def get_backend(settings: Settings, name: str | None = None) -> Backend:
     """The backend chosen by ``name``, the settings or the default rules (orphaned servers are reaped first)."""
     orphans.reap_once()
     chosen = name or settings.resolved_backend
-    table = available()
+    # A built-in needs no look at the installed plug-ins (reading every distribution's entry points costs ~0.1 s).
+    table = BUILTIN if chosen in BUILTIN else available()
     if chosen not in table:
         raise ConfigError(f"unknown backend {chosen!r}", f"use one of: {', '.join(sorted(table))}")
     module_name, _, cls_name = table[chosen].partition(":")
