@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from dbops.cache.store import Entry
 from dbops.core.config import Settings
-from dbops.project.runner import collecting, loaded_by_project
+from dbops.project.loaded import collecting, loaded_by_project
 
 T = TypeVar("T")
 

@@ -16,14 +16,17 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import (
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass
 from typing import Any
 
-from dbops.cache.inputs import digest_loaded
+from dbops.cache.inputs import code_key, digest_loaded, server
 from dbops.core.config import Settings
 from dbops.core.private import write_private
-from dbops.project.runner import Loaded, collecting, note_loaded
+from dbops.project.loaded import Loaded, collecting, note_loaded
 
 RECORD_VERSION = 1
 # A file changed this close before the work started may have changed while it ran (coarse file-system clocks).
@@ -130,3 +133,13 @@ class Entry:
 def loaded_key(found: dict[str, list[object]]) -> str:
     """One hash over the loaded files' paths and digests (a template's name carries it)."""
     return hashlib.sha256(json.dumps(sorted((k, v[1]) for k, v in found.items())).encode()).hexdigest()
+
+
+def verdict_entry(settings: Settings, rules: Sequence[str] | None, revision: str | None) -> Entry | None:
+    """The consistency verdict's record (`consistency` and full-check's step share it); None: the server is unknown."""
+    chosen = sorted(rules) if rules is not None else None
+    where = server(settings)  # '' when it cannot be named: nothing is remembered, the run says why
+    if not where:
+        return None
+    key = code_key(settings, "consistency", chosen, revision, where)
+    return Entry(settings, "consistency", json.dumps([chosen, revision]), key)

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 
 from dbops import lifecycle
-from dbops.cache.inputs import code_key, server
-from dbops.cache.store import Entry, Hit
+from dbops.cache.store import Entry, Hit, verdict_entry
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import Rule, run_checks, select_rules
 from dbops.core import database
@@ -140,17 +138,16 @@ def history_verdict(
     revision: str | None = None,
     rules: Sequence[str] | None = None,
     fresh: bool = False,
+    entry: Entry | None = None,
 ) -> tuple[CheckResult, Hit | None]:
     """:func:`check_project` on a history-built database, remembered while nothing it depends on changes.
 
     Such a database is a function of files, settings and the server's version, so a passing verdict is
-    kept with them; ``target`` is reached only when the rules run. ``fresh`` runs them whatever is kept.
+    kept with them; ``target`` is reached only when the rules run. ``fresh`` runs them whatever is kept;
+    ``entry``: the record, when the caller looked it up already.
     A failing verdict is worked out afresh each time.
     """
-    chosen = sorted(rules) if rules is not None else None
-    where = server(settings)  # '' when it cannot be named: nothing is remembered, the run says why
-    key = code_key(settings, "consistency", chosen, revision, where)
-    entry = Entry(settings, "consistency", json.dumps([chosen, revision]), key) if where else None
+    entry = entry or verdict_entry(settings, rules, revision)
     hit = entry.lookup() if entry is not None and not fresh else None
     if hit is not None:
         return CheckResult.from_dict(hit.result), hit

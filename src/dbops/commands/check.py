@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dbops import lifecycle
 from dbops.checks.blockers import scan_blockers
-from dbops.checks.consistency import check_project, history_verdict
+from dbops.checks.consistency import check_project
 from dbops.core import database
 from dbops.core.catalog import read_catalog
 from dbops.core.config import Settings
@@ -30,25 +30,6 @@ def consistency(
 ) -> CheckResult:
     """Rules C1-C6 and the blocker scan on a history-built database (or, ``live``, the project's own)."""
     return check_project(settings, lifecycle.target(settings), live=live, revision=revision, rules=rules)
-
-
-def verdict(
-    settings: Settings,
-    live: bool = False,
-    revision: str | None = None,
-    rules: list[str] | None = None,
-    no_cache: bool = False,
-) -> tuple[CheckResult, str | None]:
-    """:func:`consistency`, reused while nothing it depends on changed; the line saying it was, if it was."""
-    if live:  # the project's own database changes outside any file: never remembered
-        return consistency(settings, live=True, rules=rules), None
-    result, hit = history_verdict(
-        settings, lambda: lifecycle.target(settings), revision=revision, rules=rules, fresh=no_cache
-    )
-    if hit is None:
-        return result, None
-    said = "clean" if not result.findings else f"{len(result.findings)} finding(s), none failing"
-    return result, f"consistency: {said} ({hit.note}; --no-cache runs every rule)"
 
 
 def status(settings: Settings, live: bool = False, revision: str | None = None) -> CheckResult:

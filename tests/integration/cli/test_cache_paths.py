@@ -17,7 +17,7 @@ import pytest
 from cli_support import make_project
 
 from dbops.cache.steps import StepRecords
-from dbops.commands import check, db
+from dbops.commands import db, verdict
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
 from dbops.core.dburl import URL
@@ -76,7 +76,7 @@ def _paths(settings: Settings, server: URL) -> dict[str, Callable[[], object]]:
         return made.template, _oid(server, made.template)
 
     def consistency() -> object:
-        result, note = check.verdict(settings)
+        result, note = verdict.consistency(settings)
         assert result.ok, result.findings
         return note is not None
 
@@ -149,8 +149,8 @@ def test_one_edit_is_the_same_hit_or_miss_on_every_path(
 
 
 def test_full_checks_consistency_step_reuses_the_commands_verdict(tiny: Settings) -> None:
-    assert check.verdict(tiny)[1] is None  # run, and remembered
-    _, note = check.verdict(tiny)
+    assert verdict.consistency(tiny)[1] is None  # run, and remembered
+    _, note = verdict.consistency(tiny)
     assert note is not None and note.startswith("consistency: clean (remembered: nothing it depends on changed since ")
     with run_context(tiny) as ctx:
         ctx.records = StepRecords(tiny)
