@@ -125,13 +125,7 @@ CHANGES = {
 }
 
 
-# The most common edit runs in full-check's default subset; the rest with `invoke test --all` (each builds afresh).
-FAST = {"a function body in the models"}
-
-
-@pytest.mark.parametrize(
-    "change", [pytest.param(c, id=c, marks=() if c in FAST else pytest.mark.slow) for c in CHANGES]
-)
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
 def test_one_edit_is_the_same_hit_or_miss_on_every_path(
     tiny: Settings, pg_server: URL, change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
