@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import make_project
+from test_template_identity import _edit as edit
 
 from dbops.cache.steps import StepRecords
 from dbops.commands import db, verdict
@@ -92,13 +93,7 @@ def _paths(settings: Settings, server: URL) -> dict[str, Callable[[], object]]:
 
 
 def _edit(rel: str, old: str, new: str) -> Callable[[Settings, pytest.MonkeyPatch], None]:
-    def change(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-        path = settings.root / rel
-        text = path.read_text()
-        assert old in text
-        path.write_text(text.replace(old, new, 1))
-
-    return change
+    return lambda settings, _: edit(rel, old, new)(settings.root)
 
 
 def _new_file(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
