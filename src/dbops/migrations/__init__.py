@@ -1,6 +1,7 @@
 """Migrations: the project's scripts read (scriptdir), run by its own Alembic in its own interpreter (migrator).
 
 The names load on first use: reading the migration folders (scriptdir) needs neither the driver nor the runner.
+The ``migrator`` function is imported from its module (``dbops.migrations.migrator``), whose name it shares.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
         current,
         downgrade,
         history,
-        migrator,
         new_revision,
         upgrade,
     )
@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "check_history": "history_scan",
-    **dict.fromkeys(
-        ("EnvView", "Migrator", "current", "downgrade", "history", "migrator", "new_revision", "upgrade"), "migrator"
-    ),
+    **dict.fromkeys(("EnvView", "Migrator", "current", "downgrade", "history", "new_revision", "upgrade"), "migrator"),
     **dict.fromkeys(("open_scripts", "revision_files", "version_folders"), "scriptdir"),
 }
 
@@ -37,7 +35,6 @@ __all__ = [
     "current",
     "downgrade",
     "history",
-    "migrator",
     "new_revision",
     "open_scripts",
     "revision_files",

@@ -27,6 +27,7 @@ from dbops.core.findings import ERROR, Finding
 from dbops.core.urls import mask_url, parse_url
 from dbops.migrations.graph import History
 from dbops.migrations.history_scan import history_failure
+from dbops.migrations.migrator import migrator
 from dbops.migrations.scripts import floor_revisions, no_revisions
 from dbops.migrations.snapshot import diff_snapshots
 
@@ -94,7 +95,7 @@ def round_trip(settings: Settings, url: URL | str) -> list[Finding]:
     conn = database.connect(url)
     try:
         start = read_catalog(conn)
-        with migrations.migrator(settings, url) as m:
+        with migrator(settings, url) as m:
             view = m.view()  # the folders env.py chose are the ones walked
             order, floor = plan(settings, view.revision_files)
             if not order:
