@@ -192,8 +192,9 @@ class EmbeddedBackend(Backend):
         pid_file = data / "postmaster.pid"
         if not pid_file.exists():
             return False
-        if self._run([pg.tool("pg_ctl"), "status", "-D", str(data)]).returncode == 0:
-            pid = pid_file.read_text().split("\n", 1)[0].strip()
+        # What `pg_ctl status` checks, without its process: the pid file's postmaster is alive, and a postgres.
+        pid = read_postmaster_pid(data)[0]
+        if servers.process_alive(pid):
             with contextlib.suppress(OSError):
                 if "postgres" in Path(f"/proc/{pid}/comm").read_text():
                     return True

@@ -25,8 +25,9 @@ from dbops.core.masking import mask_text
 from dbops.migrations.scriptdir import open_scripts, version_folders
 from dbops.project.python import interpreter
 
-# Settings that never change a result: where records go, how long an idle server lives, the pipeline's own.
-_IGNORED = {"root", "cache_dir", "idle_stop", "pipeline"}
+# Settings that never change a result: where records go, how long an idle server lives, the pipeline's own,
+# which databases may be dropped (a pipeline run adds its own).
+_IGNORED = {"root", "cache_dir", "idle_stop", "pipeline", "disposable"}
 # Settings only a build from the models reads (and a create_all baseline's).
 MODELS_ONLY = ("metadata", "models", "import_all")
 # Variables the settings read besides DBOPS_* overrides, and those that decide what the interpreter imports.
