@@ -192,8 +192,9 @@ class EmbeddedBackend(Backend):
         pid_file = data / "postmaster.pid"
         if not pid_file.exists():
             return False
-        if self._run([pg.tool("pg_ctl"), "status", "-D", str(data)]).returncode == 0:
-            pid = pid_file.read_text().split("\n", 1)[0].strip()
+        # What `pg_ctl status` checks, without its process: the pid file's postmaster is alive, and a postgres.
+        pid = read_postmaster_pid(data)[0]
+        if servers.process_alive(pid):
             with contextlib.suppress(OSError):
                 if "postgres" in Path(f"/proc/{pid}/comm").read_text():
                     return True
@@ -251,22 +252,6 @@ class EmbeddedBackend(Backend):
                 url = self._start_server(pg, data, port)
             self._register(data, int(url.port or 0))
         return url
-
-    def warm_info(self) -> dict[str, object] | None:
-        """The running cluster as the registry knows it: port, postmaster and watchdog pids, folders."""
-        data = self._data(self._reachable_pgbin())
-        entry = servers.lookup("embedded", str(data))
-        if entry is None or not entry.pid:
-            return None
-        return {
-            "host": "127.0.0.1",
-            "port": entry.port,
-            "user": "postgres",
-            "home": str(self.home),
-            "data": str(data),
-            "pid": entry.pid,
-            "watchdog": entry.watchdog,
-        }
 
     def _owner(self) -> Path:
         """The folder whose removal makes the cluster an orphan: the cache directory, made to exist.

@@ -6,6 +6,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,26 +41,25 @@ def _complete(bindir: Path) -> bool:
     return all((bindir / name).is_file() for name in _NEEDED)
 
 
-def _candidates() -> list[tuple[Path, str]]:
-    found: list[tuple[Path, str]] = []
+def _candidates() -> Iterator[tuple[Path, str]]:
+    """Where the binaries may be, in order; asked lazily: pg_config runs only when PATH has no complete set."""
     on_path = shutil.which("pg_ctl")
     if on_path:
-        found.append((Path(on_path).resolve().parent, "PATH"))
+        yield Path(on_path).resolve().parent, "PATH"
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
             out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip()
             if out:
-                found.append((Path(out), "pg_config"))
+                yield Path(out), "pg_config"
         except (OSError, subprocess.SubprocessError):
             pass
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _version_key(p.parent.name), reverse=True)
-    found.extend((p, "system") for p in debian)
+    yield from ((p, "system") for p in debian)
     # Located without importing pgserver: its import has side effects we do not want.
     spec = importlib.util.find_spec("pgserver")
     if spec is not None and spec.origin:
-        found.append((Path(spec.origin).parent / "pginstall" / "bin", "pgserver"))
-    return found
+        yield Path(spec.origin).parent / "pginstall" / "bin", "pgserver"
 
 
 def _version_key(name: str) -> tuple[int, ...]:

@@ -11,10 +11,12 @@ findings and says, per rule, what was not checked and why.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dbops import lifecycle
+from dbops.cache.store import Entry, Hit, verdict_entry
 from dbops.checks.blockers import scan_blockers
 from dbops.checks.engine import Rule, run_checks, select_rules
 from dbops.core import database
@@ -127,3 +129,33 @@ def check_project(
         failed = history_failure("history", exc)
         reason = "a migration failed (see C6-history): the database could not be built"
         return _unbuilt(settings, tgt, rule_ids, [failed, *_static(settings, codes, None)], reason)
+
+
+def history_verdict(
+    settings: Settings,
+    target: Callable[[], lifecycle.Target],
+    *,
+    revision: str | None = None,
+    rules: Sequence[str] | None = None,
+    fresh: bool = False,
+    entry: Entry | None = None,
+) -> tuple[CheckResult, Hit | None]:
+    """:func:`check_project` on a history-built database, remembered while nothing it depends on changes.
+
+    Such a database is a function of files, settings and the server's version, so a passing verdict is
+    kept with them; ``target`` is reached only when the rules run. ``fresh`` runs them whatever is kept;
+    ``entry``: the record, when the caller looked it up already.
+    A failing verdict is worked out afresh each time.
+    """
+    entry = entry or verdict_entry(settings, rules, revision)
+    hit = entry.lookup() if entry is not None and not fresh else None
+    if hit is not None:
+        return CheckResult.from_dict(hit.result), hit
+    with entry.collect() if entry is not None else contextlib.nullcontext() as loaded:
+        result = check_project(settings, target(), revision=revision, rules=rules)
+    if entry is not None and loaded is not None:
+        if result.ok:
+            entry.remember(result.to_dict(), loaded.files)
+        else:
+            entry.forget()
+    return result, None

@@ -151,24 +151,17 @@ def consistency(
     if format not in ("text", "json"):
         raise fail(f"unknown format {format!r}", EXIT_USAGE)
     from dbops import report
-    from dbops.commands import verdicts
+    from dbops.commands import verdict
 
-    settings = settings_for(backend, url)
     chosen = rules.split(",") if rules else None
-    # A history-built database is a function of files: a verdict on unchanged files is remembered.
-    asked = None if live else verdicts.question(settings, chosen, revision)
-    remembered = verdicts.lookup(settings, chosen, revision, asked) if asked and not no_cache else None
-    if remembered is not None:
-        report.emit(remembered, format, junit)
-        print(verdicts.NOTE, file=sys.stdout if format == "text" else sys.stderr)
-        return
-    from dbops.commands import check
-
-    result = check.consistency(settings, live=live, revision=revision, rules=chosen)
-    if asked:  # before the report: a --junit file written into the project is not a change during the run
-        verdicts.remember(settings, chosen, revision, asked, result)
+    result, note = verdict.consistency(settings_for(backend, url), live, revision, chosen, no_cache)
     report.emit(result, format, junit)
-    check.require_ok(result)
+    if note:
+        print(note, file=sys.stdout if format == "text" else sys.stderr)
+    if not result.ok:
+        from dbops.commands import check
+
+        check.require_ok(result)
 
 
 @task(help={**DB_HELP, "revision": "measure the history only up to this revision", "live": CHECK_HELP["live"]})

@@ -26,6 +26,7 @@ from dbops.core.errors import EXIT_USAGE
         "revision": "migrate to this revision instead of head",
         "no_seed": "skip the seed data",
         "naive": "drop, create and migrate without the template cache",
+        "no_cache": "build the template again even when nothing it was built from changed",
         "yes": "drop the database even if dbops did not create it (otherwise asked on a terminal, else refused)",
     }
 )
@@ -37,20 +38,15 @@ def reset_db(
     revision: str = "head",
     no_seed: bool = False,
     naive: bool = False,
+    no_cache: bool = False,
     yes: bool = False,
 ) -> None:
     """Drop and recreate the database, migrate and seed it (asks first if dbops did not create it)."""
-    from dbops.commands import fastreset
-
-    settings = settings_for(backend, url)
-    fast = None if naive else fastreset.try_reset(settings, revision, seed=not no_seed)
-    if fast is not None:  # nothing that shapes the template changed: psycopg alone did it
-        print(_reset_line(fast.masked_url, revision, "template", fast.seconds, fast.seeded))
-        return
     from dbops.commands import db
     from dbops.core.urls import mask_url
 
-    result = db.reset(settings, revision=revision, seed=not no_seed, naive=naive, yes=yes)
+    settings = settings_for(backend, url)
+    result = db.reset(settings, revision=revision, seed=not no_seed, naive=naive, yes=yes, no_cache=no_cache)
     print(_reset_line(mask_url(result.url), revision, result.strategy, result.seconds, result.seeded))
 
 

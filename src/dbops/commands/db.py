@@ -9,27 +9,29 @@ from pathlib import Path
 from dbops import lifecycle, migrations
 from dbops.backends import orphans, servers
 from dbops.backends.base import get_backend
-from dbops.commands import fastreset
 from dbops.core.config import Settings
 from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError
 
 
 def reset(
-    settings: Settings, revision: str = "head", seed: bool = True, naive: bool = False, yes: bool = False
+    settings: Settings,
+    revision: str = "head",
+    seed: bool = True,
+    naive: bool = False,
+    yes: bool = False,
+    no_cache: bool = False,
 ) -> lifecycle.ResetResult:
     """Drop and recreate the project's database at ``revision``, seeded unless told not to (local hosts only).
 
     A database dbops did not create is dropped with ``yes``, or after a yes on the terminal; else refused.
+    The template is reused while nothing it was built from changed (``no_cache``: built again).
     """
     tgt = lifecycle.target(settings, will_drop=True)
     ask = _ask_terminal if sys.stdin is not None and sys.stdin.isatty() else None
-    result = lifecycle.reset(settings, tgt, revision=revision, with_seed=seed, use_template=not naive, yes=yes, ask=ask)
-    if result.template:
-        info = get_backend(settings).warm_info()
-        if info is not None:  # the next unchanged reset can skip SQLAlchemy and Alembic
-            fastreset.record(settings, revision, result.seeded, result.template, info)
-    return result
+    return lifecycle.reset(
+        settings, tgt, revision=revision, with_seed=seed, use_template=not naive, yes=yes, ask=ask, fresh=no_cache
+    )
 
 
 def _ask_terminal(question: str) -> bool:

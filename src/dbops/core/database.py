@@ -136,6 +136,14 @@ def create(server: URL, name: str, template: str | None = None, strategy: str | 
     return with_database(server, name)
 
 
+def rename(server: URL, name: str, new: str, template: bool = False) -> None:
+    """Rename database ``name`` to ``new`` (and make it a template); a driver error is the caller's to judge."""
+    with admin(server) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(name), sql.Identifier(new)))
+        if template:
+            conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(new)))
+
+
 def created_by_dbops(server: URL, name: str) -> bool | None:
     """Whether dbops created database ``name`` (it carries the mark); None if there is no such database."""
     with admin(server) as conn:

@@ -131,11 +131,12 @@ def reset(
     use_template: bool = True,
     yes: bool = False,
     ask: Callable[[str], bool] | None = None,
+    fresh: bool = False,
 ) -> ResetResult:
     """Drop and recreate the project's database at ``revision``, then seed it.
 
     With ``use_template`` the migrated schema comes from a cached template (rebuilt only when
-    the migrations or models change); otherwise it is the naive drop, create, upgrade. A database
+    the migrations or models change, or with ``fresh``); otherwise it is the naive drop, create, upgrade. A database
     dbops did not create is dropped only with ``yes`` or a yes to ``ask`` (:func:`confirm_drop`).
     """
     started = time.perf_counter()
@@ -144,7 +145,7 @@ def reset(
     if use_template:
         build = (lambda u: seed(settings, u)) if with_seed and settings.seed else None
         try:
-            tpl = templates.ensure_template(settings, tgt.server, revision, build)
+            tpl = templates.ensure_template(settings, tgt.server, revision, build, fresh)
         except SeedFailed:
             # The migrated database stays, with what of the seed could load, so the user can look at what it lacks.
             reset(settings, tgt, revision=revision, with_seed=False, yes=True)  # agreed to above

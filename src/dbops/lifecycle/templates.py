@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -14,6 +15,8 @@ import psycopg
 from psycopg import sql
 
 from dbops import migrations
+from dbops.cache.inputs import code_key
+from dbops.cache.store import Entry, loaded_key
 from dbops.core import database, marker
 from dbops.core.config import Settings
 from dbops.core.dburl import URL
@@ -21,8 +24,6 @@ from dbops.core.errors import DbopsError
 from dbops.core.locks import file_lock
 from dbops.core.procs import spawn_spare_builder
 from dbops.core.urls import parse_url, plain_url, with_database
-from dbops.lifecycle import identity
-from dbops.project.runner import collecting
 
 TEMPLATE_PREFIX = "dbops_tpl_"
 SPARE_PREFIX = "dbops_spr_"
@@ -61,8 +62,12 @@ def ensure_template(
     server: URL,
     revision: str = "head",
     build: Callable[[URL], object] | None = None,
+    fresh: bool = False,
 ) -> str:
-    """The name of an up-to-date template the history built to ``revision`` (then ``build``, e.g. the seed)."""
+    """The name of an up-to-date template the history built to ``revision`` (then ``build``, e.g. the seed).
+
+    ``fresh``: built again even when nothing it depends on changed (--no-cache).
+    """
 
     def make(url: URL) -> None:
         migrations.upgrade(settings, url, revision)
@@ -70,7 +75,8 @@ def ensure_template(
             build(url)
 
     family = template_family(settings, revision, seeded=build is not None)
-    return _ensure(settings, server, family, ("history", f"{revision}|{build is not None}"), make)
+    key = code_key(settings, "history", revision, build is not None, models=False)
+    return _ensure(settings, server, family, key, make, fresh)
 
 
 def ensure_models_template(settings: Settings, server: URL, extensions: Sequence[tuple[str, str]] = ()) -> str:
@@ -90,41 +96,43 @@ def ensure_models_template(settings: Settings, server: URL, extensions: Sequence
         create_all(settings, url)
 
     family = f"{_project_prefix(settings)}_models"
-    kind = ("models", f"{settings.schemas[0]}|{sorted(extensions)}")
-    return _ensure(settings, server, family, kind, make)
+    key = code_key(settings, "models", settings.schemas[0], sorted(extensions))
+    return _ensure(settings, server, family, key, make)
 
 
-def _ensure(settings: Settings, server: URL, family: str, kind: tuple[str, str], make: Callable[[URL], object]) -> str:
-    """The family's template, built with ``make`` only when what it would be built from changed.
+def _ensure(
+    settings: Settings, server: URL, family: str, key: str, make: Callable[[URL], object], fresh: bool = False
+) -> str:
+    """The family's template, built with ``make`` only when what it is built from changed (:mod:`dbops.cache`).
 
-    Its identity is everything it was built from (:mod:`dbops.lifecycle.identity`), the project files the
-    build loaded included: an unchanged project reuses it, any change builds it again.
+    Its name carries everything it was built from, the project files the build loaded included.
     """
     lock = settings.cache_dir / "locks" / f"{family}.lock"
     with file_lock(lock, "waiting for another run to build the template..."):
-        static = identity.static_key(settings, *kind)
-        known = identity.lookup(settings, family, static)
-        if known is not None and database.exists(server, known):
+        entry = Entry(settings, "templates", family, key)
+        hit = None if fresh else entry.lookup()
+        known = hit.result.get("name") if hit else None
+        if isinstance(known, str) and database.exists(server, known):
             return known
         # One build name per family: a leftover from an interrupted build is simply dropped.
         building = f"dbops_bld_{family[len(TEMPLATE_PREFIX) :]}"[:63]
         database.drop(server, building, disposable=(building,))  # dbops's own scratch name
-        url = database.create(server, building)
+        database.create(server, building)
         try:
-            with collecting() as loaded:
-                make(url)
-            name = identity.name_for(family, static, loaded.files)
-            with database.admin(server) as conn:
-                if database.exists(server, name):  # the same inputs built it before (its record was lost)
-                    database.drop(server, building, disposable=(building,))  # dbops's own scratch name
-                else:
-                    # Renamed only when complete, so an interrupted build never looks like a template.
-                    conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-                    conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+            with entry.collect() as loaded:
+                make(with_database(server, building))
+            found = entry.digests(loaded.files)
+            # Unknown inputs (an agent that could not say what it loaded) give a name of its own, never reused.
+            tail = loaded_key(found) if found is not None else f"unknown{os.getpid()}{time.time_ns()}"
+            name = f"{family}_{hashlib.sha256(f'{key}|{tail}'.encode()).hexdigest()[:12]}"[:63]
+            if database.exists(server, name):  # the same inputs built it before (its record was lost)
+                database.drop(server, building, disposable=(building,))  # dbops's own scratch name
+            else:
+                database.rename(server, building, name, template=True)  # complete: only now a template
         except BaseException:
             database.drop(server, building, disposable=(building,))  # dbops's own scratch name
             raise
-        identity.remember(settings, family, static, loaded.files, name)
+        entry.remember({"name": name}, loaded.files)
         for old in database.list_databases(server, family + "_"):
             if old != name:  # stale: built from older migrations, models or seed
                 database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
@@ -154,13 +162,13 @@ def spare_name(template: str) -> str:
 
 def take_spare(server: URL, template: str, name: str) -> URL | None:
     """Rename the template's spare copy to ``name`` (milliseconds); None if there is no spare."""
-    with database.admin(server) as conn:
-        try:
+    try:
+        with database.admin(server) as conn:
             # Marked before the rename (an earlier version's spare has no mark): the mark moves with it.
             conn.execute(marker.mark(spare_name(template)))
-            conn.execute(f'ALTER DATABASE "{spare_name(template)}" RENAME TO "{name}"')
-        except psycopg.Error:
-            return None  # none ready (or another run took it): the caller clones
+        database.rename(server, spare_name(template), name)
+    except psycopg.Error:
+        return None  # none ready (or another run took it): the caller clones
     return with_database(server, name)
 
 

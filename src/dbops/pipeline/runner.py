@@ -10,10 +10,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 
+from dbops.cache.steps import StepRecords
 from dbops.core.errors import DbopsError
 from dbops.core.procs import terminate_children
 from dbops.core.urls import mask_text
-from dbops.pipeline.stepcache import StepCache
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
@@ -39,7 +39,7 @@ class Step:
     # Steps that must have finished first, whatever their outcome (ordering only, never a reason to skip).
     after: tuple[str, ...] = ()
     description: str = ""
-    # Input key (see dbops.pipeline.stepcache): a step whose inputs are unchanged since it last passed is not rerun.
+    # Input key (see dbops.cache): a step whose inputs are unchanged since it last passed is not rerun.
     cache_key: Callable[[], str] | None = None
 
 
@@ -135,7 +135,7 @@ class _Run:
         *,
         workers: int,
         fail_fast: bool,
-        cache: StepCache | None,
+        cache: StepRecords | None,
         emit: Emit,
     ) -> None:
         self.steps, self.pool, self.workers, self.emit = steps, pool, workers, emit
@@ -181,7 +181,7 @@ class _Run:
         key = self.keys[step.name] = _cache_key(step) if self.cache is not None else None
         record = self.cache.hit(step.name, key) if self.cache is not None and key else None
         if record is not None:
-            summary = f"cached, inputs unchanged: {record['summary']}"
+            summary = str(record["summary"])
             self._end(step, StepResult(step.name, step.phase, PASSED, 0, 0.0, summary))
         return record is not None
 
@@ -248,7 +248,7 @@ def run_pipeline(
     fail_fast: bool = False,
     workers: int = 3,
     on_event: Emit | None = None,
-    cache: StepCache | None = None,
+    cache: StepRecords | None = None,
     phase_names: dict[int, str] | None = None,
 ) -> PipelineResult:
     """Run ``steps`` respecting ``needs``; independent steps run concurrently."""

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from dbops import lifecycle, migrations
+from dbops.cache.inputs import code_key, files_key
+from dbops.cache.steps import StepRecords
 from dbops.core import database
 from dbops.core.config import Settings
 from dbops.core.dburl import URL
@@ -23,7 +25,6 @@ from dbops.core.procs import run_child
 from dbops.core.urls import is_local, mask_text, with_database
 from dbops.pipeline.reviewstep import step_review, with_base
 from dbops.pipeline.runner import Outcome, Step, run_pipeline
-from dbops.pipeline.stepcache import StepCache, input_key
 from dbops.pipeline.summary import ProgressPrinter, render_summary, write_json, write_junit
 from dbops.project.runner import call_project
 
@@ -53,6 +54,8 @@ class RunContext:
     created: list[str] = field(default_factory=list)
     # Test steps rerun only the tests a change can affect (dbops.pipeline.testmonstep); off under --no-cache.
     select_tests: bool = False
+    # What the steps loaded and passed with (dbops.cache); None under --no-cache.
+    records: StepRecords | None = None
 
     @property
     def target(self) -> lifecycle.Target:
@@ -194,15 +197,17 @@ def step_migrate(ctx: RunContext) -> Outcome:
 
 def step_consistency(ctx: RunContext) -> Outcome:
     """Run every consistency rule on a database built from the history alone (phase 1 needs no reset)."""
-    from dbops.checks.consistency import check_project
+    from dbops.checks.consistency import history_verdict
 
-    tgt = lifecycle.Target(ctx.target.server, ctx.settings.database)  # only its server: the copy is read-only
-    result = check_project(ctx.settings, tgt)
+    def target() -> lifecycle.Target:  # only its server: the copy is read-only
+        return lifecycle.Target(ctx.target.server, ctx.settings.database)
+
+    result, hit = history_verdict(ctx.settings, target, fresh=ctx.records is None)
     outcome = _findings_outcome(result.findings, "models, tables, enums and history agree")
     if result.not_checked:
         why = next(iter(result.not_checked.values()))
         return Outcome(1, f"{outcome.summary}; not checked: {len(result.not_checked)} rules ({why})", outcome.output)
-    return outcome
+    return Outcome(outcome.code, f"{outcome.summary} ({hit.note})", outcome.output) if hit else outcome
 
 
 def step_round_trip(ctx: RunContext) -> Outcome:
@@ -246,17 +251,16 @@ def build_steps(ctx: RunContext) -> list[Step]:
     where = [s.resolved_backend, s.url or "", s.pg_version or "", s.docker_image]
 
     def inputs(*patterns: str) -> Callable[[], str]:
-        return lambda: input_key(s.root, [*patterns, "pyproject.toml"], where)
+        return lambda: files_key(s, [*patterns, "pyproject.toml"], where)
 
-    every = inputs(".")  # test steps: anything in the project may change their outcome
+    def every() -> str:
+        """Test steps: anything in the project may change their outcome, its Python by syntax tree (as for testmon)."""
+        return files_key(s, [".", "pyproject.toml"], where, code=True)
 
     def loaded(name: str, run: Callable[[], Outcome]) -> dict[str, Any]:
-        """An in-process step keyed on the Python files it loaded (pipeline.stepkeys), the scripts and all data."""
-        from dbops.pipeline.stepkeys import LoadedFilesKey
-        from dbops.pipeline.testmonstep import always_full_paths
-
-        key = LoadedFilesKey(s.root, s.cache_dir / "steps", name, lambda: always_full_paths(s.root, s), where)
-        return {"run": key.wrap(run), "cache_key": key.key}
+        """An in-process step keyed like any result of the project's code (dbops.cache): inputs, then what it loaded."""
+        wrapped = ctx.records.collected(name, run) if ctx.records is not None else run
+        return {"run": wrapped, "cache_key": lambda: code_key(s, "step", name, where)}
 
     fast = ["-n", "2", "-m", "not slow and not docker"]
     return [
@@ -280,7 +284,8 @@ def build_steps(ctx: RunContext) -> list[Step]:
         ),
         Step("unit-tests", 1, lambda: _pytest(ctx, s.pipeline.unit_tests, "unit-tests"), cache_key=every),
         # On a history-built database of its own: neither reset-db nor the seed can hide phase 1's answer.
-        Step("consistency", 1, exclusive=True, **loaded("consistency", lambda: step_consistency(ctx))),
+        # Remembered like `consistency` (the same record): not by the step runner.
+        Step("consistency", 1, lambda: step_consistency(ctx), exclusive=True),
         # Never cached: it makes this run's database, which consistency and smoke then use.
         Step("reset-db", 2, lambda: step_reset(ctx), exclusive=True),
         Step("migrate", 2, exclusive=True, **loaded("migrate", lambda: step_migrate(ctx))),
@@ -330,14 +335,14 @@ def run_and_report(
     junit_dir = Path(junit) if junit else None
     with run_context(settings, junit_dir) as ctx:
         ctx.select_tests = not no_cache
+        ctx.records = None if no_cache else StepRecords(settings)
         sweep_stale_runs(ctx)  # databases of earlier runs that were killed outright
         chosen = build_steps(ctx)
         if phase:
             chosen = select_phase(chosen, phase)
-        cache = None if no_cache else StepCache(settings.cache_dir / "steps")
         with ProgressPrinter() as progress:
             result = run_pipeline(
-                title, chosen, fail_fast=fail_fast, on_event=progress, cache=cache, phase_names=PHASES
+                title, chosen, fail_fast=fail_fast, on_event=progress, cache=ctx.records, phase_names=PHASES
             )
     render_summary(result)
     if json_file:

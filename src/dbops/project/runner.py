@@ -8,14 +8,11 @@ JSON lines. A failure comes back as data and becomes one DbopsError line here.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,44 +21,11 @@ from dbops.core.dburl import URL
 from dbops.core.errors import ConfigError, DbopsError, ModelsUnbuilt, command_hint
 from dbops.core.urls import mask_text, mask_url, plain_url
 from dbops.project.errors import StatementFailed, agent_error
+from dbops.project.loaded import Loaded, collecting, loaded_by_project, note_loaded
 from dbops.project.python import interpreter, project_url
 
 AGENT = Path(__file__).with_name("agent.py")
-# The project's files every agent of this process imported (env.py, models, revisions, seed), for what a
-# step's result depends on; None once an agent ended without saying (then nothing may be assumed).
-_LOADED: dict[str, set[str] | None] = {"files": set()}
-# Per thread: the collections open in it (a template build, say), each told what its agents loaded.
-_COLLECTING = threading.local()
-
-
-class Loaded:
-    """What the agents started inside a ``collecting()`` block loaded; ``files`` is None if one could not say."""
-
-    def __init__(self) -> None:
-        self.files: set[str] | None = set()
-
-    def add(self, found: list[str] | None) -> None:
-        """Add one agent's list (None: unknown, from then on)."""
-        if self.files is not None:
-            self.files = None if found is None else self.files | set(found)
-
-
-@contextlib.contextmanager
-def collecting() -> Iterator[Loaded]:
-    """Collect what the agents started in this thread load until the block ends."""
-    loaded = Loaded()
-    stack: list[Loaded] = _COLLECTING.__dict__.setdefault("stack", [])
-    stack.append(loaded)
-    try:
-        yield loaded
-    finally:
-        stack.remove(loaded)
-
-
-def loaded_by_project() -> set[str] | None:
-    """The project files the agents of this process loaded so far; None when one could not say."""
-    files = _LOADED["files"]
-    return None if files is None else set(files)
+__all__ = ["Loaded", "Project", "call_project", "collecting", "create_all", "loaded_by_project", "url_variables"]
 
 
 def url_variables(settings: Settings, url: URL) -> dict[str, str]:
@@ -162,20 +126,13 @@ class Project:
 
     def _record_loaded(self) -> None:
         """Add what this agent imported to the process's list (or mark the list unknown)."""
-        files = _LOADED["files"]
         try:
             found = (
                 self.request("loaded", "listing the files the project loaded") if self._proc.poll() is None else None
             )
         except DbopsError:
             found = None
-        if files is not None:
-            if found is None:
-                _LOADED["files"] = None
-            else:
-                files.update(found)
-        for loaded in _COLLECTING.__dict__.get("stack", []):
-            loaded.add(found)
+        note_loaded(found)
 
     def close(self) -> None:
         """End the agent (it closes its connection) and wait for it."""

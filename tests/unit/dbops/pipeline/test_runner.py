@@ -9,6 +9,9 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dbops.cache.inputs import input_key
+from dbops.cache.steps import StepRecords
+from dbops.core.config import Settings
 from dbops.pipeline import FAILED, PASSED, SKIPPED, Outcome, Step, render_summary, run_pipeline, write_json, write_junit
 
 
@@ -127,13 +130,17 @@ def test_reports(tmp_path: Path) -> None:
     assert "consistency tests" in text and "end-to-end verification" in text and "FAILED" in text
 
 
-def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: Path) -> None:
-    from dbops.pipeline.stepcache import StepCache, input_key
+def _records(root: Path) -> StepRecords:
+    return StepRecords(
+        Settings(root=root, alembic_ini=root / "alembic.ini", metadata="m:md", cache_dir=root / ".dbops")
+    )
 
+
+def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: Path) -> None:
     calls: list[str] = []
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.py").write_text("x = 1\n")
-    cache = StepCache(tmp_path / "cache")
+    cache = _records(tmp_path)
 
     def make(code: int) -> list[Step]:
         def body(name: str) -> Outcome:
@@ -149,7 +156,7 @@ def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: P
     run_pipeline("t", make(1), cache=cache)
     second = run_pipeline("t", make(1), cache=cache)
     assert calls == ["lint", "flaky", "flaky"] or sorted(calls) == ["flaky", "flaky", "lint"]
-    assert second.results[0].summary.startswith("cached, inputs unchanged: lint ran")
+    assert second.results[0].summary.startswith("lint ran (remembered: nothing it depends on changed since ")
     assert second.results[1].status == FAILED
     (tmp_path / "src" / "a.py").write_text("x = 2\n")
     calls.clear()
@@ -158,9 +165,7 @@ def test_passed_steps_are_cached_by_input_key_and_failures_never_are(tmp_path: P
 
 
 def test_a_cached_dependency_declared_after_its_dependent_still_unblocks_it(tmp_path: Path) -> None:
-    from dbops.pipeline.stepcache import StepCache
-
-    cache = StepCache(tmp_path)
+    cache = _records(tmp_path)
     steps = [
         Step("uses", 1, lambda: _ok("used"), needs=("base",), cache_key=lambda: "k"),
         Step("base", 2, lambda: _ok("base"), cache_key=lambda: "k"),
@@ -168,4 +173,4 @@ def test_a_cached_dependency_declared_after_its_dependent_still_unblocks_it(tmp_
     run_pipeline("t", steps, cache=cache)
     again = run_pipeline("t", steps, cache=cache)
     assert [r.status for r in again.results] == [PASSED, PASSED]
-    assert all(r.summary.startswith("cached") for r in again.results)
+    assert all("(remembered: " in r.summary for r in again.results)
