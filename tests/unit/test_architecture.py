@@ -101,9 +101,16 @@ def _init_problems(src: Path) -> list[str]:
         for node in ast.parse(text).body:
             docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
             constant = isinstance(node, ast.Assign) and _is_literal(node.value)
-            if not (docstring or constant or isinstance(node, (ast.Import, ast.ImportFrom))):
+            if not (docstring or constant or _lazy_export(node) or isinstance(node, (ast.Import, ast.ImportFrom))):
                 found.append(f"{where}:{node.lineno}: {type(node).__name__} (only re-exports belong here)")
     return found
+
+
+def _lazy_export(node: ast.stmt) -> bool:
+    """A re-export made on first use (PEP 562): the names for type checkers, and a module ``__getattr__``."""
+    if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+        return all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in node.body)
+    return isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
 
 
 def _is_literal(node: ast.expr) -> bool:

@@ -11,40 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dbops.migrations.history_scan import check_history
-    from dbops.migrations.migrator import (
-        EnvView,
-        Migrator,
-        current,
-        downgrade,
-        history,
-        new_revision,
-        upgrade,
-    )
+    from dbops.migrations.migrator import EnvView, Migrator, current, downgrade, history, new_revision, upgrade
     from dbops.migrations.scriptdir import open_scripts, revision_files, version_folders
 
-_WHERE = {
-    "check_history": "history_scan",
-    **dict.fromkeys(("EnvView", "Migrator", "current", "downgrade", "history", "new_revision", "upgrade"), "migrator"),
-    **dict.fromkeys(("open_scripts", "revision_files", "version_folders"), "scriptdir"),
-}
-
-__all__ = [
-    "EnvView",
-    "Migrator",
-    "check_history",
-    "current",
-    "downgrade",
-    "history",
-    "new_revision",
-    "open_scripts",
-    "revision_files",
-    "upgrade",
-    "version_folders",
-]
+# fmt: off
+__all__ = ["EnvView", "Migrator", "current", "downgrade", "history", "new_revision", "upgrade",  # noqa: RUF022 - by module: migrator
+           "open_scripts", "revision_files", "version_folders", "check_history"]  # in scriptdir, history_scan
+# fmt: on
 
 
 def __getattr__(name: str) -> Any:
     """``dbops.migrations.upgrade`` and the like, imported from their module when first asked for."""
-    if name not in _WHERE:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    where = __all__.index(name)
+    module = "migrator" if where < 7 else "history_scan" if name == "check_history" else "scriptdir"
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -11,7 +11,8 @@ import pytest
 
 from dbops.core.errors import DbopsError
 from dbops.pipeline import FAILED, PASSED, SKIPPED, Outcome, Step, StepResult, run_pipeline
-from dbops.pipeline.stepcache import StepCache
+from dbops.cache.steps import StepRecords
+from dbops.core.config import Settings
 
 
 class Trace:
@@ -129,7 +130,11 @@ def test_fail_fast_lets_running_steps_finish_and_holds_back_the_rest() -> None:
 
 
 def test_ready_steps_start_in_declaration_order_even_when_a_cached_step_unblocked_them(tmp_path: Path) -> None:
-    cache = StepCache(tmp_path)
+    cache = StepRecords(
+        Settings(
+            root=tmp_path, alembic_ini=tmp_path / "alembic.ini", metadata="m:metadata", cache_dir=tmp_path / ".dbops"
+        )
+    )
     cache.store("base", "k", "base ran", 0.1)
     trace = Trace()
     steps = [
@@ -144,7 +149,11 @@ def test_ready_steps_start_in_declaration_order_even_when_a_cached_step_unblocke
 
 
 def test_every_step_ends_exactly_once_and_only_steps_that_run_start(tmp_path: Path) -> None:
-    cache = StepCache(tmp_path)
+    cache = StepRecords(
+        Settings(
+            root=tmp_path, alembic_ini=tmp_path / "alembic.ini", metadata="m:metadata", cache_dir=tmp_path / ".dbops"
+        )
+    )
     cache.store("cached", "k", "earlier", 0.1)
     trace = Trace()
     steps = [
