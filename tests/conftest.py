@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from dbops.core import database
+from dbops.core.dburl import URL
 
 pytest_plugins = ["dbops.testing"]
 
@@ -40,3 +44,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"unit test {item.nodeid} asks for the database ({', '.join(sorted(wanted))}); "
                     "move it to tests/integration"
                 )
+
+
+@pytest.fixture(scope="session")
+def needs_extensions(pg_server: URL) -> Callable[..., None]:
+    """needs_extensions(*names): skip the test on a server that cannot create them (pgserver's build has no contrib)."""
+    with database.connect(pg_server) as conn:
+        available = {row[0] for row in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
+
+    def require(*names: str) -> None:
+        missing = sorted(set(names) - available)
+        if missing:
+            pytest.skip(f"the test server has no {', '.join(missing)} extension (its build lacks contrib)")
+
+    return require

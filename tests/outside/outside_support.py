@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 import uuid
 from pathlib import Path
@@ -70,3 +71,13 @@ def write(path: Path, source: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(source).lstrip(), encoding="utf-8")
     return path
+
+
+def extensions_created(root: Path) -> list[str]:
+    """The extensions a project's revisions create (``CREATE EXTENSION [IF NOT EXISTS] name``)."""
+    found = {
+        m.group(1)
+        for path in root.rglob("*.py")
+        for m in re.finditer(r"CREATE EXTENSION (?:IF NOT EXISTS )?\"?(\w+)", path.read_text(encoding="utf-8"))
+    }
+    return sorted(found)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from outside_cases import CASES, Case
+from outside_support import extensions_created
 
 from dbops import lifecycle
 from dbops.checks.review import review
@@ -34,9 +35,13 @@ PRACTICE = {
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_review_all_finds_only_the_accepted_practice(
-    case: Case, outside_project: Callable[[str], tuple[Case, Settings]], pg_server: URL
+    case: Case,
+    outside_project: Callable[[str], tuple[Case, Settings]],
+    pg_server: URL,
+    needs_extensions: Callable[..., None],
 ) -> None:
     _, settings = outside_project(case.name)
+    needs_extensions(*extensions_created(settings.root))
     done = review(settings, lifecycle.Target(pg_server, settings.database), everything=True)
     result = done.result
     if case.name == "empty":

@@ -19,6 +19,7 @@ BASE = '''
 """r0: the tables a release already runs on"""
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 revision = "r0"
 down_revision = None
@@ -37,7 +38,7 @@ def upgrade() -> None:
         sa.Column("last_login_at", sa.DateTime(timezone=True)),
         sa.Column("org_id", sa.Integer),
         sa.Column("n", sa.Integer),
-        sa.Column("mood", sa.Enum("ok", name="mood", create_type=False)),
+        sa.Column("mood", postgresql.ENUM("ok", name="mood", create_type=False)),  # made above (any SQLAlchemy 2)
     )
     op.create_index("ix_users_email", "users", ["email"])
 

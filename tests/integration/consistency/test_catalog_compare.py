@@ -183,8 +183,9 @@ def test_serial_against_identity_is_a_finding(compare: Callable[..., list[Row]])
 
 
 def test_what_the_models_cannot_express_is_no_finding(
-    compare: Callable[..., list[Row]], build: Callable[..., Catalog]
+    compare: Callable[..., list[Row]], build: Callable[..., Catalog], needs_extensions: Callable[..., None]
 ) -> None:
+    needs_extensions("pgcrypto")
     history = [
         "CREATE TABLE t (id int)",
         "INSERT INTO t VALUES (1)",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dbops.core.errors import DbopsError
-from dbops.pipeline import FAILED, PASSED, SKIPPED, Outcome, Step, StepResult, run_pipeline
 from dbops.cache.steps import StepRecords
 from dbops.core.config import Settings
+from dbops.core.errors import DbopsError
+from dbops.pipeline import FAILED, PASSED, SKIPPED, Outcome, Step, StepResult, run_pipeline
 
 
 class Trace:
