@@ -129,12 +129,13 @@ def test_fail_fast_lets_running_steps_finish_and_holds_back_the_rest() -> None:
     assert result.exit_code == 4
 
 
+def _records(root: Path) -> StepRecords:
+    """Step records of a project at ``root`` (nothing of it is read: the steps' keys are given)."""
+    return StepRecords(Settings(root=root, alembic_ini=root / "alembic.ini", metadata="m:metadata", cache_dir=root))
+
+
 def test_ready_steps_start_in_declaration_order_even_when_a_cached_step_unblocked_them(tmp_path: Path) -> None:
-    cache = StepRecords(
-        Settings(
-            root=tmp_path, alembic_ini=tmp_path / "alembic.ini", metadata="m:metadata", cache_dir=tmp_path / ".dbops"
-        )
-    )
+    cache = _records(tmp_path)
     cache.store("base", "k", "base ran", 0.1)
     trace = Trace()
     steps = [
@@ -149,11 +150,7 @@ def test_ready_steps_start_in_declaration_order_even_when_a_cached_step_unblocke
 
 
 def test_every_step_ends_exactly_once_and_only_steps_that_run_start(tmp_path: Path) -> None:
-    cache = StepRecords(
-        Settings(
-            root=tmp_path, alembic_ini=tmp_path / "alembic.ini", metadata="m:metadata", cache_dir=tmp_path / ".dbops"
-        )
-    )
+    cache = _records(tmp_path)
     cache.store("cached", "k", "earlier", 0.1)
     trace = Trace()
     steps = [
