@@ -58,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--other", required=True, type=Path, help="another checkout, with its .venv installed")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kinds", default="abc", help="which edits to time: a (none), b (comment), c (body)")
     opts = parser.parse_args()
     checkouts = {"before": opts.other.resolve(), "now": ROOT}
     originals = {name: (path / TARGET).read_text() for name, path in checkouts.items()}
@@ -67,6 +68,7 @@ def main() -> None:
         "(b) a comment edit": lambda: state.update(comment=state["comment"] + 1),
         "(c) a body edit": lambda: state.update(body=state["body"] + 1),
     }
+    kinds = {kind: change for kind, change in kinds.items() if kind[1] in opts.kinds}
     samples: dict[tuple[str, str], list[float]] = {}
     try:
         for name, path in checkouts.items():  # record: every test runs once
@@ -89,7 +91,7 @@ def main() -> None:
     lines = [
         f"{machine()}; medians of {opts.rounds} interleaved rounds, whole processes",
         "",
-        f"| invoke full-check after | {rev['before'].strip()} (own selector) | {rev['now'].strip()} (pytest-testmon) "
+        f"| invoke full-check after | {rev['before'].strip()} (before) | {rev['now'].strip()} (now) "
         "| now / before |",
         "| --- | ---: | ---: | ---: |",
     ]
