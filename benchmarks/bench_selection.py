@@ -91,8 +91,7 @@ def main() -> None:
     lines = [
         f"{machine()}; medians of {opts.rounds} interleaved rounds, whole processes",
         "",
-        f"| invoke full-check after | {rev['before'].strip()} (before) | {rev['now'].strip()} (now) "
-        "| now / before |",
+        f"| invoke full-check after | {rev['before'].strip()} (before) | {rev['now'].strip()} (now) | now / before |",
         "| --- | ---: | ---: | ---: |",
     ]
     for kind in kinds:
