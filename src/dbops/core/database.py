@@ -206,12 +206,13 @@ def drop(server: URL, name: str, disposable: tuple[str, ...] = (), force: bool =
     return existed
 
 
-def list_databases(server: URL, prefix: str = "") -> list[str]:
-    """Database names on the server starting with ``prefix``."""
+def list_databases(server: URL, prefix: str = "", newest_first: bool = False) -> list[str]:
+    """Database names on the server starting with ``prefix``, by name (or newest first: a rename keeps the oid)."""
+    order = "oid DESC" if newest_first else "datname"
     with admin(server) as conn:
         rows = conn.execute(
             # A prefix match, not LIKE: "_" in names like dbops_tpl_billing_head_ is no wildcard here.
-            "SELECT datname FROM pg_database WHERE left(datname, %s) = %s ORDER BY 1",
+            f"SELECT datname FROM pg_database WHERE left(datname, %s) = %s ORDER BY {order}",
             (len(prefix), prefix),
         ).fetchall()
     return [r[0] for r in rows]

@@ -29,6 +29,10 @@ TEMPLATE_PREFIX = "dbops_tpl_"
 SPARE_PREFIX = "dbops_spr_"
 # A standing copy of a template that read-only checks connect to, so a check never waits for a clone.
 READER_PREFIX = "dbops_chk_"
+# A family keeps its newest templates: runs beside each other whose inputs differ (a test session and a command
+# with another PYTHONPATH, or a session begun before an edit) each clone their own, and a rebuild by
+# one never drops the template another is using.
+KEPT_PER_FAMILY = 3
 # PostgreSQL 15+ can clone with WAL_LOG (its default) or FILE_COPY. benchmarks/bench_reset.py
 # measured them equal for this schema (0.380 s against 0.387 s, RESULTS.md), so the server's
 # default stays: one fewer setting, and it also works on PostgreSQL 14 and older, which lack STRATEGY.
@@ -133,13 +137,26 @@ def _ensure(
             database.drop(server, building, disposable=(building,))  # dbops's own scratch name
             raise
         entry.remember({"name": name}, loaded.files)
-        for old in database.list_databases(server, family + "_"):
-            if old != name:  # stale: built from older migrations, models or seed
-                database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
-        for prefix in (SPARE_PREFIX, READER_PREFIX):
-            for old in database.list_databases(server, prefix + family[len(TEMPLATE_PREFIX) :] + "_"):
-                database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
+        _drop_older(server, family, name)
     return name
+
+
+def _drop_older(server: URL, family: str, current: str) -> None:
+    """Drop the family's templates beyond the newest KEPT_PER_FAMILY, with their spare and reader copies."""
+    older = [t for t in database.list_databases(server, family + "_", newest_first=True) if t != current]
+    kept = [current, *older[: KEPT_PER_FAMILY - 1]]
+    for old in older[KEPT_PER_FAMILY - 1 :]:  # built from older migrations, models, seed or settings
+        database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
+    copies = {spare_name(t) for t in kept} | {reader_name(t) for t in kept}
+    for prefix in (SPARE_PREFIX, READER_PREFIX):
+        for old in database.list_databases(server, prefix + family[len(TEMPLATE_PREFIX) :] + "_"):
+            if old not in copies:  # a copy of a template dropped now or before
+                database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
+
+
+def reader_name(template: str) -> str:
+    """The standing copy of ``template`` that checks which only read connect to."""
+    return f"{READER_PREFIX}{template[len(TEMPLATE_PREFIX) :]}"[:63]
 
 
 def reader_copy(settings: Settings, server: URL, template: str) -> URL:
@@ -148,7 +165,7 @@ def reader_copy(settings: Settings, server: URL, template: str) -> URL:
     The rules never write (a check's transaction is rolled back), so the copy stays equal to its
     template; connecting to the template itself would block the clones other runs make of it.
     """
-    name = f"{READER_PREFIX}{template[len(TEMPLATE_PREFIX) :]}"[:63]
+    name = reader_name(template)
     with file_lock(settings.cache_dir / "locks" / f"{name}.lock", "waiting for another run to copy the template..."):
         if not database.exists(server, name):
             clone(server, template, name)

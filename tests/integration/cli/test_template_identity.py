@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from cli_support import make_project
 
+from dbops.core import database
 from dbops.core.config import Settings, load_settings
 from dbops.core.dburl import URL
+from dbops.lifecycle import templates
 from dbops.lifecycle.templates import ensure_template
 from dbops.project.python import installed
 
@@ -117,3 +119,19 @@ def test_the_import_path_of_the_process_asking_is_not_an_input(
     monkeypatch.syspath_prepend(str(tmp_path / "tests-folder"))
     installed.cache_clear()  # asked again, as another process would
     assert ensure_template(tiny, pg_server) == before
+
+
+def test_runs_with_other_inputs_keep_their_templates_and_the_oldest_goes(
+    tiny: Settings, pg_server: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild for other inputs (here PYTHONPATH) never drops the template a run beside it clones from."""
+    built = []
+    for n in range(templates.KEPT_PER_FAMILY + 1):
+        monkeypatch.setenv("PYTHONPATH", f"/nowhere/{n}")
+        built.append(ensure_template(tiny, pg_server))
+        copy = f"{built[0][:40]}_copy{n}"
+        if n < templates.KEPT_PER_FAMILY:  # the first is still there to clone from
+            templates.clone(pg_server, built[0], copy)
+            database.drop(pg_server, copy, disposable=(copy,))
+    assert len(set(built)) == len(built)
+    assert [database.exists(pg_server, name) for name in built] == [False] + [True] * templates.KEPT_PER_FAMILY
