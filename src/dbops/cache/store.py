@@ -30,7 +30,7 @@ from dbops.project.loaded import Loaded, collecting, note_loaded
 
 RECORD_VERSION = 1
 # A file changed this close before the work started may have changed while it ran (coarse file-system clocks).
-_SETTLE_NS = 20_000_000
+SETTLE_NS = 20_000_000
 
 
 def remembered(at: float) -> str:
@@ -106,7 +106,7 @@ class Entry:
         if loaded is None:
             return None
         found = digest_loaded(loaded)
-        if any(sig is not None and sig[2] >= self.started - _SETTLE_NS for sig, _ in found.values()):  # type: ignore[index]
+        if any(sig is not None and sig[2] >= self.started - SETTLE_NS for sig, _ in found.values()):  # type: ignore[index]
             return None
         return found
 

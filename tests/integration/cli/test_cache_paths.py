@@ -18,6 +18,7 @@ from cli_support import make_project
 from test_template_identity import _edit as edit
 
 from dbops.cache.steps import StepRecords
+from dbops.cache.store import SETTLE_NS
 from dbops.commands import db, verdict
 from dbops.core import database
 from dbops.core.config import Settings, load_settings
@@ -51,6 +52,8 @@ def tiny(
         monkeypatch.delenv(key, raising=False)
     name = f"tiny{uuid.uuid4().hex[:8]}"
     settings = load_settings(root).replace(database=name, cache_dir=dbops_settings.cache_dir, backend="embedded")
+    # A file changed just before the work may have changed during it: nothing is remembered. Let them settle.
+    time.sleep(2 * SETTLE_NS / 1e9)
     yield settings
     for found in database.list_databases(pg_server):
         if name in found:
