@@ -76,9 +76,10 @@ def empty_database(pg_server: URL, dbops_settings: Settings) -> Iterator[URL]:
 
 
 @pytest.fixture(scope="session")
-def head_template(pg_server: URL, dbops_settings: Settings) -> str:
-    """Name of a template database migrated to head."""
-    return templates.ensure_template(dbops_settings, pg_server, "head")
+def head_template(pg_server: URL, dbops_settings: Settings) -> Iterator[str]:
+    """Name of a template database migrated to head (held for the session: no other run drops it meanwhile)."""
+    with templates.in_use(pg_server, templates.ensure_template(dbops_settings, pg_server, "head")) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
@@ -95,11 +96,13 @@ def migrated_database(_head_copies: templates.Copies) -> Iterator[URL]:
 
 
 @pytest.fixture(scope="session")
-def seeded_template(pg_server: URL, dbops_settings: Settings) -> str:
-    """Name of a template database at head with the project's seed data loaded."""
-    return templates.ensure_template(
+def seeded_template(pg_server: URL, dbops_settings: Settings) -> Iterator[str]:
+    """Name of a template database at head with the project's seed data loaded (held for the session)."""
+    seeded = templates.ensure_template(
         dbops_settings, pg_server, "head", build=lambda url: lifecycle.seed(dbops_settings, url)
     )
+    with templates.in_use(pg_server, seeded) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")

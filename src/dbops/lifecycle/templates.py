@@ -142,16 +142,46 @@ def _ensure(
 
 
 def _drop_older(server: URL, family: str, current: str) -> None:
-    """Drop the family's templates beyond the newest KEPT_PER_FAMILY, with their spare and reader copies."""
+    """Drop the family's templates beyond the newest KEPT_PER_FAMILY, with their spare and reader copies.
+
+    A template a running session holds (:func:`in_use`) stays: a later rebuild drops it once it is free.
+    """
     older = [t for t in database.list_databases(server, family + "_", newest_first=True) if t != current]
     kept = [current, *older[: KEPT_PER_FAMILY - 1]]
-    for old in older[KEPT_PER_FAMILY - 1 :]:  # built from older migrations, models, seed or settings
-        database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
+    with database.admin(server) as conn:
+        for old in older[KEPT_PER_FAMILY - 1 :]:  # built from older migrations, models, seed or settings
+            key = _lease_key(old)
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if not (row and row[0]):
+                kept.append(old)  # a running session clones from it
+                continue
+            try:
+                database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
     copies = {spare_name(t) for t in kept} | {reader_name(t) for t in kept}
     for prefix in (SPARE_PREFIX, READER_PREFIX):
         for old in database.list_databases(server, prefix + family[len(TEMPLATE_PREFIX) :] + "_"):
             if old not in copies:  # a copy of a template dropped now or before
                 database.drop(server, old, disposable=(old,))  # a stale one of dbops's own family
+
+
+def _lease_key(template: str) -> int:
+    """The advisory lock that says a session is using ``template`` (a signed 64-bit number from its name)."""
+    return int.from_bytes(hashlib.sha256(template.encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def in_use(server: URL, template: str) -> Iterator[str]:
+    """Hold ``template`` for the block (a test session's): a rebuild for other inputs elsewhere does not drop it."""
+    conn = database.connect(server)
+    try:
+        conn.execute("SELECT pg_advisory_lock_shared(%s)", (_lease_key(template),))
+        if not database.exists(server, template):
+            raise DbopsError(f"template {template} was replaced before it could be held", "run again")
+        yield template
+    finally:
+        conn.close()
 
 
 def reader_name(template: str) -> str:

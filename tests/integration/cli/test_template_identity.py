@@ -135,3 +135,19 @@ def test_runs_with_other_inputs_keep_their_templates_and_the_oldest_goes(
             database.drop(pg_server, copy, disposable=(copy,))
     assert len(set(built)) == len(built)
     assert [database.exists(pg_server, name) for name in built] == [False] + [True] * templates.KEPT_PER_FAMILY
+
+
+def test_a_template_a_session_holds_outlives_newer_builds(
+    tiny: Settings, pg_server: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test session holds its template (templates.in_use): only a rebuild after it let go drops it."""
+    monkeypatch.setenv("PYTHONPATH", "/nowhere/held")
+    held = ensure_template(tiny, pg_server)
+    with templates.in_use(pg_server, held):
+        for n in range(templates.KEPT_PER_FAMILY + 1):
+            monkeypatch.setenv("PYTHONPATH", f"/nowhere/{n}")
+            ensure_template(tiny, pg_server)
+        assert database.exists(pg_server, held)
+    monkeypatch.setenv("PYTHONPATH", "/nowhere/last")
+    ensure_template(tiny, pg_server)
+    assert not database.exists(pg_server, held)
