@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -102,15 +103,24 @@ def migration_files(settings: Settings) -> list[Path]:
     return history_files([Path(script.dir), *version_folders(script)])
 
 
+# A URL's database name: which database a command targets, never what a remembered result was built from
+# (templates and scratch copies are dbops's own databases on that server); scheme, user, host and port count.
+_DATABASE_NAME = re.compile(r"^([A-Za-z][\w+.-]*://[^/?#\s]*)/[^?#\s]*")
+
+
+def _no_database(value: str) -> str:
+    return _DATABASE_NAME.sub(r"\1/", mask_text(value))
+
+
 def environment(settings: Settings, skip: Sequence[str] = ()) -> list[object]:
-    """The settings and the variables they read (passwords masked before hashing)."""
+    """The settings and the variables they read (passwords masked, a URL's database name left out)."""
     fields = {
-        f.name: mask_text(str(getattr(settings, f.name)))
+        f.name: _no_database(str(getattr(settings, f.name)))
         for f in dataclasses.fields(settings)
         if f.name not in _IGNORED and f.name not in skip
     }
     names = sorted({*_VARIABLES, *OVERRIDES.values(), *(e.partition("=")[0] for e in settings.url_env)})
-    return [fields, [(n, mask_text(os.environ.get(n, ""))) for n in names]]
+    return [fields, [(n, _no_database(os.environ.get(n, ""))) for n in names]]
 
 
 def _site_folders(python: Path) -> list[Path]:

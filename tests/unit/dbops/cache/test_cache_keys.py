@@ -104,6 +104,16 @@ def test_the_key_known_before_the_work(project: Settings, change: str, monkeypat
     assert (code_key(project, "x") != before) is changes
 
 
+def test_the_database_a_url_names_is_no_input(project: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which database a command targets changes no template or verdict: its server does."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@host:5432/one")
+    one = code_key(project.replace(url="postgresql://u:pw@host:5432/one"), "x")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@host:5432/two")
+    assert code_key(project.replace(url="postgresql://u:pw@host:5432/two"), "x") == one
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@other:5432/two")
+    assert code_key(project.replace(url="postgresql://u:pw@other:5432/two"), "x") != one
+
+
 def test_another_version_in_the_projects_own_interpreter(project: Settings, tmp_path: Path) -> None:
     """A project interpreter other than dbops's: its site folder's records, read without running it."""
     python = tmp_path / "venv" / "bin" / "python"
