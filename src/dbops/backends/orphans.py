@@ -37,10 +37,10 @@ UNRECORDED_AGE = 24 * 3600.0
 # Projects in the temp folder (pytest's tmp_path) are thrown away soon: so are their servers.
 TEMPORARY_IDLE_STOP = 300.0
 # Everything dbops writes in a home (embedded.py: the cluster in pg/, a copy of the binaries beside it).
-_TOP_NAMES = re.compile(r"pg|owner\.json|\.owner\.json\.\d+\.tmp|pgbin\d+|pgbin\d+\.lock|\.pgbin\d+-\w+")
+_TOP_NAMES = re.compile(r"pg|owner\.json|\.owner\.json\.\d+(\.\d+)?\.tmp|pgbin\d+|pgbin\d+\.lock|\.pgbin\d+-\w+")
 _PG_NAMES = re.compile(
     r"data\d+|data\d+\.init|state\d+\.json|password|initdb\.pw|postgres\.log|last-use|start\.lock"
-    r"|\.(password|initdb\.pw)\.\d+\.tmp"
+    r"|\.(password|initdb\.pw)\.\d+(\.\d+)?\.tmp"
 )
 _reaped_in_process = False
 

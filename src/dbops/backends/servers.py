@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dbops.core.locks import locked_if_free
+from dbops.core.private import write_private
 
 if TYPE_CHECKING:
     from dbops.core.config import Settings
@@ -93,9 +94,7 @@ def record(server: Server) -> None:
     if folder is None:
         return
     entry = Server(**{**asdict(server), "tag": server.tag or os.environ.get("DBOPS_RUN_TAG", "")})
-    tmp = folder / f".{entry.key}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(asdict(entry)))
-    os.replace(tmp, folder / f"{entry.key}.json")
+    write_private(folder / f"{entry.key}.json", json.dumps(asdict(entry)))  # two threads may record one server
 
 
 def forget(server: Server) -> None:
