@@ -66,7 +66,10 @@ def tests(session: nox.Session, db: str) -> None:
         session.skip("pgserver has no wheel for Python 3.13")
     extras = "dev,pgserver" if db == "pg16" else "dev"
     # The same command line as `invoke test --all` (dbops.commands.check.pytest_args); posargs select with -k.
-    select = ["-k", " ".join(session.posargs)] if session.posargs else []
+    # Tests that copy this project and run whole pipelines over it (minutes, the same on every Python and
+    # backend) run once per CI run, in `invoke test --all`; the cells keep every other test.
+    once = "not test_test_selection and not test_review_billing and not test_sprint_scenario"
+    select = ["-k", f"({' '.join(session.posargs)}) and {once}" if session.posargs else once]
     args = ["invoke", "test", "--all", "--workers", "2", *select]
     # The outside projects' own venvs (SQLAlchemy 1.3 to 2, real projects) do not depend on dbops's Python or
     # backend: the outside sessions and `invoke test --all` run them; the matrix cells leave them out.
