@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 __all__ = ["EnvView", "Migrator", "current", "downgrade", "history", "new_revision", "upgrade",  # noqa: RUF022 - by module: migrator
            "open_scripts", "revision_files", "version_folders", "check_history"]  # in scriptdir, history_scan
 # fmt: on
+_SCRIPTDIR = ("open_scripts", "revision_files", "version_folders")
 
 
 def __getattr__(name: str) -> Any:
     """``dbops.migrations.upgrade`` and the like, imported from their module when first asked for."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    where = __all__.index(name)
-    module = "migrator" if where < 7 else "history_scan" if name == "check_history" else "scriptdir"
+    module = "scriptdir" if name in _SCRIPTDIR else "history_scan" if name == "check_history" else "migrator"
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
